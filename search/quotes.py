@@ -1,0 +1,541 @@
+"""Quote extraction and speaker attribution on a parsed spaCy Doc (direct, indirect, floating)."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from search.names import PersonIndex, clean_person, fold
+
+# Reporting verbs by lemma. Cognition verbs (think, believe, feel) are left out on purpose: in news
+# they mostly report opinions the writer infers, not speech, and they cost precision.
+REPORT_LEMMAS = frozenset(
+    """
+    say tell add note argue claim warn explain insist deny admit ask urge announce write tweet testify
+    state suggest allege acknowledge concede confirm contend assert maintain report reply respond recall
+    remind caution stress emphasize emphasise predict promise vow pledge estimate complain joke comment
+    declare indicate mention observe reveal agree disagree charge counter continue conclude
+    describe call post tell reiterate repeat point advise propose recommend demand question wonder
+    lament boast concede retort shout yell chant scream whisper answer affirm clarify guarantee
+    grumble muse quip speculate summarize summarise add testify plead
+    """.split()
+)
+# Verbs whose object clause only counts as a quote with "that"/ccomp and a real subject.
+WEAK_LEMMAS = frozenset({"call", "describe", "continue", "point", "question", "agree", "disagree", "charge"})
+FIRST_SECOND = frozenset({"i", "me", "we", "us", "you", "my", "our"})
+HE_SHE = {"he": "m", "him": "m", "she": "f", "her": "f"}
+GROUP_PRONOUNS = frozenset({"it", "they", "them"})
+# Nouns that, with "the", refer back to an organisation mentioned before.
+ORG_NOUNS = frozenset(
+    """
+    company firm agency utility group union organization organisation government ministry department
+    board commission council city province state party team club association corporation bank
+    authority office service police force court network airline retailer study report statement
+    """.split()
+)
+# Nouns that, with "the" (or a possessive), refer back to a person named before.
+PERSON_NOUNS = frozenset(
+    """
+    minister mayor premier president senator official spokesperson spokesman spokeswoman man woman
+    father mother son daughter wife husband coach player chief leader judge officer lawyer director
+    founder owner ceo executive manager chair chairman chairwoman councillor councilor candidate
+    prosecutor doctor professor researcher scientist author writer veteran teenager boy girl
+    economist analyst activist advocate victim resident student teacher pastor priest secretary
+    governor lawmaker legislator politician commissioner ambassador diplomat singer actor actress
+    artist rookie defenceman defenseman forward goaltender goalie captain winger centre quarterback
+    athlete star driver pilot farmer worker employee member grandmother grandfather sister brother
+    """.split()
+)
+_AGE_NOUN = re.compile(r"^\d+-year-old$")
+
+# Quote marks. Straight marks are ambiguous and toggle; curly and doubled ones have a direction.
+_MARK = re.compile(r"''|``|‘‘|’’|‘’|[\"“”„«»]")
+_OPENERS = frozenset({"“", "„", "«", "``", "‘‘", "‘’"})
+_CLOSERS = frozenset({"”", "»", "''", "’’"})
+
+
+@dataclass
+class Quote:
+    """A quotation found in the text, before it becomes plain data."""
+
+    start: int
+    end: int
+    kind: str  # "direct" | "indirect"
+    speaker: str | None = None
+    speaker_text: str | None = None
+    verb: str | None = None
+    cue: bool = False  # True when attributed by a cue (verb, colon, "according to"), not carried over
+    label: str | None = None  # "person" | "org" | "place" for the speaker
+    group: int = -1  # multi-paragraph direct quotes share a group
+    absorbed: bool = False
+    extra: dict = field(default_factory=dict)
+
+
+def find_direct_spans(text: str) -> list[tuple[int, int, int]]:
+    """(start, end, group) of text in quote marks, marks included; one span per paragraph piece."""
+    spans: list[tuple[int, int, int]] = []
+    group = 0
+    pos = 0
+    open_at: int | None = None  # start of the quote being read, if any
+    carried = False  # the previous paragraph ended inside a quote
+    paragraphs = []
+    for m in re.finditer(r"[^\n]+", text):
+        paragraphs.append((m.start(), m.end()))
+    for pi, (ps, pe) in enumerate(paragraphs):
+        para = text[ps:pe]
+        marks = list(_MARK.finditer(para))
+        first = True
+        open_at = None
+        for m in marks:
+            mk = m.group()
+            at = ps + m.start()
+            if open_at is None:
+                if mk in _CLOSERS or (mk == '"' and first and carried and not _opens_here(para, m.start())):
+                    # A closing mark with no opening in this paragraph ends a quote carried over from the
+                    # previous paragraph (its writer forgot the opening mark).
+                    if carried and first:
+                        lead = ps + len(para) - len(para.lstrip())
+                        spans.append((lead, ps + m.end(), group))
+                    first = False
+                    continue
+                open_at = at
+            else:
+                if mk in _OPENERS and mk != "‘’":
+                    # An opening mark inside a quote: the previous one was never closed.
+                    spans.append((open_at, _rstrip(text, open_at, at), group))
+                    group += 1
+                    open_at = at
+                else:
+                    spans.append((open_at, ps + m.end(), group))
+                    group += 1
+                    open_at = None
+            first = False
+        carried = False
+        if open_at is not None:
+            # Unclosed at paragraph end: the quote ends here; if the next paragraph opens with a mark
+            # it continues the same quotation (one group), which keeps a stray mark from eating the article.
+            spans.append((open_at, _rstrip(text, open_at, pe), group))
+            nxt = paragraphs[pi + 1] if pi + 1 < len(paragraphs) else None
+            if nxt is not None and _MARK.match(text[nxt[0]:nxt[1]].lstrip()):
+                pass  # same group continues
+            else:
+                group += 1
+                carried = nxt is not None
+            open_at = None
+    return [s for s in spans if s[1] - s[0] > 2]
+
+
+def _opens_here(para: str, i: int) -> bool:
+    """Whether a straight mark at i looks like an opening mark (after a space or at the start)."""
+    return i == 0 or para[i - 1] in " \t([{—–-/"
+
+
+def _rstrip(text: str, start: int, end: int) -> int:
+    """End offset with trailing whitespace removed."""
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return end
+
+
+class Attributor:
+    """Finds the quotes of one Doc and who said them."""
+
+    def __init__(self, doc, mentions, persons: PersonIndex):
+        self.doc = doc
+        self.text = doc.text
+        self.persons = persons
+        # token index -> (label, value) for people, places and organisations (canonical values)
+        self.ent_of: dict[int, tuple[str, str, int, int]] = {}
+        for m in mentions:
+            for i in range(m["tstart"], m["tend"]):
+                self.ent_of[i] = (m["label"], m["value"], m["tstart"], m["tend"])
+        self.mentions = mentions
+        n = len(doc)
+        self.in_quote = [False] * n
+        self.quote_of = [-1] * n
+        self.direct: list[Quote] = []
+        self.para_of = [0] * n
+        p = 0
+        for t in doc:
+            self.para_of[t.i] = p
+            if "\n" in t.text or "\n" in t.whitespace_:
+                p += 1
+        self.gender: dict[str, str] = {}
+
+    # ---- direct quotes -------------------------------------------------------------------------
+    def collect_direct(self) -> None:
+        """Find direct quote spans and mark their tokens."""
+        for s, e, g in find_direct_spans(self.text):
+            span = self.doc.char_span(s, e, alignment_mode="expand")
+            if span is None or len(span) == 0:
+                continue
+            q = Quote(s, e, "direct", group=g)
+            q.extra["t0"], q.extra["t1"] = span.start, span.end
+            k = len(self.direct)
+            self.direct.append(q)
+            for i in range(span.start, span.end):
+                self.in_quote[i] = True
+                self.quote_of[i] = k
+
+    # ---- speakers ------------------------------------------------------------------------------
+    def resolve(self, tok, mode: str = "any") -> tuple[str | None, str | None, str | None]:
+        """(canonical speaker, speaker as written, label) for a subject token; None when unresolvable."""
+        low = tok.lower_
+        if low in FIRST_SECOND:
+            return None, tok.text, None
+        if tok.pos_ == "PRON" or low in HE_SHE or low in GROUP_PRONOUNS:
+            if low in HE_SHE:
+                name = self.antecedent_person(tok.i, HE_SHE[low])
+                return name, tok.text, "person" if name else None
+            if low in GROUP_PRONOUNS:
+                name, label = self.antecedent_group(tok.i, low)
+                return name, tok.text, label
+            if low in {"who", "that"} and tok.head.dep_ == "relcl":
+                return self.resolve(tok.head.head)
+            return None, tok.text, None
+        ent = self.ent_of.get(tok.i)
+        if ent is None:
+            # The subject head may be a title or common noun with the name as a compound/appositive.
+            for c in list(tok.children):
+                if c.dep_ in ("appos", "compound") and c.i in self.ent_of and self.ent_of[c.i][0] in ("person", "org"):
+                    if c.dep_ == "appos" or self.ent_of[c.i][0] == "person":
+                        ent = self.ent_of[c.i]
+                        break
+        if ent is not None:
+            label, value, a, b = ent
+            if label == "place":
+                label = "org"  # a country speaking ("Russia said") is a speaker like an organisation
+            return value, self.doc[a:b].text, label
+        if tok.pos_ == "PROPN":
+            a = tok.i
+            while a > 0 and self.doc[a - 1].pos_ == "PROPN" and self.doc[a - 1].dep_ in ("compound", "nmod", "amod", "flat"):
+                a -= 1
+            written = self.doc[a : tok.i + 1].text
+            name = clean_person(written)
+            if name:
+                if self.persons.knows(name) or len(name.split()) > 1:
+                    return self.persons.canonical(name), written, "person"
+                return self.persons.canonical(name), written, "person"
+            return None, written, None
+        if tok.pos_ == "NOUN" or _AGE_NOUN.match(low):
+            det = [c.lower_ for c in tok.children if c.dep_ in ("det", "poss")]
+            written = self.doc[tok.left_edge.i : tok.i + 1].text
+            if det and det[0] in ("the", "this", "his", "her", "its", "their") or _AGE_NOUN.match(low):
+                if tok.lemma_.lower() in ORG_NOUNS or low in ORG_NOUNS:
+                    name, label = self.antecedent_group(tok.i, "it")
+                    return name, written, label
+                if tok.lemma_.lower() in PERSON_NOUNS or _AGE_NOUN.match(low):
+                    if tok.tag_ in ("NNS", "NNPS"):
+                        return None, written, None
+                    name = self.antecedent_person(tok.i, None)
+                    return name, written, "person" if name else None
+            return None, written, None
+        return None, tok.text, None
+
+    def antecedent_person(self, i: int, gender: str | None) -> str | None:
+        """The person a pronoun or description at token i most likely refers to."""
+        # Most recent person named outside quotation marks before i: speakers are named in narration.
+        best = None
+        for m in reversed(self.mentions):
+            if m["tstart"] >= i:
+                continue
+            if m["label"] != "person" or self.in_quote[m["tstart"]]:
+                continue
+            if gender and self.gender.get(m["value"]) not in (None, gender):
+                continue
+            best = m["value"]
+            break
+        return best
+
+    def antecedent_group(self, i: int, low: str) -> tuple[str | None, str | None]:
+        """The organisation 'it'/'they'/'the company' at token i refers to, if one was named."""
+        if low == "they":
+            return None, None
+        for m in reversed(self.mentions):
+            if m["tstart"] >= i or self.in_quote[m["tstart"]]:
+                continue
+            if m["label"] == "org":
+                return m["value"], "org"
+            if m["label"] == "person":
+                return None, None
+        return None, None
+
+    def subject_of(self, v):
+        """The subject token of reporting verb v, following conjunctions and participles."""
+        for c in v.children:
+            if c.dep_ in ("nsubj", "nsubjpass", "csubj"):
+                if c.dep_ == "nsubjpass":
+                    for a in v.children:
+                        if a.dep_ == "agent":
+                            for p in a.children:
+                                if p.dep_ == "pobj":
+                                    return p
+                    return None
+                return c
+        # "she laughed and said ...", ", he said, adding that ..."
+        if v.dep_ in ("conj", "advcl", "xcomp") and v.head is not v:
+            h = v.head
+            if h.lemma_ in REPORT_LEMMAS or v.dep_ == "conj" or v.tag_ == "VBG":
+                return self.subject_of(h) if h.i != v.i else None
+        return None
+
+    def inverted_subject(self, v, lo: int, hi: int):
+        """For "said Smith" and "..., Smith said" when the parser missed the subject: nearest nominal."""
+        for j in range(v.i + 1, min(hi, v.i + 5)):
+            t = self.doc[j]
+            if t.pos_ in ("PROPN", "PRON") or t.i in self.ent_of:
+                # take the head of a name
+                while t.dep_ in ("compound", "flat") and t.head.i > t.i and t.head.i < hi:
+                    t = t.head
+                return t
+            if t.pos_ in ("NOUN",):
+                return t
+        return None
+
+    # ---- cues ----------------------------------------------------------------------------------
+    def is_report_verb(self, t) -> bool:
+        """A reporting verb outside quotation marks."""
+        if self.in_quote[t.i]:
+            return False
+        if t.pos_ not in ("VERB", "AUX") and t.tag_ not in ("VBD", "VBZ", "VBP", "VBG", "VBN", "VB"):
+            return False
+        lem = t.lemma_.lower()
+        if lem == "write" and t.tag_ == "VBN":
+            return False
+        if lem == "point" and not any(c.dep_ == "prt" and c.lower_ == "out" for c in t.children):
+            return False
+        return lem in REPORT_LEMMAS
+
+    def region_after(self, t1: int) -> tuple[int, int]:
+        """Tokens after a quote up to the end of its sentence, the next quote or the paragraph end."""
+        doc = self.doc
+        j = t1
+        stop = min(len(doc), t1 + 14)
+        while j < stop:
+            t = doc[j]
+            if self.in_quote[j] or "\n" in t.text:
+                break
+            if t.text in (".", "!", "?") and j > t1:
+                break
+            j += 1
+            if "\n" in t.whitespace_:
+                break
+        return t1, j
+
+    def region_before(self, t0: int) -> tuple[int, int]:
+        """Tokens before a quote back to its sentence start, the previous quote or the paragraph start."""
+        doc = self.doc
+        j = t0
+        stop = max(0, t0 - 30)
+        while j > stop:
+            t = doc[j - 1]
+            if self.in_quote[j - 1] or "\n" in t.text or "\n" in t.whitespace_:
+                break
+            if t.text in (".", "!", "?"):
+                break
+            j -= 1
+        return j, t0
+
+    def cue_in(self, lo: int, hi: int, prefer_last: bool):
+        """The reporting verb (or 'according to') in tokens lo..hi and its speaker token."""
+        idx = range(hi - 1, lo - 1, -1) if prefer_last else range(lo, hi)
+        for j in idx:
+            t = self.doc[j]
+            if t.lower_ == "according" and j + 1 < hi and self.doc[j + 1].lower_ == "to":
+                for k in range(j + 2, min(hi, j + 8)):
+                    u = self.doc[k]
+                    if u.dep_ == "pobj" or u.i in self.ent_of:
+                        while u.dep_ in ("compound", "flat") and u.head.i > u.i:
+                            u = u.head
+                        return t, u
+                continue
+            if self.is_report_verb(t):
+                s = self.subject_of(t)
+                if s is not None and not (lo <= s.i < hi):
+                    s = None if self.in_quote[s.i] else s
+                if s is None:
+                    s = self.inverted_subject(t, lo, hi)
+                if s is None:
+                    # "..., he said" where the parser hung the pronoun elsewhere: nearest nominal before
+                    for k in range(j - 1, max(lo - 1, j - 6), -1):
+                        u = self.doc[k]
+                        if u.pos_ in ("PRON", "PROPN") or u.i in self.ent_of:
+                            s = u
+                            break
+                if s is not None:
+                    return t, s
+        return None, None
+
+    def colon_speaker(self, lo: int, hi: int):
+        """For 'Smith: "..."' the name before the colon."""
+        if hi - 1 < lo or self.doc[hi - 1].text not in (":",):
+            return None
+        for j in range(hi - 2, max(lo - 1, hi - 8), -1):
+            t = self.doc[j]
+            if t.i in self.ent_of and self.ent_of[t.i][0] in ("person", "org"):
+                return t
+            if t.pos_ in ("PROPN", "PRON"):
+                return t
+        return None
+
+    # ---- indirect quotes -----------------------------------------------------------------------
+    def collect_indirect(self) -> list[Quote]:
+        """Reported speech: a reporting verb's clausal complement, and 'according to X' sentences."""
+        out: list[Quote] = []
+        doc = self.doc
+        for t in doc:
+            if not self.is_report_verb(t):
+                if t.lower_ == "according" and not self.in_quote[t.i]:
+                    q = self._according(t)
+                    if q:
+                        out.append(q)
+                continue
+            if any(c.dep_ == "neg" for c in t.children):
+                continue
+            comps = [c for c in t.children if c.dep_ == "ccomp" and c.i > t.i]
+            if not comps:
+                comps = [c for c in t.children if c.dep_ == "ccomp"]
+            if not comps:
+                continue
+            comp = comps[-1]
+            a, b = comp.left_edge.i, comp.right_edge.i + 1
+            # Keep the clause on its side of the verb: a left ccomp ending at the verb, a right one after it
+            words = [x for x in doc[a:b] if not x.is_punct and not x.is_space]
+            if len(words) < 3:
+                continue
+            quoted = sum(1 for x in words if self.in_quote[x.i])
+            if quoted >= 0.5 * len(words):
+                continue  # a direct quote with its cue: handled with the direct quotes
+            if t.lemma_.lower() in WEAK_LEMMAS and not any(x.lower_ == "that" for x in doc[a : a + 1]):
+                continue
+            subj = self.subject_of(t)
+            if subj is None:
+                continue
+            if subj.lower_ in FIRST_SECOND and not self.in_quote[subj.i]:
+                continue
+            if self.in_quote[subj.i]:
+                continue
+            # Grow the span over direct quotes it cuts into, so "X said the plan was "a mess"" is one quote.
+            while a > 0 and self.in_quote[a] and self.in_quote[a - 1] and self.quote_of[a - 1] == self.quote_of[a]:
+                a -= 1
+            while b < len(doc) and self.in_quote[b - 1] and b < len(doc) and self.in_quote[b] and self.quote_of[b] == self.quote_of[b - 1]:
+                b += 1
+            while b > a and (doc[b - 1].is_punct and not self.in_quote[b - 1] or doc[b - 1].is_space):
+                b -= 1
+            while a < b and (doc[a].is_space or (doc[a].is_punct and not self.in_quote[a])):
+                a += 1
+            if b <= a:
+                continue
+            name, written, label = self.resolve(subj)
+            q = Quote(doc[a].idx, doc[b - 1].idx + len(doc[b - 1].text), "indirect", name, written, t.text, True, label)
+            q.extra["t0"], q.extra["t1"], q.extra["verb_i"] = a, b, t.i
+            out.append(q)
+        return out
+
+    def _according(self, t) -> Quote | None:
+        """'According to X, ...': the rest of the sentence is X's statement."""
+        doc = self.doc
+        if t.i + 1 >= len(doc) or doc[t.i + 1].lower_ != "to":
+            return None
+        to = doc[t.i + 1]
+        pobj = next((c for c in to.children if c.dep_ == "pobj"), None)
+        if pobj is None:
+            return None
+        speaker_tok = pobj
+        # "according to a study by Civic Action": the named source inside the phrase
+        for u in pobj.subtree:
+            if u.i in self.ent_of and self.ent_of[u.i][0] in ("person", "org", "place"):
+                speaker_tok = u
+                break
+        sent = t.sent
+        phrase_lo, phrase_hi = t.i, pobj.right_edge.i + 1
+        if phrase_lo - sent.start <= 1:
+            a, b = phrase_hi, sent.end
+        else:
+            a, b = sent.start, phrase_lo
+        while a < b and (doc[a].is_punct or doc[a].is_space) and not self.in_quote[a]:
+            a += 1
+        while b > a and (doc[b - 1].is_punct or doc[b - 1].is_space) and not self.in_quote[b - 1]:
+            b -= 1
+        if b - a < 3:
+            return None
+        name, written, label = self.resolve(speaker_tok)
+        q = Quote(doc[a].idx, doc[b - 1].idx + len(doc[b - 1].text), "indirect", name, written, "according to", True, label)
+        q.extra["t0"], q.extra["t1"], q.extra["verb_i"] = a, b, t.i
+        return q
+
+    # ---- putting it together -------------------------------------------------------------------
+    def run(self) -> list[Quote]:
+        """All quotes of the doc in text order, with speakers resolved and floating quotes carried over."""
+        self.collect_direct()
+        indirect = self.collect_indirect()
+        for iq in indirect:
+            for k in {self.quote_of[i] for i in range(iq.extra["t0"], iq.extra["t1"]) if self.quote_of[i] >= 0}:
+                dq = self.direct[k]
+                if dq.start >= iq.start - 1 and dq.end <= iq.end + 1:
+                    dq.absorbed = True
+        used_verbs = {q.extra["verb_i"] for q in indirect}
+        for dq in self.direct:
+            if dq.absorbed:
+                continue
+            t0, t1 = dq.extra["t0"], dq.extra["t1"]
+            lo, hi = self.region_after(t1)
+            v, s = self.cue_in(lo, hi, prefer_last=False)
+            if v is None:
+                lo, hi = self.region_before(t0)
+                v, s = self.cue_in(lo, hi, prefer_last=True)
+                if v is None:
+                    s = self.colon_speaker(lo, hi)
+                    if s is not None:
+                        v = None
+                        dq.verb = ":"
+                dq.extra["before"] = hi - lo
+            if s is not None:
+                name, written, label = self.resolve(s)
+                dq.speaker, dq.speaker_text, dq.label, dq.cue = name, written, label, True
+                if v is not None:
+                    dq.verb = v.text if v.lower_ != "according" else "according to"
+                    used_verbs.add(v.i)
+        quotes = [q for q in self.direct if not q.absorbed] + indirect
+        quotes.sort(key=lambda q: q.start)
+        self.carry_over(quotes)
+        return [q for q in quotes if not q.extra.get("drop")]
+
+    def carry_over(self, quotes: list[Quote]) -> None:
+        """Floating quotes (no cue) continue the previous quote's speaker; short ones are scare quotes."""
+        prev: Quote | None = None
+        groups: dict[int, Quote] = {}
+        for q in quotes:
+            if q.kind == "direct" and not q.cue:
+                words = len(re.findall(r"\w+", self.text[q.start : q.end]))
+                g = groups.get(q.group)
+                if g is not None:
+                    q.speaker, q.speaker_text, q.label = g.speaker, g.speaker_text, g.label
+                elif words < 5 or q.extra.get("before", 0) > 2:
+                    # Short or embedded in narration without a cue: a title, a term or scare quotes.
+                    q.extra["drop"] = True
+                    continue
+                elif prev is not None:
+                    q.speaker, q.label = prev.speaker, prev.label
+                    q.speaker_text = None
+            if q.kind == "direct" and q.group not in groups and q.cue:
+                groups[q.group] = q
+            prev = q
+
+
+def extract_quotes(doc, mentions, persons: PersonIndex) -> list[dict]:
+    """Quotes of a parsed Doc as plain dicts (see docs/CONTRACTS.md)."""
+    out = []
+    for q in Attributor(doc, mentions, persons).run():
+        out.append(
+            {
+                "speaker": q.speaker,
+                "speaker_text": q.speaker_text,
+                "text": doc.text[q.start : q.end],
+                "verb": q.verb,
+                "start": q.start,
+                "end": q.end,
+                "kind": q.kind,
+                "label": q.label,
+            }
+        )
+    return out

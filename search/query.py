@@ -1,0 +1,593 @@
+"""Search: parse a request, match with Whoosh, filter and count facets with arrays, page, highlight.
+
+Everything returned is plain data (dicts, lists, str); no Whoosh object leaves this module.
+"""
+from __future__ import annotations
+
+import calendar
+import html
+import json
+import re
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Iterator, Mapping
+
+import numpy as np
+
+from search.config import Settings
+from search.facets import NO_DAY, FacetData, facet_data, from_day, to_day
+from search.indexer import IndexMissing, live_generation, open_whoosh
+from search.schema import FACET_FIELDS, FACET_LABELS
+
+FACETS = tuple(FACET_FIELDS)  # speaker, person, place, org
+SORTS = ("relevance", "newest", "oldest")
+TEXT_FIELDS = ("title", "body", "quotes")
+MAX_PAGE_SIZE = 100
+SNIPPET_CHARS = 240
+
+__all__ = ["IndexMissing", "SearchRequest", "SearchResult", "parse_request", "open_searcher", "NewsSearcher"]
+
+
+@dataclass
+class SearchRequest:
+    """Everything a search depends on, validated."""
+
+    q: str = ""
+    filters: dict = field(default_factory=lambda: {f: [] for f in FACETS})
+    exclude: dict = field(default_factory=lambda: {f: [] for f in FACETS})
+    date_from: str | None = None
+    date_to: str | None = None
+    sort: str = "relevance"
+    page: int = 1
+    page_size: int = 20
+    facet_size: int = 10
+
+    def to_params(self) -> dict[str, list[str]]:
+        """Back to query-string parameters (lists), for building links."""
+        p: dict[str, list[str]] = {}
+        if self.q:
+            p["q"] = [self.q]
+        for f in FACETS:
+            if self.filters.get(f):
+                p[f] = list(self.filters[f])
+            if self.exclude.get(f):
+                p["not_" + f] = list(self.exclude[f])
+        if self.date_from:
+            p["from"] = [self.date_from]
+        if self.date_to:
+            p["to"] = [self.date_to]
+        if self.sort != "relevance":
+            p["sort"] = [self.sort]
+        if self.page != 1:
+            p["page"] = [str(self.page)]
+        return p
+
+
+@dataclass
+class SearchResult:
+    """One page of results with facets and histogram; plain data."""
+
+    total: int
+    page: int
+    pages: int
+    page_size: int
+    took_ms: float
+    request: SearchRequest
+    results: list[dict]
+    facets: dict
+    histogram: list[dict]
+    messages: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        """JSON-ready dict (the /api/search and `newsfacet search --json` shape)."""
+        d = asdict(self)
+        d["request"] = self.request.to_params()
+        d["facets"] = {
+            name: [{k: r[k] for k in ("value", "count", "selected", "excluded") if k in r} for r in f["results"]]
+            for name, f in self.facets.items()
+        }
+        return d
+
+
+def _first(args: Mapping, key: str) -> str | None:
+    v = args.get(key)
+    if v is None:
+        return None
+    if isinstance(v, (list, tuple)):
+        return str(v[0]) if v else None
+    return str(v)
+
+
+def _many(args: Mapping, key: str) -> list[str]:
+    v = args.get(key)
+    if v is None:
+        return []
+    vals = v if isinstance(v, (list, tuple)) else [v]
+    out = []
+    for x in vals:
+        x = " ".join(str(x).split())[:300]
+        if x and x not in out:
+            out.append(x)
+    return out[:50]
+
+
+def _parse_date(raw: str | None, name: str, end: bool, messages: list[str]) -> str | None:
+    """ISO date, or year / year-month (widened to its first or last day); else a message and None."""
+    if raw is None or not raw.strip():
+        return None
+    s = raw.strip()
+    try:
+        if re.fullmatch(r"\d{4}", s):
+            y = int(s)
+            return (date(y, 12, 31) if end else date(y, 1, 1)).isoformat()
+        if re.fullmatch(r"\d{4}-\d{1,2}", s):
+            y, m = map(int, s.split("-"))
+            last = calendar.monthrange(y, m)[1]
+            return date(y, m, last if end else 1).isoformat()
+        return date.fromisoformat(s[:10]).isoformat() if re.fullmatch(r"\d{4}-\d{2}-\d{2}", s[:10]) else _bad()
+    except (ValueError, TypeError):
+        messages.append(f"Ignored {name}={s[:40]!r}: not a date; use YYYY-MM-DD, YYYY-MM or YYYY.")
+        return None
+
+
+def _bad():
+    raise ValueError("not a date")
+
+
+def _int(raw: str | None, name: str, default: int, lo: int, hi: int, messages: list[str]) -> int:
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        n = int(raw.strip())
+    except ValueError:
+        messages.append(f"Ignored {name}={raw[:20]!r}: not a whole number.")
+        return default
+    if n < lo or n > hi:
+        clamped = min(max(n, lo), hi)
+        messages.append(f"{name}={raw[:20]} is out of range; using {clamped}.")
+        return clamped
+    return n
+
+
+def parse_request(args: Mapping, settings: Settings | None = None) -> tuple[SearchRequest, list[str]]:
+    """Query-string style mapping (values str or lists) -> a valid SearchRequest and messages for the user."""
+    settings = settings or Settings()
+    messages: list[str] = []
+    q = (_first(args, "q") or "").replace("\x00", " ").strip()
+    if len(q) > settings.max_query_chars:
+        messages.append(f"Your query was {len(q):,} characters; only the first {settings.max_query_chars:,} were used.")
+        q = q[: settings.max_query_chars]
+    req = SearchRequest(q=q, page_size=settings.page_size, facet_size=settings.facet_size)
+    for f in FACETS:
+        req.filters[f] = _many(args, f)
+        req.exclude[f] = [v for v in _many(args, "not_" + f) if v not in req.filters[f]]
+    req.date_from = _parse_date(_first(args, "from"), "from", False, messages)
+    req.date_to = _parse_date(_first(args, "to"), "to", True, messages)
+    if req.date_from and req.date_to and req.date_from > req.date_to:
+        messages.append("The 'from' date is after the 'to' date; they were swapped.")
+        req.date_from, req.date_to = req.date_to, req.date_from
+    sort = (_first(args, "sort") or "relevance").strip().lower()
+    if sort not in SORTS:
+        messages.append(f"Unknown sort {sort[:20]!r}; use relevance, newest or oldest.")
+        sort = "relevance"
+    req.sort = sort
+    req.page = _int(_first(args, "page"), "page", 1, 1, 10_000, messages)
+    req.page_size = _int(_first(args, "size") or _first(args, "limit"), "size", settings.page_size, 1, MAX_PAGE_SIZE, messages)
+    return req, messages
+
+
+# ---------------------------------------------------------------- query parsing
+
+_parser_lock = threading.Lock()
+_parsers: dict = {}
+
+
+def _parser(schema):
+    from whoosh import qparser
+
+    key = id(schema)
+    with _parser_lock:
+        p = _parsers.get(key)
+        if p is None:
+            p = qparser.MultifieldParser(list(TEXT_FIELDS), schema, group=qparser.AndGroup)
+            # Field names users may type; anything else before a colon is plain text.
+            p.remove_plugin_class(qparser.FieldsPlugin)
+            p.add_plugin(qparser.FieldsPlugin(expr=r"(?P<text>title|body|quotes):"))
+            p.add_plugin(qparser.GtLtPlugin())
+            _parsers.clear()
+            _parsers[key] = p
+    return p
+
+
+def _balance(q: str, messages: list[str]) -> str:
+    """Close an unbalanced quote or parenthesis so the rest of the query still counts."""
+    fixed = q
+    if fixed.count('"') % 2:
+        fixed = fixed + '"'
+        messages.append("A quotation mark was not closed; it was closed at the end of your query.")
+    depth = 0
+    out = []
+    for ch in fixed:
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            if depth == 0:
+                continue
+            depth -= 1
+        out.append(ch)
+    if depth or len(out) != len(fixed):
+        messages.append("Parentheses in your query were unbalanced and were ignored where they did not pair up.")
+        out = [c for c in out if c not in "()"] if depth else out
+    return "".join(out)
+
+
+def build_query(q: str, schema, messages: list[str]):
+    """User text -> a Whoosh query, or None for 'everything'; never raises."""
+    from whoosh import query as wq
+
+    text = q.strip()
+    if not text or text in ("*", "*:*"):
+        return None
+    if not re.search(r"\w", re.sub(r"\b(title|body|quotes):", " ", text)):
+        messages.append("Your query has no words to search for.")
+        return wq.NullQuery
+    text = _balance(text, messages)
+    try:
+        parsed = _parser(schema).parse(text)
+    except Exception:
+        parsed = None
+    if parsed is None or parsed is wq.NullQuery or isinstance(parsed, type(wq.NullQuery)):
+        words = re.findall(r"\w+", text)
+        if not words:
+            messages.append("Your query has no words to search for.")
+            return wq.NullQuery
+        parsed = wq.And([wq.Or([wq.Term(f, w.lower()) for f in TEXT_FIELDS]) for w in words])
+    try:
+        has_terms = any(True for _ in parsed.iter_all_terms())
+    except Exception:
+        has_terms = True
+    if not has_terms and not isinstance(parsed, wq.Every):
+        messages.append("Your query only has words too common to search for (like 'the' or 'and'); add another word.")
+        return wq.NullQuery
+    return parsed
+
+
+# ---------------------------------------------------------------- the searcher
+
+
+class _AllScores:
+    """Collector recording every match with its score, in one pass (facets need all, ranking the top)."""
+
+    @staticmethod
+    def make():
+        from whoosh.collectors import ScoredCollector
+
+        class AllScores(ScoredCollector):
+            def prepare(self, top_searcher, q, context):
+                ScoredCollector.prepare(self, top_searcher, q, context)
+                self.docnums: list[int] = []
+                self.scores: list[float] = []
+
+            def _collect(self, global_docnum, score):
+                self.docnums.append(global_docnum)
+                self.scores.append(score)
+                return 0
+
+            def results(self):
+                return None
+
+        return AllScores()
+
+
+_ix_lock = threading.Lock()
+_ix_cache: dict[str, tuple] = {}
+
+
+def _open_index(index_dir: Path):
+    """Cached Whoosh Index object of the live generation (a rebuild is seen by the next request)."""
+    gen = live_generation(index_dir)
+    if gen is None:
+        raise IndexMissing(index_dir)
+    key = str(gen.resolve())
+    with _ix_lock:
+        hit = _ix_cache.get(str(index_dir))
+        if hit and hit[0] == key:
+            return hit[1], key
+    ix, _ = open_whoosh(index_dir)
+    with _ix_lock:
+        _ix_cache[str(index_dir)] = (key, ix)
+    return ix, key
+
+
+class NewsSearcher:
+    """One reader of one index generation; open per request, close after."""
+
+    def __init__(self, index_dir: Path | str, settings: Settings | None = None):
+        self.index_dir = Path(index_dir)
+        self.settings = settings or Settings(index=self.index_dir)
+        ix, key = _open_index(self.index_dir)
+        self._ix = ix
+        self._searcher = ix.searcher()
+        self.generation = key
+        self._last_query = None
+        # A generation directory is never written after it goes live, so its path identifies the arrays.
+        self.facets: FacetData = facet_data((key,), self._searcher.reader())
+
+    def close(self) -> None:
+        """Release the Whoosh searcher."""
+        self._searcher.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # -- matching
+
+    def _match(self, req: SearchRequest, messages: list[str]):
+        """(base mask from the text query, scores array or None)."""
+        fd = self.facets
+        self._last_query = None
+        q = build_query(req.q, self._ix.schema, messages)
+        if q is None:
+            return fd.alive.copy(), None
+        from whoosh import query as wq
+
+        if q is wq.NullQuery:
+            return np.zeros(fd.size, dtype=bool), None
+        col = _AllScores.make()
+        try:
+            self._searcher.search_with_collector(q, col)
+        except Exception:
+            messages.append("That query could not be run; try simpler words.")
+            return np.zeros(fd.size, dtype=bool), None
+        docs = np.asarray(col.docnums, dtype=np.int64)
+        mask = np.zeros(fd.size, dtype=bool)
+        mask[docs] = True
+        mask &= fd.alive
+        scores = np.zeros(fd.size, dtype=np.float32)
+        scores[docs] = col.scores
+        self._last_query = q
+        return mask, scores
+
+    def _date_mask(self, req: SearchRequest) -> np.ndarray | None:
+        if not req.date_from and not req.date_to:
+            return None
+        day = self.facets.day
+        mask = day != NO_DAY
+        if req.date_from:
+            mask &= day >= to_day(date.fromisoformat(req.date_from))
+        if req.date_to:
+            mask &= day <= to_day(date.fromisoformat(req.date_to))
+        return mask
+
+    def _facet_masks(self, req: SearchRequest) -> tuple[dict, dict]:
+        fd = self.facets
+        inc, exc = {}, {}
+        for f in FACETS:
+            if req.filters.get(f):
+                inc[f] = fd.field(f).docs_with(req.filters[f], fd.size)
+            if req.exclude.get(f):
+                exc[f] = ~fd.field(f).docs_with(req.exclude[f], fd.size)
+        return inc, exc
+
+    def _final_mask(self, req: SearchRequest, messages: list[str]):
+        base, scores = self._match(req, messages)
+        dmask = self._date_mask(req)
+        inc, exc = self._facet_masks(req)
+        final = base.copy()
+        if dmask is not None:
+            final &= dmask
+        for m in list(inc.values()) + list(exc.values()):
+            final &= m
+        return base, scores, dmask, inc, exc, final
+
+    def _order(self, req: SearchRequest, final: np.ndarray, scores) -> np.ndarray:
+        docs = np.flatnonzero(final)
+        day = self.facets.day[docs]
+        if req.sort == "relevance" and scores is not None:
+            # score desc, then newest first among equals
+            return docs[np.lexsort((-day.astype(np.int64), -scores[docs]))]
+        if req.sort == "oldest":
+            # undated documents last in either direction
+            key = np.where(day == NO_DAY, np.iinfo(np.int32).max, day)
+            return docs[np.lexsort((docs, key))]
+        return docs[np.lexsort((docs, -day.astype(np.int64)))]
+
+    def search(self, req: SearchRequest, messages: list[str] | None = None) -> SearchResult:
+        """Run a search request: one page of results, facets (each under the other filters) and histogram."""
+        started = time.perf_counter()
+        messages = list(messages or [])
+        fd = self.facets
+        base, scores, dmask, inc, exc, final = self._final_mask(req, messages)
+
+        facets = {}
+        for f in FACETS:
+            m = base.copy()
+            if dmask is not None:
+                m &= dmask
+            for g in FACETS:
+                if g != f and g in inc:
+                    m &= inc[g]
+                if g in exc:
+                    m &= exc[g]
+            facets[f] = fd.top(f, m, req.facet_size, req.filters[f], req.exclude[f])
+        undated = base.copy()
+        for m in list(inc.values()) + list(exc.values()):
+            undated &= m
+        facets["date"] = self._date_facet(req, fd.month_counts(undated))
+        histogram = _histogram(fd.month_counts(final))
+
+        total = int(final.sum())
+        pages = max(1, -(-total // req.page_size))
+        page = req.page
+        if page > pages:
+            if total:
+                messages.append(f"Page {page} is past the last page ({pages}); showing page {pages}.")
+            page = pages
+        order = self._order(req, final, scores)
+        start = (page - 1) * req.page_size
+        page_docs = order[start:start + req.page_size]
+        results = [self._result(int(d), req) for d in page_docs]
+        took = (time.perf_counter() - started) * 1000
+        req.page = page
+        return SearchResult(total=total, page=page, pages=pages, page_size=req.page_size, took_ms=round(took, 1),
+                            request=req, results=results, facets=facets, histogram=histogram, messages=messages)
+
+    def _date_facet(self, req: SearchRequest, months: dict[str, int]) -> dict:
+        """Years in chronological order; the months of a chosen year (or of a range inside one year)."""
+        years: dict[str, int] = {}
+        for m, n in months.items():
+            years[m[:4]] = years.get(m[:4], 0) + n
+        results = []
+        for y in sorted(years):
+            frm, to = f"{y}-01-01", f"{y}-12-31"
+            results.append({"value": y, "count": years[y], "from": frm, "to": to,
+                            "selected": req.date_from == frm and req.date_to == to, "level": "year"})
+        drill = None
+        if req.date_from and req.date_to and req.date_from[:4] == req.date_to[:4]:
+            drill = req.date_from[:4]
+        elif len(years) == 1:
+            drill = next(iter(years))
+        if drill:
+            for m in sorted(k for k in months if k.startswith(drill)):
+                y, mo = int(m[:4]), int(m[5:7])
+                frm = f"{m}-01"
+                to = f"{m}-{calendar.monthrange(y, mo)[1]:02d}"
+                results.append({"value": m, "count": months[m], "from": frm, "to": to,
+                                "selected": req.date_from == frm and req.date_to == to, "level": "month"})
+        return {"name": "date", "label": FACET_LABELS["date"], "results": results, "truncated": False,
+                "distinct": len(years)}
+
+    # -- documents
+
+    def _record(self, docnum: int) -> dict:
+        stored = self._searcher.stored_fields(docnum)
+        return json.loads(stored["record"])
+
+    def _result(self, docnum: int, req: SearchRequest) -> dict:
+        rec = self._record(docnum)
+        quotes = rec.get("quotes") or []
+        if req.filters.get("speaker"):
+            wanted = set(req.filters["speaker"])
+            quotes = [q for q in quotes if q.get("speaker") in wanted]
+        return {
+            "id": rec["id"],
+            "title": rec.get("title") or "",
+            "published": rec.get("published"),
+            "source": rec.get("source"),
+            "url": rec.get("url"),
+            "snippet": self._snippet(rec),
+            "speakers": rec.get("speakers") or [],
+            "persons": rec.get("persons") or [],
+            "places": rec.get("places") or [],
+            "organizations": rec.get("organizations") or [],
+            "quotes": [{k: q.get(k) for k in ("speaker", "text", "verb", "start", "end")} for q in quotes],
+        }
+
+    def _snippet(self, rec: dict) -> str:
+        """A short passage of the text, HTML-escaped, with the query's words in <mark>."""
+        text = rec.get("text") or ""
+        q = getattr(self, "_last_query", None)
+        if q is not None:
+            try:
+                from whoosh import highlight
+
+                terms = {t for f, t in q.iter_all_terms() if f in ("body", "title", "quotes")}
+                terms = {t.decode("utf-8") if isinstance(t, bytes) else t for t in terms}
+                if terms:
+                    hl = highlight.highlight(
+                        text[:200_000], frozenset(terms), self._ix.schema["body"].analyzer,
+                        highlight.ContextFragmenter(maxchars=SNIPPET_CHARS, surround=70),
+                        highlight.HtmlFormatter(tagname="mark", between=" … "), top=2,
+                    )
+                    if hl:
+                        return hl
+            except Exception:
+                pass
+        short = " ".join(text[: SNIPPET_CHARS + 40].split())
+        if len(short) > SNIPPET_CHARS:
+            short = short[:SNIPPET_CHARS].rsplit(" ", 1)[0] + " …"
+        return html.escape(short)
+
+    def article(self, article_id: str) -> dict | None:
+        """The enriched record of an article by id, or None."""
+        if not isinstance(article_id, str) or not article_id or len(article_id) > 1000:
+            return None
+        docnum = self._searcher.document_number(id=article_id)
+        if docnum is None:
+            return None
+        return self._record(docnum)
+
+    def speaker(self, name: str) -> dict:
+        """Every quote by a speaker across the corpus, newest first, with per-month counts."""
+        fd = self.facets
+        mask = fd.field("speaker").docs_with([name], fd.size) & fd.alive
+        docs = np.flatnonzero(mask)
+        docs = docs[np.lexsort((docs, -fd.day[docs].astype(np.int64)))]
+        quotes, months = [], {}
+        for d in docs:
+            rec = self._record(int(d))
+            art = {k: rec.get(k) for k in ("id", "title", "published", "source", "url")}
+            for q in rec.get("quotes") or []:
+                if q.get("speaker") == name:
+                    quotes.append({**{k: q.get(k) for k in ("text", "verb", "start", "end")}, "article": art})
+                    if rec.get("published"):
+                        m = str(rec["published"])[:7]
+                        months[m] = months.get(m, 0) + 1
+        return {"name": name, "articles": int(len(docs)), "quotes": quotes, "histogram": _histogram(months)}
+
+    def iter_matching(self, req: SearchRequest) -> Iterator[dict]:
+        """Every article matching the request, in its sort order (for export)."""
+        messages: list[str] = []
+        _, scores, _, _, _, final = self._final_mask(req, messages)
+        for d in self._order(req, final, scores):
+            rec = self._record(int(d))
+            yield {k: rec.get(k) for k in ("id", "title", "published", "source", "url", "speakers", "persons",
+                                           "places", "organizations")}
+
+    def stats(self) -> dict:
+        """Corpus figures: articles, date range, top speakers, persons, places, organizations."""
+        fd = self.facets
+        days = fd.day[fd.alive & (fd.day != NO_DAY)]
+        out = {
+            "articles": int(fd.alive.sum()),
+            "dated": int(len(days)),
+            "first": from_day(days.min()).isoformat() if len(days) else None,
+            "last": from_day(days.max()).isoformat() if len(days) else None,
+            "generation": Path(self.generation).name,
+        }
+        for f, key in (("speaker", "speakers"), ("person", "persons"), ("place", "places"), ("org", "organizations")):
+            top = fd.top(f, fd.alive, 10)
+            out["top_" + key] = [{"value": r["value"], "count": r["count"]} for r in top["results"]]
+            out["distinct_" + key] = top["distinct"]
+        return out
+
+
+def _histogram(months: dict[str, int]) -> list[dict]:
+    """Month counts as a continuous series (months without articles included as 0)."""
+    if not months:
+        return []
+    keys = sorted(months)
+    y, m = int(keys[0][:4]), int(keys[0][5:7])
+    ly, lm = int(keys[-1][:4]), int(keys[-1][5:7])
+    out = []
+    # A series spanning centuries (bad metadata) would be unreadable; then only months with articles.
+    if (ly - y) * 12 + (lm - m) > 600:
+        return [{"month": k, "count": months[k]} for k in keys]
+    while (y, m) <= (ly, lm):
+        k = f"{y:04d}-{m:02d}"
+        out.append({"month": k, "count": months.get(k, 0)})
+        m += 1
+        if m > 12:
+            y, m = y + 1, 1
+    return out
+
+
+def open_searcher(index_dir: Path | str, settings: Settings | None = None) -> NewsSearcher:
+    """Open a searcher on the live generation of the index (raises IndexMissing)."""
+    return NewsSearcher(index_dir, settings)

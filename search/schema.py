@@ -1,0 +1,93 @@
+"""The Whoosh schema: full-text fields, facet keyword fields, dates, and the stored record."""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from whoosh import fields
+from whoosh.analysis import StemmingAnalyzer
+
+# Facet name (as used in URLs and the API) -> Whoosh field.
+FACET_FIELDS = {
+    "speaker": "speakers",
+    "person": "persons",
+    "place": "places",
+    "org": "organizations",
+}
+FACET_LABELS = {
+    "speaker": "Speakers",
+    "person": "People",
+    "place": "Places",
+    "org": "Organizations",
+    "date": "Date",
+}
+# Derived keyword field holding "YYYY-MM" of the published date: the date facet and histogram count it.
+MONTH_FIELD = "month"
+
+
+def build_schema() -> fields.Schema:
+    """The Whoosh schema newsfacet indexes into."""
+    text = StemmingAnalyzer()
+    return fields.Schema(
+        id=fields.ID(stored=True, unique=True),
+        title=fields.TEXT(analyzer=text, stored=True, field_boost=2.0),
+        body=fields.TEXT(analyzer=text, stored=False, chars=True),
+        quotes=fields.TEXT(analyzer=text, stored=False),
+        persons=fields.KEYWORD(commas=True, stored=True, lowercase=False, scorable=False),
+        places=fields.KEYWORD(commas=True, stored=True, lowercase=False, scorable=False),
+        organizations=fields.KEYWORD(commas=True, stored=True, lowercase=False, scorable=False),
+        speakers=fields.KEYWORD(commas=True, stored=True, lowercase=False, scorable=False),
+        month=fields.KEYWORD(commas=True, stored=False, lowercase=False, scorable=False),
+        published=fields.DATETIME(stored=True, sortable=True),
+        source=fields.ID(stored=True),
+        url=fields.STORED(),
+        path=fields.ID(stored=True),
+        content_hash=fields.STORED(),
+        # The whole enriched record (JSON): what article pages and results display.
+        record=fields.STORED(),
+    )
+
+
+def keyword_value(values) -> str:
+    """Join facet values for a commas=True KEYWORD field; commas inside a value would split it."""
+    clean = []
+    for v in values or []:
+        v = " ".join(str(v).replace(",", " ").split())
+        if v and v not in clean:
+            clean.append(v)
+    return ",".join(clean)
+
+
+def parse_published(value: str | None) -> datetime | None:
+    """ISO date or datetime string -> naive datetime, None if absent or unparseable."""
+    if not value:
+        return None
+    try:
+        dt = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return dt.replace(tzinfo=None)
+
+
+def to_document(record: dict) -> dict:
+    """An enriched record -> the keyword arguments of Whoosh's add_document."""
+    published = parse_published(record.get("published"))
+    doc = {
+        "id": record["id"],
+        "title": record.get("title") or "",
+        "body": record.get("text") or "",
+        "quotes": "\n".join(q.get("text", "") for q in record.get("quotes") or []),
+        "persons": keyword_value(record.get("persons")),
+        "places": keyword_value(record.get("places")),
+        "organizations": keyword_value(record.get("organizations")),
+        "speakers": keyword_value(record.get("speakers")),
+        "source": record.get("source") or "",
+        "url": record.get("url") or "",
+        "path": record.get("path") or "",
+        "content_hash": record.get("content_hash") or "",
+        "record": json.dumps(record, ensure_ascii=False, separators=(",", ":")),
+    }
+    if published is not None:
+        doc["published"] = published
+        doc["month"] = published.strftime("%Y-%m")
+    return doc

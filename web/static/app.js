@@ -1,0 +1,67 @@
+// newsfacet: small progressive enhancements. Everything works without this file.
+(function () {
+  "use strict";
+
+  // Facet filter boxes: shown only when scripting works, they narrow a long facet list.
+  function enableFacetFilters(root) {
+    (root || document).querySelectorAll("[data-facet-filter][hidden]").forEach(function (box) {
+      box.hidden = false;
+    });
+  }
+
+  document.addEventListener("input", function (event) {
+    var box = event.target;
+    if (!box.matches || !box.matches("[data-facet-filter]")) return;
+    var section = box.closest(".facet");
+    var needle = box.value.trim().toLowerCase();
+    section.querySelectorAll(".facet-values > li").forEach(function (li) {
+      var name = li.querySelector(".fv-name");
+      var text = name ? name.textContent.toLowerCase() : "";
+      li.hidden = needle !== "" && text.indexOf(needle) === -1;
+    });
+    var more = section.querySelector("details.facet-more");
+    if (more && needle !== "") more.open = true;
+  });
+
+  // After back/forward restores a snapshot, make the search box show that page's query.
+  document.addEventListener("htmx:historyRestore", function () {
+    var q = document.getElementById("q");
+    if (!q) return;
+    var params = new URLSearchParams(window.location.search);
+    q.value = params.get("q") || "";
+  });
+
+  document.addEventListener("htmx:afterSettle", function (event) {
+    enableFacetFilters(event.target);
+  });
+
+  // "/" jumps to the search box, as on many search sites.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey) return;
+    var tag = (event.target.tagName || "").toLowerCase();
+    if (tag === "input" || tag === "textarea" || tag === "select" || event.target.isContentEditable) return;
+    var q = document.getElementById("q");
+    if (q) {
+      event.preventDefault();
+      q.focus();
+      q.select();
+    }
+  });
+
+  // "Back to search" goes back in history when we came from the search page, keeping its state.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("[data-back-link]");
+    if (!link || event.ctrlKey || event.metaKey || event.shiftKey) return;
+    var ref = document.referrer;
+    if (ref && ref.indexOf(window.location.origin + "/") === 0 && new URL(ref).pathname === "/" && window.history.length > 1) {
+      event.preventDefault();
+      window.history.back();
+    }
+  });
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", function () { enableFacetFilters(document); });
+  } else {
+    enableFacetFilters(document);
+  }
+})();

@@ -55,6 +55,7 @@ class Report:
     seconds: float = 0.0
     total_documents: int = 0
     generation: str = ""
+    kept_previous: bool = False  # nothing was indexed, so the live index was left as it was
 
     def to_dict(self) -> dict:
         """Plain data for --json output."""
@@ -62,6 +63,7 @@ class Report:
             "indexed": self.indexed, "unchanged": self.unchanged, "removed": self.removed,
             "analysed": self.analysed, "cached": self.cached, "seconds": round(self.seconds, 3),
             "total_documents": self.total_documents, "generation": self.generation,
+            "kept_previous": self.kept_previous,
             "skipped": [{"where": s.where(), "reason": s.reason} for s in self.skipped],
             "warnings": [{"where": s.where(), "reason": s.reason} for s in self.warnings],
         }
@@ -264,8 +266,15 @@ def rebuild(paths, settings: Settings, progress=None, wait: float = 0.0, _fail_a
             except BaseException:
                 writer.cancel()
                 raise
-            writer.commit()
             report.analysed, report.cached = enricher.analysed, enricher.cached
+            if report.indexed == 0 and live_generation(index_dir) is not None:
+                # Nothing readable: an empty index must not replace one that has articles.
+                writer.cancel()
+                shutil.rmtree(tmp, ignore_errors=True)
+                report.kept_previous = True
+                report.seconds = time.monotonic() - started
+                return report
+            writer.commit()
             return _finish(index_dir, tmp, manifest, report, started)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)

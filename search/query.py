@@ -238,13 +238,14 @@ def build_query(q: str, schema, messages: list[str]):
     try:
         parsed = _parser(schema).parse(text)
     except Exception:
-        parsed = None
-    if parsed is None or parsed is wq.NullQuery or isinstance(parsed, type(wq.NullQuery)):
-        words = re.findall(r"\w+", text)
-        if not words:
-            messages.append("Your query has no words to search for.")
-            return wq.NullQuery
-        parsed = wq.And([wq.Or([wq.Term(f, w.lower()) for f in TEXT_FIELDS]) for w in words])
+        # The parser gave up: search the words themselves, analysed like the body text.
+        analyzer = schema["body"].analyzer
+        words = [t.text for t in analyzer(text)]
+        parsed = wq.And([wq.Or([wq.Term(f, w) for f in TEXT_FIELDS]) for w in words]) if words else wq.NullQuery
+    if parsed is wq.NullQuery or isinstance(parsed, type(wq.NullQuery)):
+        messages.append("Your query only has operators or words too common to search for (like 'the' or 'and'); "
+                        "add another word.")
+        return wq.NullQuery
     try:
         has_terms = any(True for _ in parsed.iter_all_terms())
     except Exception:

@@ -1,0 +1,328 @@
+"""The newsfacet command line: a thin layer over search.indexer, search.enrich and search.query."""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from search.config import load_settings
+
+DEFAULT_PATHS = ("seeds",)
+
+
+def _settings(ctx, **overrides):
+    base = dict(ctx.obj or {})
+    base.update({k: v for k, v in overrides.items() if v is not None})
+    try:
+        return load_settings(**base)
+    except SystemExit as exc:
+        raise click.UsageError(str(exc)) from None
+
+
+def _progress(label: str, quiet: bool):
+    """A tqdm progress bar on stderr (articles/s and ETA), or None when quiet."""
+    if quiet:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=0, desc=label, unit="article", file=sys.stderr, dynamic_ncols=True,
+                disable=None, mininterval=0.5)
+
+
+def _print_report(report, as_json: bool, verb: str) -> None:
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+        return
+    parts = [f"{verb} {report.indexed} article{'s' if report.indexed != 1 else ''}"]
+    if report.unchanged:
+        parts.append(f"{report.unchanged} unchanged")
+    if report.removed:
+        parts.append(f"{report.removed} removed")
+    parts.append(f"{len(report.skipped)} skipped")
+    click.echo(", ".join(parts) + f" in {report.seconds:.1f}s "
+               f"(spaCy ran on {report.analysed}, {report.cached} from cache; index has {report.total_documents}).")
+    for w in report.warnings:
+        click.echo(f"  warning: {w.where()}: {w.reason}", err=True)
+    for s in report.skipped:
+        click.echo(f"  skipped: {s.where()}: {s.reason}", err=True)
+
+
+def _exit_status(report, strict: bool) -> int:
+    if report.indexed == 0 and report.unchanged == 0 and report.removed == 0:
+        return 1
+    if strict and report.skipped:
+        return 1
+    return 0
+
+
+def _index_command(fn, verb, ctx, paths, workers, model, aliases, max_chars, strict, wait, as_json, quiet):
+    from search.enrich import PipelineError
+    from search.entities import load_aliases  # noqa: F401  (fail early on a broken install)
+    from search.indexer import IndexBusy
+
+    settings = _settings(ctx, workers=workers, model=model, aliases=aliases, max_chars=max_chars)
+    paths = list(paths) or list(DEFAULT_PATHS)
+    missing = [p for p in paths if not os.path.exists(p)]
+    if missing and len(missing) == len(paths) and fn.__name__ == "rebuild":
+        raise click.UsageError(f"No such file or folder: {', '.join(missing)}")
+    bar = _progress(verb.lower(), quiet or as_json)
+    try:
+        report = fn(paths, settings, progress=bar, wait=wait)
+    except IndexBusy as exc:
+        raise click.ClickException(str(exc)) from None
+    except PipelineError as exc:
+        raise click.ClickException(str(exc)) from None
+    except ValueError as exc:  # alias file errors name file:line
+        raise click.ClickException(str(exc)) from None
+    finally:
+        if bar is not None:
+            bar.close()
+    _print_report(report, as_json, verb)
+    if report.indexed == 0 and report.unchanged == 0 and report.removed == 0 and not as_json:
+        click.echo("Nothing could be indexed; see the reasons above. The previous index was kept.", err=True)
+    ctx.exit(_exit_status(report, strict))
+
+
+def _index_options(f):
+    f = click.option("--workers", type=click.IntRange(1, 64), default=None, help="spaCy processes (n_process); env NEWSFACET_WORKERS.")(f)
+    f = click.option("--model", default=None, help="spaCy pipeline to use; env NEWSFACET_MODEL.")(f)
+    f = click.option("--aliases", type=click.Path(dir_okay=False), default=None,
+                     help="Alias file (lines 'Canonical Name = Variant, Variant'); default aliases.txt next to the index.")(f)
+    f = click.option("--max-chars", type=click.IntRange(1000), default=None,
+                     help="Enrich at most this many characters of an article (the full text is indexed).")(f)
+    f = click.option("--strict", is_flag=True, help="Exit non-zero if any file or line was skipped.")(f)
+    f = click.option("--wait", type=float, default=0.0, show_default=True,
+                     help="Seconds to wait for another rebuild/update to finish.")(f)
+    f = click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")(f)
+    f = click.option("--quiet", "-q", is_flag=True, help="No progress bar.")(f)
+    return f
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--index", "index", type=click.Path(file_okay=False), default=None,
+              help="Index directory (default index/, env NEWSFACET_INDEX).")
+@click.pass_context
+def main(ctx, index):
+    """newsfacet: faceted search over news articles - who is in them, where, when, and who said what."""
+    ctx.obj = {"index": index} if index else {}
+
+
+def _index_option(f):
+    """--index accepted after the sub-command too (`newsfacet stats --index DIR`)."""
+    def callback(ctx, param, value):
+        if value:
+            ctx.find_root().obj["index"] = value
+        return value
+    return click.option("--index", "index_", type=click.Path(file_okay=False), default=None, expose_value=False,
+                        callback=callback, is_eager=True, help="Index directory (default index/, env NEWSFACET_INDEX).")(f)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@_index_options
+@_index_option
+@click.pass_context
+def rebuild(ctx, paths, workers, model, aliases, max_chars, strict, wait, as_json, quiet):
+    """Build the index from PATHS (files or folders; default seeds/) and switch to it atomically."""
+    from search import indexer
+
+    _index_command(indexer.rebuild, "Indexed", ctx, paths, workers, model, aliases, max_chars, strict, wait, as_json, quiet)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@_index_options
+@_index_option
+@click.pass_context
+def update(ctx, paths, workers, model, aliases, max_chars, strict, wait, as_json, quiet):
+    """Index new and changed articles under PATHS; remove those whose source file is gone."""
+    from search import indexer
+
+    _index_command(indexer.update, "Updated", ctx, paths, workers, model, aliases, max_chars, strict, wait, as_json, quiet)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Write JSON Lines here (default: standard output).")
+@click.option("--workers", type=click.IntRange(1, 64), default=None, help="spaCy processes.")
+@click.option("--model", default=None, help="spaCy pipeline to use.")
+@click.option("--aliases", type=click.Path(dir_okay=False), default=None, help="Alias file.")
+@click.option("--max-chars", type=click.IntRange(1000), default=None, help="Enrich at most this many characters.")
+@click.option("--no-text", is_flag=True, help="Leave the article text out of the output.")
+@_index_option
+@click.pass_context
+def enrich(ctx, paths, output, workers, model, aliases, max_chars, no_text):
+    """Enrich articles and print the records as JSON Lines (no index is written)."""
+    from search.articles import Skip, read_articles
+    from search.enrich import Enricher, PipelineError
+    from search.entities import load_aliases
+
+    settings = _settings(ctx, workers=workers, model=model, aliases=aliases, max_chars=max_chars)
+    try:
+        table = load_aliases(settings.aliases) if settings.aliases else {}
+    except (ValueError, OSError) as exc:
+        raise click.ClickException(str(exc)) from None
+    enricher = Enricher(settings, aliases=table)
+    out = open(output, "w", encoding="utf-8") if output else sys.stdout
+    n = skipped = 0
+    try:
+        items = read_articles(paths, max_file_bytes=settings.max_file_bytes)
+        for rec in enricher.enrich(items):
+            if isinstance(rec, Skip):
+                if not rec.warning:
+                    skipped += 1
+                click.echo(f"{'warning' if rec.warning else 'skipped'}: {rec.where()}: {rec.reason}", err=True)
+                continue
+            for w in rec.get("warnings") or []:
+                click.echo(f"warning: {rec.get('path')}: {w}", err=True)
+            if no_text:
+                rec.pop("text", None)
+            out.write(json.dumps(rec, ensure_ascii=False) + "\n")
+            n += 1
+    except PipelineError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        if output:
+            out.close()
+    click.echo(f"Enriched {n} article{'s' if n != 1 else ''}, {skipped} skipped.", err=True)
+    ctx.exit(0 if n else 1)
+
+
+def _open(ctx):
+    from search.query import IndexMissing, open_searcher
+
+    settings = _settings(ctx)
+    try:
+        return open_searcher(settings.index, settings), settings
+    except IndexMissing as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@main.command()
+@click.argument("query", nargs=-1)
+@click.option("--speaker", multiple=True, help="Only articles quoting this speaker (repeat for any of several).")
+@click.option("--person", multiple=True, help="Only articles mentioning this person.")
+@click.option("--place", multiple=True, help="Only articles mentioning this place.")
+@click.option("--org", multiple=True, help="Only articles mentioning this organisation.")
+@click.option("--not-speaker", multiple=True, help="Leave out articles quoting this speaker.")
+@click.option("--not-person", multiple=True, help="Leave out articles mentioning this person.")
+@click.option("--not-place", multiple=True, help="Leave out articles mentioning this place.")
+@click.option("--not-org", multiple=True, help="Leave out articles mentioning this organisation.")
+@click.option("--from", "date_from", default=None, help="Published on or after (YYYY-MM-DD, YYYY-MM or YYYY).")
+@click.option("--to", "date_to", default=None, help="Published on or before.")
+@click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]), default="relevance", show_default=True)
+@click.option("--limit", type=click.IntRange(1, 100), default=10, show_default=True, help="Results to show.")
+@click.option("--page", type=click.IntRange(1), default=1, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@_index_option
+@click.pass_context
+def search(ctx, query, speaker, person, place, org, not_speaker, not_person, not_place, not_org,
+           date_from, date_to, sort, limit, page, as_json):
+    """Search the index: full text narrowed by speaker, person, place, organisation and date."""
+    from search.query import parse_request
+
+    args = {"q": [" ".join(query)], "speaker": list(speaker), "person": list(person), "place": list(place),
+            "org": list(org), "not_speaker": list(not_speaker), "not_person": list(not_person),
+            "not_place": list(not_place), "not_org": list(not_org), "sort": [sort], "page": [str(page)],
+            "size": [str(limit)]}
+    if date_from:
+        args["from"] = [date_from]
+    if date_to:
+        args["to"] = [date_to]
+    searcher, settings = _open(ctx)
+    with searcher:
+        req, messages = parse_request(args, settings)
+        res = searcher.search(req, messages)
+    if as_json:
+        d = res.to_dict()
+        for r in d["results"]:
+            r["snippet"] = _plain(r["snippet"])
+        click.echo(json.dumps(d, ensure_ascii=False, indent=2))
+        return
+    _print_results(res)
+
+
+def _plain(snippet: str) -> str:
+    import html
+    import re
+
+    return html.unescape(re.sub(r"</?mark[^>]*>", "", snippet))
+
+
+def _terminal_snippet(snippet: str) -> str:
+    import html
+    import re
+
+    s = re.sub(r"<mark[^>]*>", "\x00", snippet).replace("</mark>", "\x01")
+    s = html.unescape(s)
+    return click.style("", reset=False) + s.replace("\x00", "\x1b[1;33m").replace("\x01", "\x1b[0m") \
+        if sys.stdout.isatty() else s.replace("\x00", "[").replace("\x01", "]")
+
+
+def _print_results(res) -> None:
+    for m in res.messages:
+        click.echo(click.style(f"note: {m}", fg="yellow"), err=True)
+    first = (res.page - 1) * res.page_size + 1 if res.total else 0
+    last = first + len(res.results) - 1 if res.total else 0
+    click.echo(click.style(f"{res.total} article{'s' if res.total != 1 else ''}", bold=True)
+               + (f" (showing {first}-{last})" if res.total else "") + f" in {res.took_ms:.0f} ms")
+    for i, r in enumerate(res.results, first):
+        click.echo("")
+        meta = " · ".join(x for x in (r["published"] and str(r["published"])[:10], r["source"]) if x)
+        click.echo(click.style(f"{i}. {r['title'] or r['id']}", bold=True) + (f"  [{meta}]" if meta else ""))
+        click.echo(f"   id: {r['id']}")
+        click.echo("   " + _terminal_snippet(r["snippet"]))
+        if r["speakers"]:
+            click.echo("   speakers: " + ", ".join(r["speakers"][:6]))
+        for q in r["quotes"][:3]:
+            click.echo(f"   “{q['text'][:160]}” — {q['speaker']}")
+    click.echo("")
+    for name, f in res.facets.items():
+        vals = [r for r in f["results"] if r["count"]][:5]
+        if vals:
+            click.echo(click.style(f"{f['label']}: ", bold=True) + ", ".join(f"{v['value']} ({v['count']})" for v in vals))
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@_index_option
+@click.pass_context
+def stats(ctx, as_json):
+    """Articles, date range and the most frequent speakers, persons, places and organisations."""
+    searcher, settings = _open(ctx)
+    with searcher:
+        s = searcher.stats()
+    if as_json:
+        click.echo(json.dumps(s, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"Index {settings.index}/ ({s['generation']}): {s['articles']} articles"
+               + (f", published {s['first']} to {s['last']}" if s["first"] else ""))
+    for key, label in (("speakers", "Top speakers"), ("persons", "Top people"), ("places", "Top places"),
+                       ("organizations", "Top organizations")):
+        top = s["top_" + key]
+        if top:
+            click.echo(f"{label} ({s['distinct_' + key]} in all): " + ", ".join(f"{t['value']} ({t['count']})" for t in top))
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (0.0.0.0 exposes it to the network).")
+@click.option("--port", type=click.IntRange(0, 65535), default=5000, show_default=True)
+@click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True, help="Worker threads.")
+@_index_option
+@click.pass_context
+def serve(ctx, host, port, threads):
+    """Serve the web UI and JSON API with waitress (a production WSGI server)."""
+    from web import serve as run
+
+    settings = _settings(ctx)
+    click.echo(f"newsfacet: serving {settings.index}/ on http://{host}:{port}/ (Ctrl-C stops)", err=True)
+    run(host=host, port=port, index_dir=str(settings.index), threads=threads)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

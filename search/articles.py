@@ -18,6 +18,7 @@ part below it); ``Article.path`` is absolute, so the indexer can tell which file
 from __future__ import annotations
 
 import codecs
+import contextlib
 import gzip
 import io
 import json
@@ -244,7 +245,11 @@ class _Where:
 def _read_bytes(where: _Where, max_file_bytes: int) -> bytes:
     """The whole file, refusing to read past the limit even if it grew since os.stat."""
     with open(where.path, "rb") as f:
-        data = f.read(max_file_bytes + 1)
+        # read(n) allocates n bytes up front, so ask for what the file holds, not for the limit.
+        expected = min(os.fstat(f.fileno()).st_size, max_file_bytes) + 1
+        data = f.read(expected)
+        if len(data) == expected and expected <= max_file_bytes:  # it grew since stat
+            data += f.read(max_file_bytes + 1 - len(data))
     if len(data) > max_file_bytes:
         raise _Bad(_too_big(os.path.getsize(where.path), max_file_bytes))
     if not data:
@@ -506,9 +511,10 @@ def _loads(text: str, line: int | None = None) -> Any:
     try:
         return json.loads(text, parse_constant=_nan_to_none)
     except json.JSONDecodeError as e:
+        msg = e.msg.removesuffix(" at")  # some of json's messages end in "at", expecting a position
         if line is not None:
-            raise _Bad(f"not valid JSON ({e.msg} at column {e.colno}); fix or delete this line", line) from None
-        raise _Bad(f"not valid JSON ({e.msg} at line {e.lineno}, column {e.colno}); fix the file "
+            raise _Bad(f"not valid JSON: {msg} (column {e.colno}); fix or delete this line", line) from None
+        raise _Bad(f"not valid JSON: {msg} (line {e.lineno}, column {e.colno}); fix the file "
                    "(python -m json.tool shows where)", e.lineno) from None
     except RecursionError:
         # e.g. 200,000 "[": Python's parser gives up on deep nesting; no article looks like that.
@@ -750,6 +756,18 @@ def _lines(raw, limit: int, bom: tuple[str, int] | None) -> Iterator[tuple[int, 
             raw.read(bom[1])
             reader = io.TextIOWrapper(raw, encoding=bom[0], newline="")
             newline = "\n"
+    try:
+        yield from _numbered_lines(reader, limit, newline, bom)
+    finally:
+        if reader is not raw:
+            # The wrapper must not close (or warn about) the file the caller's `with` owns.
+            with contextlib.suppress(ValueError):
+                reader.detach()
+
+
+def _numbered_lines(reader, limit: int, newline: bytes | str, bom: tuple[str, int] | None
+                    ) -> Iterator[tuple[int, bytes | str | _Bad]]:
+    """The reading loop of _lines."""
     number = 0
     while True:
         try:

@@ -111,7 +111,7 @@ class Analysis:
         return doc
 
 
-_PERSON_LIKE_ORG = re.compile(r"^[A-Z][a-z]+(?:[-'’][A-Z]?[a-z]+)?$")
+_PERSON_LIKE_ORG = re.compile(r"^[A-Z][\w'’-]*[a-z][\w'’-]*$")
 
 
 def analyse(doc, aliases=None, places=frozenset(), alias_fold=None) -> dict:

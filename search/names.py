@@ -16,7 +16,11 @@ TITLE_WORDS = frozenset(
     sergeant sgt officer constable cst cpl corporal capt captain commander col colonel maj major
     gen admiral inspector superintendent supt det detective coach mp mla mpp dep speaker leader
     ambassador commissioner spokesman spokeswoman spokesperson minister's premier's
-    u.s. us federal provincial former late acting interim then new
+    u.s. us federal provincial former late acting interim then new hereditary organizer organiser
+    founder co-founder owner president-elect nominee candidate veteran economist analyst professor
+    researcher author columnist reporter host anchor manager head executive officer chairman
+    defenceman defenseman forward goaltender goalie winger centre quarterback pitcher rookie
+    head mla mpp mp councillor trustee superintendent principal pastor rabbi imam bishop cardinal
     """.split()
 )
 # Titles that only count as titles when capitalised in front of a name (they are also common words).
@@ -84,6 +88,8 @@ def strip_possessive(text: str) -> str:
 def clean_person(text: str) -> str | None:
     """A person's name without titles, possessive and stray punctuation; None when it is no name."""
     text = strip_possessive(" ".join(text.split())).strip(_EDGE_PUNCT)
+    if "/" in text or "@" in text or "#" in text:
+        return None  # photo credits ("Name/AFP/Getty Images") and handles are not mentions of a person
     words = text.split()
     # Strip leading titles and roles ("Secretary of State Antony Blinken"): drop title words and the
     # "of"/"the" glue between them, but never the last word.
@@ -145,6 +151,7 @@ class PersonIndex:
     def __init__(self, aliases: dict[str, str] | None = None):
         self.aliases = {fold(k): v for k, v in (aliases or {}).items()}
         self.full: dict[str, str] = {}  # folded full name -> display form (longest seen)
+        self.count: dict[str, int] = {}  # folded full name -> mentions, to pick the main "Vickers"
         self._by_word: dict[str, set[str]] = {}
 
     def add(self, name: str) -> None:
@@ -154,6 +161,7 @@ class PersonIndex:
             return
         if key not in self.full or len(name) > len(self.full[key]):
             self.full[key] = name
+        self.count[key] = self.count.get(key, 0) + 1
         for w in key.split():
             self._by_word.setdefault(w, set()).add(key)
 
@@ -167,10 +175,20 @@ class PersonIndex:
                 cw = cand.split()
                 # "Blinken" and "Antony Blinken" end alike; a longer full form wins.
                 if len(cw) > len(words) and cw[-len(words):] == words:
-                    if best is None or len(cand) > len(best):
+                    # Two people share a surname: the one the article names more often, then the longer.
+                    if best is None or best == key or self._rank(cand) > self._rank(best):
                         best = cand
+        if best is None and len(words) == 1:
+            # "Kim" for "Kim Jong-un": a lone word that starts exactly one known full name.
+            starts = [c for c in self._by_word.get(words[0], ()) if c.split()[0] == words[0] and len(c.split()) > 1]
+            if starts:
+                best = max(starts, key=self._rank)
         display = self.full.get(best, name) if best else name
         return self.aliases.get(fold(display), display)
+
+    def _rank(self, key: str) -> tuple[int, int]:
+        """Preference among full names: mention count, then length."""
+        return self.count.get(key, 0), len(key)
 
     def knows(self, name: str) -> bool:
         """True when name (or its last word) is a person already seen in this article."""

@@ -46,6 +46,25 @@ PERSON_NOUNS = frozenset(
     """.split()
 )
 _AGE_NOUN = re.compile(r"^\d+-year-old$")
+# A statement, release or tweet speaks for whoever issued it.
+DOC_NOUNS = frozenset(
+    "statement release tweet post letter email e-mail report study memo filing website notice document "
+    "announcement message blog survey poll analysis data figures numbers".split()
+)
+# Heads of descriptions that can name a source: people, groups and institutions.
+SOURCE_NOUNS = PERSON_NOUNS | ORG_NOUNS | frozenset(
+    """
+    official authority expert spokesperson resident protester protestor voter observer analyst member
+    staff aide lawyer advocate researcher critic source police witness parent player leader worker
+    citizen person people viewer fan supporter opponent organizer organiser owner neighbour neighbor
+    scientist doctor nurse paramedic teacher student officer investigator prosecutor agent diplomat
+    senator lawmaker legislator politician minister chief economist executive employee participant
+    administration ministry department committee panel regulator court prosecutors firefighter
+    """.split()
+)
+QUESTION_WORDS = frozenset({"if", "whether", "why", "how", "what", "when", "where", "who", "which"})
+MALE = frozenset({"he", "him", "his", "himself"})
+FEMALE = frozenset({"she", "her", "hers", "herself"})
 
 # Quote marks. Straight marks are ambiguous and toggle; curly and doubled ones have a direction.
 _MARK = re.compile(r"''|``|‘‘|’’|‘’|[\"“”„«»]")
@@ -89,6 +108,8 @@ def find_direct_spans(text: str) -> list[tuple[int, int, int]]:
             mk = m.group()
             at = ps + m.start()
             if open_at is None:
+                if mk in ("”", "’’") and _opens_here(para, m.start()) and para[m.end():m.end() + 1].strip():
+                    mk = "“"  # a closing mark typed where an opening one belongs (”This ...”)
                 if mk in _CLOSERS or (mk == '"' and first and carried and not _opens_here(para, m.start())):
                     # A closing mark with no opening in this paragraph ends a quote carried over from the
                     # previous paragraph (its writer forgot the opening mark).
@@ -143,7 +164,7 @@ class Attributor:
         self.doc = doc
         self.text = doc.text
         self.persons = persons
-        # token index -> (label, value) for people, places and organisations (canonical values)
+        # token index -> (label, canonical value, start token, end token) for people, places, organisations
         self.ent_of: dict[int, tuple[str, str, int, int]] = {}
         for m in mentions:
             for i in range(m["tstart"], m["tend"]):
@@ -160,6 +181,8 @@ class Attributor:
             if "\n" in t.text or "\n" in t.whitespace_:
                 p += 1
         self.gender: dict[str, str] = {}
+        # (token position, name, label) of resolved speakers so far, in text order
+        self.spoken: list[tuple[int, str, str]] = []
 
     # ---- direct quotes -------------------------------------------------------------------------
     def collect_direct(self) -> None:
@@ -176,8 +199,43 @@ class Attributor:
                 self.in_quote[i] = True
                 self.quote_of[i] = k
 
+    def infer_gender(self) -> None:
+        """Guess each person's gender from honorifics and from he/she in sentences naming only them."""
+        votes: dict[str, list[int]] = {}
+        by_sent: dict[int, list[dict]] = {}
+        for m in self.mentions:
+            if m["label"] != "person" or self.in_quote[m["tstart"]]:
+                continue
+            tok = self.doc[m["tstart"]]
+            prev = self.doc[m["tstart"] - 1].lower_.rstrip(".") if m["tstart"] > 0 else ""
+            v = votes.setdefault(m["value"], [0, 0])
+            if prev == "mr":
+                v[0] += 3
+            elif prev in ("ms", "mrs", "miss"):
+                v[1] += 3
+            by_sent.setdefault(tok.sent.start, []).append(m)
+        for start, ms in by_sent.items():
+            names = {m["value"] for m in ms}
+            if len(names) != 1:
+                continue
+            name = names.pop()
+            first = min(m["tstart"] for m in ms)
+            sent = self.doc[start].sent
+            for t in self.doc[first : sent.end]:
+                if self.in_quote[t.i]:
+                    continue
+                if t.lower_ in MALE:
+                    votes[name][0] += 1
+                elif t.lower_ in FEMALE:
+                    votes[name][1] += 1
+        for name, (m, f) in votes.items():
+            if m > f:
+                self.gender[name] = "m"
+            elif f > m:
+                self.gender[name] = "f"
+
     # ---- speakers ------------------------------------------------------------------------------
-    def resolve(self, tok, mode: str = "any") -> tuple[str | None, str | None, str | None]:
+    def resolve(self, tok) -> tuple[str | None, str | None, str | None]:
         """(canonical speaker, speaker as written, label) for a subject token; None when unresolvable."""
         low = tok.lower_
         if low in FIRST_SECOND:
@@ -195,13 +253,19 @@ class Attributor:
         ent = self.ent_of.get(tok.i)
         if ent is None:
             # The subject head may be a title or common noun with the name as a compound/appositive.
-            for c in list(tok.children):
+            for c in tok.children:
                 if c.dep_ in ("appos", "compound") and c.i in self.ent_of and self.ent_of[c.i][0] in ("person", "org"):
                     if c.dep_ == "appos" or self.ent_of[c.i][0] == "person":
                         ent = self.ent_of[c.i]
                         break
         if ent is not None:
             label, value, a, b = ent
+            if label != "person" and b - a == 1 and tok.pos_ == "PROPN":
+                # A lone surname the NER took for an organisation ("Dia said"), named in full elsewhere.
+                full = self.expand_name(tok)
+                if full:
+                    self.persons.add(full)
+                    return self.persons.canonical(full), tok.text, "person"
             if label == "place":
                 label = "org"  # a country speaking ("Russia said") is a speaker like an organisation
             return value, self.doc[a:b].text, label
@@ -212,51 +276,126 @@ class Attributor:
             written = self.doc[a : tok.i + 1].text
             name = clean_person(written)
             if name:
-                if self.persons.knows(name) or len(name.split()) > 1:
-                    return self.persons.canonical(name), written, "person"
+                if len(name.split()) == 1 and not self.persons.knows(name):
+                    full = self.expand_name(tok)
+                    if full:
+                        self.persons.add(full)
                 return self.persons.canonical(name), written, "person"
             return None, written, None
-        if tok.pos_ == "NOUN" or _AGE_NOUN.match(low):
-            det = [c.lower_ for c in tok.children if c.dep_ in ("det", "poss")]
+        lemma = tok.lemma_.lower()
+        if tok.pos_ in ("NOUN", "ADJ", "NUM") or _AGE_NOUN.match(low):
             written = self.doc[tok.left_edge.i : tok.i + 1].text
-            if det and det[0] in ("the", "this", "his", "her", "its", "their") or _AGE_NOUN.match(low):
-                if tok.lemma_.lower() in ORG_NOUNS or low in ORG_NOUNS:
+            if lemma in DOC_NOUNS:
+                return self.resolve_document(tok, written)
+            det = [c.lower_ for c in tok.children if c.dep_ in ("det", "poss")]
+            if det and det[0] in ("the", "this", "that", "his", "her", "its", "their") or _AGE_NOUN.match(low):
+                if tok.tag_ not in ("NNS", "NNPS") and (lemma in ORG_NOUNS or low in ORG_NOUNS):
                     name, label = self.antecedent_group(tok.i, "it")
-                    return name, written, label
-                if tok.lemma_.lower() in PERSON_NOUNS or _AGE_NOUN.match(low):
-                    if tok.tag_ in ("NNS", "NNPS"):
-                        return None, written, None
+                    if name:
+                        return name, written, label
+                elif tok.tag_ not in ("NNS", "NNPS") and (lemma in PERSON_NOUNS or _AGE_NOUN.match(low)):
                     name = self.antecedent_person(tok.i, None)
-                    return name, written, "person" if name else None
+                    if name:
+                        return name, written, "person"
+            # A source the article only describes ("officials", "a spokesperson for the camp"): the
+            # description is all a reader is told, so it is the speaker as written.
+            if lemma in SOURCE_NOUNS or low in SOURCE_NOUNS:
+                return self.description(tok), written, "group"
             return None, written, None
         return None, tok.text, None
 
+    def description(self, tok) -> str | None:
+        """The subject noun phrase as written, without relative clauses; None when it is too vague."""
+        a, b = tok.left_edge.i, tok.right_edge.i + 1
+        for c in tok.children:
+            if c.i > tok.i and (c.dep_ in ("relcl", "acl", "appos", "amod", "advcl", "advmod") or c.text in (",", "(", "—", "–")):
+                b = min(b, c.left_edge.i)
+        while b > a and (self.doc[b - 1].is_punct or self.doc[b - 1].is_space):
+            b -= 1
+        if b <= a or b - a > 14 or any(self.in_quote[i] for i in range(a, b)):
+            return None
+        if tok.lower_ in ("one", "some", "many", "others", "people", "all", "both", "each") and b - a == 1:
+            return None
+        return " ".join(self.doc[a:b].text.split())
+
+    def resolve_document(self, tok, written):
+        """'A statement from X said': X, else whoever spoke last."""
+        for u in tok.subtree:
+            if u.i != tok.i and u.i in self.ent_of and self.ent_of[u.i][0] in ("person", "org", "place"):
+                label, value, _a, _b = self.ent_of[u.i]
+                return value, written, "person" if label == "person" else "org"
+        for c in tok.children:
+            if c.dep_ == "poss" and c.lower_ not in FIRST_SECOND:
+                name, _w, label = self.resolve(c)
+                return name, written, label
+        if self.spoken:
+            _pos, name, label = self.spoken[-1]
+            return name, written, label
+        return None, written, None
+
+    def expand_name(self, tok) -> str | None:
+        """A surname the NER missed as a person: its longest 'First Last' form elsewhere in the text."""
+        best = None
+        for t in self.doc:
+            if t.text != tok.text or self.in_quote[t.i] or t.i == 0:
+                continue
+            a = t.i
+            while a > 0 and self.doc[a - 1].pos_ == "PROPN" and self.doc[a - 1].text[:1].isupper() and "\n" not in self.doc[a - 1].whitespace_:
+                a -= 1
+            if a < t.i:
+                name = clean_person(self.doc[a : t.i + 1].text)
+                if name and len(name.split()) > 1 and (best is None or len(name) > len(best)):
+                    best = name
+        return best
+
     def antecedent_person(self, i: int, gender: str | None) -> str | None:
         """The person a pronoun or description at token i most likely refers to."""
-        # Most recent person named outside quotation marks before i: speakers are named in narration.
-        best = None
+        last_speaker = None
+        for pos, name, label in reversed(self.spoken):
+            if pos < i and label == "person":
+                if gender is None or self.gender.get(name) in (None, gender):
+                    last_speaker = (pos, name)
+                break
+        recent = None
         for m in reversed(self.mentions):
-            if m["tstart"] >= i:
-                continue
-            if m["label"] != "person" or self.in_quote[m["tstart"]]:
+            if m["tstart"] >= i or m["label"] != "person" or self.in_quote[m["tstart"]]:
                 continue
             if gender and self.gender.get(m["value"]) not in (None, gender):
                 continue
-            best = m["value"]
-            break
-        return best
+            if last_speaker and m["tstart"] <= last_speaker[0]:
+                break
+            root = self.doc[m["tend"] - 1]
+            # Someone new introduced as a subject since the last speaker takes over the pronoun.
+            if root.dep_ in ("nsubj", "nsubjpass") or (recent is None and last_speaker is None):
+                recent = recent or m["value"]
+                if root.dep_ in ("nsubj", "nsubjpass"):
+                    return m["value"]
+        if last_speaker:
+            return last_speaker[1]
+        if recent:
+            return recent
+        for m in reversed(self.mentions):
+            if m["tstart"] < i and m["label"] == "person" and not self.in_quote[m["tstart"]]:
+                if gender is None or self.gender.get(m["value"]) in (None, gender):
+                    return m["value"]
+        return None
 
     def antecedent_group(self, i: int, low: str) -> tuple[str | None, str | None]:
         """The organisation 'it'/'they'/'the company' at token i refers to, if one was named."""
         if low == "they":
             return None, None
+        for pos, name, label in reversed(self.spoken):
+            if pos < i and label == "org":
+                # An organisation that spoke recently is the likeliest "it".
+                if not any(pos < m["tstart"] < i and m["label"] == "org" and not self.in_quote[m["tstart"]]
+                           and self.doc[m["tend"] - 1].dep_ in ("nsubj", "nsubjpass") for m in self.mentions):
+                    return name, label
+                break
         for m in reversed(self.mentions):
             if m["tstart"] >= i or self.in_quote[m["tstart"]]:
                 continue
             if m["label"] == "org":
                 return m["value"], "org"
-            if m["label"] == "person":
-                return None, None
         return None, None
 
     def subject_of(self, v):
@@ -283,7 +422,6 @@ class Attributor:
         for j in range(v.i + 1, min(hi, v.i + 5)):
             t = self.doc[j]
             if t.pos_ in ("PROPN", "PRON") or t.i in self.ent_of:
-                # take the head of a name
                 while t.dep_ in ("compound", "flat") and t.head.i > t.i and t.head.i < hi:
                     t = t.head
                 return t
@@ -378,6 +516,46 @@ class Attributor:
         return None
 
     # ---- indirect quotes -----------------------------------------------------------------------
+    def _trim(self, a: int, b: int) -> tuple[int, int]:
+        """Shrink a token range to exclude edge punctuation and spaces outside quote marks, and grow
+        it over direct quotes it cuts into, so 'X said the plan was "a mess"' is one quote."""
+        doc = self.doc
+        while a > 0 and self.in_quote[a] and self.in_quote[a - 1] and self.quote_of[a - 1] == self.quote_of[a]:
+            a -= 1
+        while b < len(doc) and self.in_quote[b - 1] and self.in_quote[b] and self.quote_of[b] == self.quote_of[b - 1]:
+            b += 1
+        while b > a and (doc[b - 1].is_space or (doc[b - 1].is_punct and not self.in_quote[b - 1])):
+            b -= 1
+        while a < b and (doc[a].is_space or (doc[a].is_punct and not self.in_quote[a])):
+            a += 1
+        return a, b
+
+    def _clip_paragraph(self, a: int, b: int, anchor: int) -> tuple[int, int]:
+        """Keep only the part of a token range in the anchor token's paragraph."""
+        p = self.para_of[anchor]
+        while a < b and self.para_of[a] != p:
+            a += 1
+        while b > a and self.para_of[b - 1] != p:
+            b -= 1
+        return a, b
+
+    def _indirect(self, a: int, b: int, verb, subj, verb_text=None) -> Quote | None:
+        """An indirect quote over tokens a..b, unless it is really a direct quote or too short."""
+        doc = self.doc
+        a, b = self._clip_paragraph(a, b, verb.i)
+        words = [x for x in doc[a:b] if not x.is_punct and not x.is_space]
+        if len(words) < 3:
+            return None
+        quoted = sum(1 for x in words if self.in_quote[x.i])
+        if quoted >= 0.5 * len(words):
+            return None  # a direct quote with its cue: handled with the direct quotes
+        a, b = self._trim(a, b)
+        if b <= a:
+            return None
+        q = Quote(doc[a].idx, doc[b - 1].idx + len(doc[b - 1].text), "indirect", verb=verb_text or verb.text, cue=True)
+        q.extra.update(t0=a, t1=b, verb_i=verb.i, subj=subj)
+        return q
+
     def collect_indirect(self) -> list[Quote]:
         """Reported speech: a reporting verb's clausal complement, and 'according to X' sentences."""
         out: list[Quote] = []
@@ -391,45 +569,51 @@ class Attributor:
                 continue
             if any(c.dep_ == "neg" for c in t.children):
                 continue
-            comps = [c for c in t.children if c.dep_ == "ccomp" and c.i > t.i]
-            if not comps:
-                comps = [c for c in t.children if c.dep_ == "ccomp"]
-            if not comps:
-                continue
-            comp = comps[-1]
-            a, b = comp.left_edge.i, comp.right_edge.i + 1
-            # Keep the clause on its side of the verb: a left ccomp ending at the verb, a right one after it
-            words = [x for x in doc[a:b] if not x.is_punct and not x.is_space]
-            if len(words) < 3:
-                continue
-            quoted = sum(1 for x in words if self.in_quote[x.i])
-            if quoted >= 0.5 * len(words):
-                continue  # a direct quote with its cue: handled with the direct quotes
-            if t.lemma_.lower() in WEAK_LEMMAS and not any(x.lower_ == "that" for x in doc[a : a + 1]):
-                continue
             subj = self.subject_of(t)
-            if subj is None:
+            if subj is None or self.in_quote[subj.i]:
                 continue
-            if subj.lower_ in FIRST_SECOND and not self.in_quote[subj.i]:
+            if subj.lower_ in FIRST_SECOND:
                 continue
-            if self.in_quote[subj.i]:
-                continue
-            # Grow the span over direct quotes it cuts into, so "X said the plan was "a mess"" is one quote.
-            while a > 0 and self.in_quote[a] and self.in_quote[a - 1] and self.quote_of[a - 1] == self.quote_of[a]:
-                a -= 1
-            while b < len(doc) and self.in_quote[b - 1] and b < len(doc) and self.in_quote[b] and self.quote_of[b] == self.quote_of[b - 1]:
-                b += 1
-            while b > a and (doc[b - 1].is_punct and not self.in_quote[b - 1] or doc[b - 1].is_space):
-                b -= 1
-            while a < b and (doc[a].is_space or (doc[a].is_punct and not self.in_quote[a])):
-                a += 1
-            if b <= a:
-                continue
-            name, written, label = self.resolve(subj)
-            q = Quote(doc[a].idx, doc[b - 1].idx + len(doc[b - 1].text), "indirect", name, written, t.text, True, label)
-            q.extra["t0"], q.extra["t1"], q.extra["verb_i"] = a, b, t.i
-            out.append(q)
+            comps = [c for c in t.children if c.dep_ == "ccomp" and c.i > t.i] or [c for c in t.children if c.dep_ == "ccomp"]
+            if comps:
+                comp = comps[-1]
+                a, b = comp.left_edge.i, comp.right_edge.i + 1
+                first = doc[a]
+                if first.lower_ in QUESTION_WORDS or (first.lower_ == "that" and a + 1 < b and doc[a + 1].lower_ in QUESTION_WORDS):
+                    continue  # "asked whether ...": a question reported, not a statement
+                if t.lemma_.lower() in WEAK_LEMMAS and first.lower_ != "that":
+                    continue
+                q = self._indirect(a, b, t, subj)
+            else:
+                q = self._parenthetical(t, subj)
+            if q:
+                out.append(q)
         return out
+
+    def _parenthetical(self, v, subj) -> Quote | None:
+        """'The plan, he said, is sound.' / 'The plan is sound, he said.': the cue set off by commas."""
+        doc = self.doc
+        if v.lemma_.lower() not in ("say", "add", "note", "explain", "argue", "insist", "claim", "warn", "write", "tell"):
+            return None
+        lo, hi = min(v.i, subj.left_edge.i), max(v.i, subj.right_edge.i) + 1
+        # allow a trailing time word or "in a statement" after the verb
+        while hi < len(doc) and doc[hi].dep_ in ("npadvmod", "advmod", "prep", "pobj", "det", "compound", "amod", "dobj") and not self.in_quote[hi] and hi - v.i < 6:
+            hi += 1
+        if lo == 0 or doc[lo - 1].text != ",":
+            return None
+        sent = v.sent
+        if hi < sent.end and doc[hi].text not in (",", ".", "!", "?") and not doc[hi].is_space:
+            return None
+        a, b = sent.start, sent.end
+        if hi < sent.end and doc[hi].text == ",":
+            # mid-sentence cue: both sides are the statement
+            a_, b_ = self._clip_paragraph(a, b, v.i)
+            q = self._indirect(a_, b_, v, subj)
+            if q:
+                # the cue itself is inside the span; harmless for the text, but keep the left part's start
+                return q
+            return None
+        return self._indirect(a, lo - 1, v, subj)
 
     def _according(self, t) -> Quote | None:
         """'According to X, ...': the rest of the sentence is X's statement."""
@@ -452,78 +636,82 @@ class Attributor:
             a, b = phrase_hi, sent.end
         else:
             a, b = sent.start, phrase_lo
-        while a < b and (doc[a].is_punct or doc[a].is_space) and not self.in_quote[a]:
-            a += 1
-        while b > a and (doc[b - 1].is_punct or doc[b - 1].is_space) and not self.in_quote[b - 1]:
-            b -= 1
-        if b - a < 3:
-            return None
-        name, written, label = self.resolve(speaker_tok)
-        q = Quote(doc[a].idx, doc[b - 1].idx + len(doc[b - 1].text), "indirect", name, written, "according to", True, label)
-        q.extra["t0"], q.extra["t1"], q.extra["verb_i"] = a, b, t.i
-        return q
+        return self._indirect(a, b, t, speaker_tok, "according to")
 
     # ---- putting it together -------------------------------------------------------------------
     def run(self) -> list[Quote]:
         """All quotes of the doc in text order, with speakers resolved and floating quotes carried over."""
         self.collect_direct()
+        self.infer_gender()
         indirect = self.collect_indirect()
         for iq in indirect:
             for k in {self.quote_of[i] for i in range(iq.extra["t0"], iq.extra["t1"]) if self.quote_of[i] >= 0}:
                 dq = self.direct[k]
                 if dq.start >= iq.start - 1 and dq.end <= iq.end + 1:
                     dq.absorbed = True
-        used_verbs = {q.extra["verb_i"] for q in indirect}
         for dq in self.direct:
             if dq.absorbed:
                 continue
             t0, t1 = dq.extra["t0"], dq.extra["t1"]
             lo, hi = self.region_after(t1)
             v, s = self.cue_in(lo, hi, prefer_last=False)
+            before_lo, before_hi = self.region_before(t0)
+            dq.extra["before"] = before_hi - before_lo
             if v is None:
-                lo, hi = self.region_before(t0)
-                v, s = self.cue_in(lo, hi, prefer_last=True)
+                v, s = self.cue_in(before_lo, before_hi, prefer_last=True)
                 if v is None:
-                    s = self.colon_speaker(lo, hi)
+                    s = self.colon_speaker(before_lo, before_hi)
                     if s is not None:
-                        v = None
                         dq.verb = ":"
-                dq.extra["before"] = hi - lo
             if s is not None:
-                name, written, label = self.resolve(s)
-                dq.speaker, dq.speaker_text, dq.label, dq.cue = name, written, label, True
+                dq.cue = True
+                dq.extra["subj"] = s
                 if v is not None:
                     dq.verb = v.text if v.lower_ != "according" else "according to"
-                    used_verbs.add(v.i)
         quotes = [q for q in self.direct if not q.absorbed] + indirect
         quotes.sort(key=lambda q: q.start)
-        self.carry_over(quotes)
+        self.attribute(quotes)
         return [q for q in quotes if not q.extra.get("drop")]
 
-    def carry_over(self, quotes: list[Quote]) -> None:
-        """Floating quotes (no cue) continue the previous quote's speaker; short ones are scare quotes."""
+    def attribute(self, quotes: list[Quote]) -> None:
+        """Resolve speakers in text order; floating quotes continue the previous speaker."""
         prev: Quote | None = None
         groups: dict[int, Quote] = {}
         for q in quotes:
-            if q.kind == "direct" and not q.cue:
+            subj = q.extra.get("subj")
+            if subj is not None:
+                q.speaker, q.speaker_text, q.label = self.resolve(subj)
+                if q.speaker:
+                    self.spoken.append((subj.i, q.speaker, q.label))
+            if q.kind == "direct":
                 words = len(re.findall(r"\w+", self.text[q.start : q.end]))
-                g = groups.get(q.group)
-                if g is not None:
-                    q.speaker, q.speaker_text, q.label = g.speaker, g.speaker_text, g.label
-                elif words < 5 or q.extra.get("before", 0) > 2:
-                    # Short or embedded in narration without a cue: a title, a term or scare quotes.
-                    q.extra["drop"] = True
+                embedded = q.extra.get("before", 0) > 2
+                if not q.cue:
+                    g = groups.get(q.group)
+                    if g is not None:
+                        q.speaker, q.speaker_text, q.label = g.speaker, g.speaker_text, g.label
+                    elif embedded or (words < 4 and not (prev is not None and self._near(prev, q))):
+                        # Quoted words inside narration with no cue: a title, a term or scare quotes.
+                        q.extra["drop"] = True
+                        continue
+                    elif prev is not None:
+                        q.speaker, q.label, q.speaker_text = prev.speaker, prev.label, None
+                elif words < 4 and embedded:
+                    q.extra["drop"] = True  # 'the plan was "a disaster," he said' keeps only the cue's clause
                     continue
-                elif prev is not None:
-                    q.speaker, q.label = prev.speaker, prev.label
-                    q.speaker_text = None
-            if q.kind == "direct" and q.group not in groups and q.cue:
-                groups[q.group] = q
+                if q.group not in groups and q.cue:
+                    groups[q.group] = q
             prev = q
+
+    def _near(self, prev: Quote, q: Quote) -> bool:
+        """Whether q follows prev closely (same or next paragraph)."""
+        a = self.doc.char_span(prev.start, prev.end, alignment_mode="expand")
+        b = self.doc.char_span(q.start, q.end, alignment_mode="expand")
+        return a is not None and b is not None and self.para_of[b.start] - self.para_of[a.start] <= 1
 
 
 def extract_quotes(doc, mentions, persons: PersonIndex) -> list[dict]:
-    """Quotes of a parsed Doc as plain dicts (see docs/CONTRACTS.md)."""
+    """Quotes of a parsed Doc as plain dicts (see docs/CONTRACTS.md); 'label' is for the caller."""
     out = []
     for q in Attributor(doc, mentions, persons).run():
         out.append(

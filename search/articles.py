@@ -12,7 +12,9 @@ every run and machine:
     news.json, element 0, given as a file            -> news-I0
 
 ``Skip.path`` is the path as walked from the command-line argument (what the user typed, plus the
-part below it); ``Article.path`` is absolute, so the indexer can tell which files are gone.
+part below it). ``Article.path`` is absolute: the resolved root joined with that lower part (links
+inside the tree are kept as walked; a file given directly is fully resolved), so it lies under
+``Path(root).resolve()`` and the indexer can tell which files under a root are gone.
 ``Skip.line`` / ``Article.line`` is the 1-based line in JSON Lines and the 0-based index in a JSON list.
 """
 from __future__ import annotations
@@ -101,7 +103,7 @@ def read_articles(paths, max_file_bytes: int = 50_000_000) -> Iterator[Article |
         if stat.S_ISDIR(st.st_mode):
             yield from _walk(arg, max_file_bytes, seen_dirs, seen_files)
         else:
-            yield from _read_file(arg, os.path.basename(arg), max_file_bytes, seen_files)
+            yield from _read_file(arg, os.path.basename(arg), os.path.realpath(arg), max_file_bytes, seen_files)
 
 
 def _stat_problem(path: str, err: OSError) -> str:
@@ -119,7 +121,8 @@ def _stat_problem(path: str, err: OSError) -> str:
 
 def _walk(top: str, max_file_bytes: int, seen_dirs: dict, seen_files: dict) -> Iterator[Article | Skip]:
     """Depth-first walk of one root folder, entries in sorted order, each real folder entered once."""
-    seen_dirs.setdefault(os.path.realpath(top), top)
+    real_top = os.path.realpath(top)
+    seen_dirs.setdefault(real_top, top)
     # An explicit stack rather than recursion: a very deep tree must not hit Python's recursion limit.
     stack: list[tuple[str, str]] = [(top, "")]
     while stack:
@@ -131,7 +134,7 @@ def _walk(top: str, max_file_bytes: int, seen_dirs: dict, seen_files: dict) -> I
                 yield Skip(path, _stat_problem(path, e), warning=e.errno == 40)
                 continue
             if not stat.S_ISDIR(st.st_mode):
-                yield from _read_file(path, rel, max_file_bytes, seen_files)
+                yield from _read_file(path, rel, os.path.join(real_top, rel), max_file_bytes, seen_files)
                 continue
             real = os.path.realpath(path)
             if real in seen_dirs:
@@ -176,7 +179,8 @@ def _mb(n: int) -> str:
     return f"{x:.1f}".rstrip("0").rstrip(".") if x >= 0.1 else f"{x:.2g}"
 
 
-def _read_file(path: str, rel: str, max_file_bytes: int, seen_files: dict) -> Iterator[Article | Skip]:
+def _read_file(path: str, rel: str, abspath: str, max_file_bytes: int, seen_files: dict
+               ) -> Iterator[Article | Skip]:
     """Every Article/Skip from one file; no exception escapes, whatever the file holds."""
     ext = _extension(os.path.basename(path))
     if ext not in SUPPORTED:
@@ -204,7 +208,7 @@ def _read_file(path: str, rel: str, max_file_bytes: int, seen_files: dict) -> It
     if ext != ".jsonl" and ext != ".jsonl.gz" and st.st_size > max_file_bytes:
         yield Skip(path, _too_big(st.st_size, max_file_bytes))
         return
-    where = _Where(path=path, abspath=os.path.abspath(path), base_id=_base_id(rel))
+    where = _Where(path=path, abspath=abspath, base_id=_base_id(rel))
     if ext == ".txt":
         gen = _read_txt(where, max_file_bytes)
     elif ext == ".json":
@@ -424,6 +428,11 @@ class _BadDate(Exception):
     """A date value that cannot be read; the article is kept without a date."""
 
 
+def _shown(value: str) -> str:
+    """A value cut short enough to quote in a message."""
+    return _trim(_squash(value), 40)
+
+
 def _iso(dt: datetime, with_time: bool) -> str:
     """YYYY-MM-DD, or YYYY-MM-DDTHH:MM:SS when the source gave a time (publisher's wall-clock time)."""
     dt = dt.replace(tzinfo=None, microsecond=0)
@@ -457,6 +466,10 @@ def _normalise_date(value: Any) -> str | None:
         return _iso(datetime.fromisoformat(s), bool(_TIME_GIVEN.search(s)) and len(s) > 10)
     except ValueError:
         pass
+    if not any(c.isdigit() for c in s):
+        # A year is required, and years are written in digits; this also spares dateparser's
+        # slow first-time language detection on words like "someday".
+        raise _BadDate(f"date {_shown(s)!r} is not a date newsfacet can read")
     global _dateparser
     with warnings.catch_warnings():
         # dateparser (and pytz/regex under it) warn about their own internals; nothing a user can act on.
@@ -477,8 +490,7 @@ def _normalise_date(value: Any) -> str | None:
         except Exception:  # noqa: BLE001 -- dateparser raises assorted errors on odd input
             dt = None
     if dt is None:
-        shown = s if len(s) <= 40 else s[:40] + "…"
-        raise _BadDate(f"date {shown!r} is not a date newsfacet can read")
+        raise _BadDate(f"date {_shown(s)!r} is not a date newsfacet can read")
     return _iso(dt, bool(_TIME_GIVEN.search(s)))
 
 

@@ -589,3 +589,35 @@ def test_stopping_early_closes_files_cleanly(tmp_path, name, data):
     gen.close()  # a ResourceWarning here would fail the test (filterwarnings = error)
     import gc
     gc.collect()
+
+
+def test_article_path_is_under_the_resolved_root(tmp_path):
+    p = write(tmp_path / "real" / "a.txt", "Alias story\nBody.")
+    os.symlink(tmp_path / "real", tmp_path / "alias")
+    os.symlink(p, tmp_path / "link.txt")
+    assert [a.path for a in read(tmp_path / "alias")] == [str(p)]
+    assert [a.path for a in read(tmp_path / "alias" / "a.txt")] == [str(p)]
+    assert [(a.id, a.path) for a in read(tmp_path / "link.txt")] == [("link", str(p))]
+
+
+def test_unlistable_folder_is_reported_and_the_rest_read(tmp_path, monkeypatch):
+    write(tmp_path / "locked" / "a.txt", "Locked story\nBody.")
+    ok = write(tmp_path / "open" / "b.txt", "Open story\nBody.")
+    real_listdir = os.listdir
+
+    def listdir(path="."):
+        if str(path).endswith("locked"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_listdir(path)
+    monkeypatch.setattr(articles.os, "listdir", listdir)
+    assert read(tmp_path) == [
+        Skip(str(tmp_path / "locked"), "cannot list this folder: Permission denied; make it readable or leave it out"),
+        txt_article(ok, "open/b", "Open story", "Body."),
+    ]
+
+
+def test_long_unreadable_date_is_quoted_short(tmp_path):
+    p = write(tmp_path / "a.json", json.dumps({"text": "Words.", "date": "in the 12th month of a year " * 5}))
+    assert read(tmp_path)[1] == Skip(
+        str(p), "date 'in the 12th month of a year in the 12th…' is not a date newsfacet can read; kept the "
+                "article without a date — use YYYY-MM-DD", warning=True)

@@ -73,7 +73,8 @@ def histogram_svg(
     pad_bottom, pad_top = 18, 14
     plot_h = height - pad_bottom - pad_top
     n = len(series)
-    step = width / n
+    # Few months: keep bars slim and left-aligned rather than stretching one bar across the chart.
+    step = min(width / n, 36.0)
     bar_w = max(1.0, step * 0.78)
     parts = [
         f'<svg class="histogram" viewBox="0 0 {width} {height}" '

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import errno
 import gzip
 import io
 import json
@@ -108,7 +109,7 @@ def read_articles(paths, max_file_bytes: int = 50_000_000) -> Iterator[Article |
 
 def _stat_problem(path: str, err: OSError) -> str:
     """Why a path cannot even be looked at, in words a user can act on."""
-    if err.errno == 40:  # ELOOP
+    if err.errno == errno.ELOOP:
         return "symlink loop (the link points back to itself); not followed"
     if isinstance(err, FileNotFoundError):
         if os.path.islink(path):
@@ -131,7 +132,7 @@ def _walk(top: str, max_file_bytes: int, seen_dirs: dict, seen_files: dict) -> I
             try:
                 st = os.stat(path)
             except OSError as e:
-                yield Skip(path, _stat_problem(path, e), warning=e.errno == 40)
+                yield Skip(path, _stat_problem(path, e), warning=e.errno == errno.ELOOP)
                 continue
             if not stat.S_ISDIR(st.st_mode):
                 yield from _read_file(path, rel, os.path.join(real_top, rel), max_file_bytes, seen_files)
@@ -725,7 +726,6 @@ def _read_jsonl(where: _Where, max_line_bytes: int, gz: bool) -> Iterator[Articl
         if bom is None and b"\x00" in head:
             raise _Bad(_BINARY_HINT)
         file_encoding = bom[0] if bom else "utf-8"
-        line = 0
         for line, chunk in _lines(raw, max_line_bytes, bom):
             if isinstance(chunk, _Bad):
                 yield Skip(where.path, chunk.reason, line)

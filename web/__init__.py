@@ -60,7 +60,7 @@ def create_app(config: dict | None = None) -> Flask:
         INDEX_DIR=str(settings.index),
         # How many values of each facet the page fetches: the first FACET_VISIBLE are shown,
         # the rest sit behind "show more" and the facet's filter box, with no extra request.
-        FACET_FETCH=40,
+        FACET_FETCH=30,
         FACET_VISIBLE=10,
         # Injected by tests that drive the views without a real index.
         OPEN_SEARCHER=_default_open_searcher,

@@ -123,6 +123,17 @@ def http_url(value) -> str | None:
     return text if text.lower().startswith(("http://", "https://")) else None
 
 
+# Double quotation marks only: a trailing apostrophe ("the players'") belongs to the words.
+_QUOTE_CHARS = "\"“”«»„ \n\t"
+
+
+def unquote(text) -> str:
+    """A quote's words without the quotation marks around them (the page adds its own)."""
+    raw = str(text or "").strip()
+    stripped = raw.strip(_QUOTE_CHARS)
+    return stripped or raw
+
+
 def facet_id(facet: str, value: str, kind: str = "inc") -> str:
     """A stable element id for a facet link, so htmx can put keyboard focus back after a swap."""
     digest = hashlib.blake2s(f"{facet}\0{value}".encode(), digest_size=6).hexdigest()
@@ -135,6 +146,7 @@ def register_template_helpers(app) -> None:
     app.jinja_env.filters["month_label"] = month_label
     app.jinja_env.globals["facet_id"] = facet_id
     app.jinja_env.filters["http_url"] = http_url
+    app.jinja_env.filters["unquote"] = unquote
     app.jinja_env.globals["SORTS"] = SORTS
     app.jinja_env.globals["SINGULAR"] = SINGULAR
 
@@ -271,8 +283,10 @@ def _result_view(r: dict, state: SearchState) -> dict:
         "url": r.get("url"),
         "snippet": safe_snippet(r.get("snippet")),
         "chips": [
-            _chip_list(r.get("speakers"), "speaker", state),
-            _chip_list(r.get("persons"), "person", state),
+            _chip_list(r.get("speakers"), "speaker", state, limit=3),
+            # A speaker is usually also a person: show the name once.
+            _chip_list([p for p in r.get("persons") or () if p not in set(r.get("speakers") or ())], "person", state,
+                       limit=3),
             _chip_list(r.get("places"), "place", state, limit=3),
             _chip_list(r.get("organizations"), "org", state, limit=2),
         ],
@@ -431,8 +445,16 @@ def speaker(name: str):
     hist = data.get("histogram") or []
     chart = histogram_svg(hist, href=lambda m: state.url([("speaker", name), ("from", month_range(m)[0]),
                                                          ("to", month_range(m)[1])]), noun="quotes")
-    articles = len({(q.get("article") or {}).get("id") for q in quotes})
-    return render_template("speaker.html", name=data.get("name") or name, quotes=quotes, chart=chart,
+    # Consecutive quotes from one article under one heading (the sort keeps them together).
+    groups: list[dict] = []
+    for q in quotes:
+        art = q.get("article") or {}
+        if groups and groups[-1]["article"].get("id") == art.get("id"):
+            groups[-1]["quotes"].append(q)
+        else:
+            groups.append({"article": art, "quotes": [q]})
+    articles = len({g["article"].get("id") for g in groups})
+    return render_template("speaker.html", name=data.get("name") or name, quotes=quotes, groups=groups, chart=chart,
                            chart_summary=histogram_summary(hist, noun="quotes"), articles=articles,
                            search_url=state.url([("speaker", data.get("name") or name)]))
 

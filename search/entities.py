@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from spacy.language import Language
-from spacy.util import compile_infix_regex
+from spacy.util import compile_infix_regex, compile_suffix_regex
 
 from search.names import PersonIndex, clean_org, clean_person, clean_place, fold
 from search.quotes import extract_quotes
@@ -79,6 +79,9 @@ def configure_pipeline(nlp, aliases=None):
     # "2021.Zelenskiy" (a caption run into the next sentence) must split for NER to see the name.
     infixes = list(nlp.Defaults.infixes) + [r"(?<=[0-9])\.(?=[A-Z][a-z])", r"(?<=[a-z])\.(?=[A-Z][a-z])"]
     nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
+    # A zero-width space glued to a word ("Traeger\u200b said") would hide the name from NER.
+    suffixes = list(nlp.Defaults.suffixes) + ["\u200b", "\ufeff"]
+    nlp.tokenizer.suffix_search = compile_suffix_regex(suffixes).search
     if "newsfacet_places" not in nlp.pipe_names:
         # After the statistical NER and without overwriting: the gazetteer only fills gaps; conflicts
         # with PERSON are settled in the analysis, where a known place wins over a lone "person".
@@ -169,6 +172,8 @@ def analyse(doc, aliases=None, places=frozenset(), alias_fold=None) -> dict:
                          "start": e.start_char, "end": e.end_char, "text": text})
         if kind == "person":
             persons.add(value)
+    mentions.extend(_unlabelled_subjects(doc, persons, places))
+    mentions.sort(key=lambda m: m["tstart"])
     for m in mentions:
         if m["label"] == "person":
             m["value"] = persons.canonical(m["value"])
@@ -195,4 +200,25 @@ def analyse(doc, aliases=None, places=frozenset(), alias_fold=None) -> dict:
             speakers_seen.add(q["speaker"])
             out["speakers"].append(q["speaker"])
         out["quotes"].append(q)
+    return out
+
+
+def _unlabelled_subjects(doc, persons: PersonIndex, places) -> list[dict]:
+    """'John Goodwin with X turned out': a two-word proper-noun subject the NER missed is a person."""
+    out = []
+    for t in doc:
+        if t.dep_ not in ("nsubj", "nsubjpass") or t.pos_ != "PROPN" or t.ent_type_:
+            continue
+        a = t.i
+        while a > 0 and doc[a - 1].pos_ == "PROPN" and doc[a - 1].dep_ == "compound" and not doc[a - 1].ent_type_:
+            a -= 1
+        span = doc[a : t.i + 1]
+        if len(span) < 2 or not all(w.text[:1].isupper() and w.text[1:].islower() for w in span if w.is_alpha):
+            continue
+        name = clean_person(span.text)
+        if not name or len(name.split()) < 2 or name in places:
+            continue
+        persons.add(name)
+        out.append({"label": "person", "value": name, "tstart": a, "tend": t.i + 1,
+                    "start": span.start_char, "end": span.end_char, "text": span.text})
     return out

@@ -32,7 +32,7 @@ MONTHS = frozenset(
     "january february march april may june july august september october november december "
     "monday tuesday wednesday thursday friday saturday sunday today yesterday tomorrow".split()
 )
-_POSSESSIVE = re.compile(r"(?:['’]s|['’])$")
+_POSSESSIVE = re.compile(r"(?:['’‘`]s|['’])$")
 _EDGE_PUNCT = " \t\n\"'“”‘’.,;:!?()[]{}-–—"
 
 # One spelling for places that news writes many ways.
@@ -178,7 +178,7 @@ class PersonIndex:
                     # Two people share a surname: the one the article names more often, then the longer.
                     if best is None or best == key or self._rank(cand) > self._rank(best):
                         best = cand
-        if best is None and len(words) == 1:
+        if (best is None or best == key) and len(words) == 1:
             # "Kim" for "Kim Jong-un": a lone word that starts exactly one known full name.
             starts = [c for c in self._by_word.get(words[0], ()) if c.split()[0] == words[0] and len(c.split()) > 1]
             if starts:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from search.names import PersonIndex, clean_person, fold
+from search.names import TITLE_WORDS, PersonIndex, clean_person, fold
 
 # Reporting verbs by lemma. Cognition verbs (think, believe, feel) are left out on purpose: in news
 # they mostly report opinions the writer infers, not speech, and they cost precision.
@@ -16,7 +16,7 @@ REPORT_LEMMAS = frozenset(
     declare indicate mention observe reveal agree disagree charge counter continue conclude
     describe call post tell reiterate repeat point advise propose recommend demand question wonder
     lament boast concede retort shout yell chant scream whisper answer affirm clarify guarantee
-    grumble muse quip speculate summarize summarise add testify plead
+    grumble muse quip speculate summarize summarise add testify plead express voice encourage instruct
     """.split()
 )
 # Verbs whose object clause only counts as a quote with "that"/ccomp and a real subject.
@@ -62,6 +62,8 @@ SOURCE_NOUNS = PERSON_NOUNS | ORG_NOUNS | frozenset(
     administration ministry department committee panel regulator court prosecutors firefighter
     """.split()
 )
+# Verbs of advice and command whose "to ..." complement is what was said.
+DIRECTIVE_LEMMAS = frozenset({"urge", "advise", "remind", "warn", "tell", "ask", "encourage", "caution", "instruct"})
 QUESTION_WORDS = frozenset({"if", "whether", "why", "how", "what", "when", "where", "who", "which"})
 MALE = frozenset({"he", "him", "his", "himself"})
 FEMALE = frozenset({"she", "her", "hers", "herself"})
@@ -266,9 +268,23 @@ class Attributor:
                 if full:
                     self.persons.add(full)
                     return self.persons.canonical(full), tok.text, "person"
+            written = self.doc[a:b].text
+            if label != "person" and any(w.lower().rstrip(".") in TITLE_WORDS for w in written.split()[:-1]) \
+                    and written.split()[-1][:1].isupper():
+                # "Hereditary Chief Na'moks" tagged ORG: a title before a name makes it a person.
+                name = clean_person(written)
+                if name:
+                    self.persons.add(name)
+                    return self.persons.canonical(name), written, "person"
             if label == "place":
                 label = "org"  # a country speaking ("Russia said") is a speaker like an organisation
-            return value, self.doc[a:b].text, label
+            if (written.lower().startswith("the ") or (a > 0 and self.doc[a - 1].lower_ == "the")) \
+                    and not value.lower().startswith("the "):
+                # Names that take an article keep it as a speaker ("the EU said"), as readers write them.
+                value = "the " + value
+            elif value.lower().startswith("the "):
+                value = "the " + value[4:]
+            return value, written, label
         if tok.pos_ == "PROPN":
             a = tok.i
             while a > 0 and self.doc[a - 1].pos_ == "PROPN" and self.doc[a - 1].dep_ in ("compound", "nmod", "amod", "flat"):
@@ -308,7 +324,7 @@ class Attributor:
         """The subject noun phrase as written, without relative clauses; None when it is too vague."""
         a, b = tok.left_edge.i, tok.right_edge.i + 1
         for c in tok.children:
-            if c.i > tok.i and (c.dep_ in ("relcl", "acl", "appos", "amod", "advcl", "advmod") or c.text in (",", "(", "—", "–")):
+            if c.i > tok.i and (c.dep_ in ("relcl", "appos", "advcl") or c.text in (",", "(", "—", "–")):
                 b = min(b, c.left_edge.i)
         while b > a and (self.doc[b - 1].is_punct or self.doc[b - 1].is_space):
             b -= 1
@@ -575,6 +591,10 @@ class Attributor:
             if subj.lower_ in FIRST_SECOND:
                 continue
             comps = [c for c in t.children if c.dep_ == "ccomp" and c.i > t.i] or [c for c in t.children if c.dep_ == "ccomp"]
+            if not comps and t.lemma_.lower() in DIRECTIVE_LEMMAS:
+                # "urged residents to conserve water": the infinitive after the addressee is the message
+                comps = [c for c in t.children if c.dep_ == "xcomp" and c.i > t.i
+                         and any(d.dep_ in ("dobj", "dative") for d in t.children)]
             if comps:
                 comp = comps[-1]
                 a, b = comp.left_edge.i, comp.right_edge.i + 1
@@ -666,6 +686,8 @@ class Attributor:
             if s is not None:
                 dq.cue = True
                 dq.extra["subj"] = s
+                # 'called it "a rookie mistake"': a short quote that is the cue verb's own argument
+                dq.extra["argument"] = v is not None and v.left_edge.i <= t0 and t1 - 1 <= v.right_edge.i
                 if v is not None:
                     dq.verb = v.text if v.lower_ != "according" else "according to"
         quotes = [q for q in self.direct if not q.absorbed] + indirect
@@ -696,7 +718,7 @@ class Attributor:
                         continue
                     elif prev is not None:
                         q.speaker, q.label, q.speaker_text = prev.speaker, prev.label, None
-                elif words < 4 and embedded:
+                elif words < 4 and embedded and not q.extra.get("argument"):
                     q.extra["drop"] = True  # 'the plan was "a disaster," he said' keeps only the cue's clause
                     continue
                 if q.group not in groups and q.cue:

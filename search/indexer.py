@@ -135,6 +135,9 @@ def _switch(index_dir: Path, built: Path) -> Path:
     """Make a finished .tmp generation live: rename it, then atomically replace CURRENT."""
     final = built.with_name(built.name[: -len(".tmp")])
     os.rename(built, final)
+    pause = os.environ.get("NEWSFACET_TEST_SWITCH_PAUSE")
+    if pause:  # test hook: widens the window between the two steps so tests can kill -9 inside it
+        time.sleep(float(pause))
     tmp = index_dir / (CURRENT + ".tmp")
     with open(tmp, "w", encoding="utf-8") as f:
         f.write(final.name + "\n")
@@ -151,6 +154,14 @@ def _clean(index_dir: Path) -> None:
     gens = sorted(p for p in index_dir.glob("gen-*") if p.is_dir() and not p.name.endswith(".tmp"))
     for p in index_dir.glob("gen-*.tmp"):
         shutil.rmtree(p, ignore_errors=True)
+    if live is not None:
+        # A finished generation newer than the live one was renamed by a writer killed before it
+        # switched CURRENT: it never went live, and keeping it would push out the generation before
+        # the live one, which a server may still be reading.
+        for p in gens:
+            if p.name > live.name:
+                shutil.rmtree(p, ignore_errors=True)
+        gens = [p for p in gens if p.name <= live.name]
     keep = set(gens[-KEEP_GENERATIONS:])
     if live is not None:
         keep.add(live)
@@ -242,71 +253,66 @@ def _finish(index_dir: Path, tmp: Path, manifest: dict, report: Report, started:
     return report
 
 
-def rebuild(paths, settings: Settings, progress=None, wait: float = 0.0, _fail_after: int | None = None) -> Report:
-    """Build a new index from paths beside the live one and switch to it when complete."""
+def _build_new(index_dir: Path, records: Iterable, report: Report, progress, started: float) -> Report:
+    """Write records into a fresh generation beside the live one and switch to it (caller holds the lock)."""
     from whoosh import index as windex
 
+    _clean(index_dir)
+    tmp = _new_generation(index_dir)
+    try:
+        ix = windex.create_in(str(tmp), build_schema())
+        writer = ix.writer(limitmb=256)
+        manifest: dict = {}
+        try:
+            _write_records(writer, records, report, manifest, progress, replace=False)
+        except BaseException:
+            writer.cancel()
+            raise
+        if report.indexed == 0 and live_generation(index_dir) is not None:
+            # Nothing readable: an empty index must not replace one that has articles.
+            writer.cancel()
+            shutil.rmtree(tmp, ignore_errors=True)
+            report.kept_previous = True
+            report.seconds = time.monotonic() - started
+            return report
+        writer.commit()
+        return _finish(index_dir, tmp, manifest, report, started)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def rebuild(paths, settings: Settings, progress=None, wait: float = 0.0, _fail_after: int | None = None) -> Report:
+    """Build a new index from paths beside the live one and switch to it when complete."""
     started = time.monotonic()
     index_dir = Path(settings.index)
     report = Report()
     with writer_lock(index_dir, wait=wait):
-        _clean(index_dir)
-        aliases = load_aliases_for(settings)
-        enricher = _enricher(settings, index_dir, aliases)
-        tmp = _new_generation(index_dir)
+        enricher = _enricher(settings, index_dir, load_aliases_for(settings))
         try:
-            ix = windex.create_in(str(tmp), build_schema())
-            writer = ix.writer(limitmb=256)
-            manifest: dict = {}
-            try:
-                records = enricher.enrich(_articles(paths, settings, report, progress))
-                if _fail_after is not None:
-                    records = _fail_midway(records, _fail_after)
-                _write_records(writer, records, report, manifest, progress, replace=False)
-            except BaseException:
-                writer.cancel()
-                raise
-            report.analysed, report.cached = enricher.analysed, enricher.cached
-            if report.indexed == 0 and live_generation(index_dir) is not None:
-                # Nothing readable: an empty index must not replace one that has articles.
-                writer.cancel()
-                shutil.rmtree(tmp, ignore_errors=True)
-                report.kept_previous = True
-                report.seconds = time.monotonic() - started
-                return report
-            writer.commit()
-            return _finish(index_dir, tmp, manifest, report, started)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
+            records = enricher.enrich(_articles(paths, settings, report, progress))
+            if _fail_after is not None:
+                records = _fail_midway(records, _fail_after)
+            return _build_new(index_dir, _counting(records, enricher, report), report, progress, started)
         finally:
             enricher.cache.close()
 
 
+def _counting(records, enricher, report: Report):
+    """Pass records through, copying the enricher's spaCy/cache counts into the report as they change."""
+    for rec in records:
+        report.analysed, report.cached = enricher.analysed, enricher.cached
+        yield rec
+    report.analysed, report.cached = enricher.analysed, enricher.cached
+
+
 def index_records(records: Iterable[dict], settings: Settings, wait: float = 0.0) -> Report:
     """Build a new generation from already enriched records (tests, benchmarks, imports) and switch to it."""
-    from whoosh import index as windex
-
     started = time.monotonic()
     index_dir = Path(settings.index)
     report = Report()
     with writer_lock(index_dir, wait=wait):
-        _clean(index_dir)
-        tmp = _new_generation(index_dir)
-        try:
-            ix = windex.create_in(str(tmp), build_schema())
-            writer = ix.writer(limitmb=256)
-            manifest: dict = {}
-            try:
-                _write_records(writer, records, report, manifest, None, replace=False)
-            except BaseException:
-                writer.cancel()
-                raise
-            writer.commit()
-            return _finish(index_dir, tmp, manifest, report, started)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
+        return _build_new(index_dir, records, report, None, started)
 
 
 def _fail_midway(records, n):

@@ -139,6 +139,14 @@ def analyse(doc, aliases=None, places=frozenset(), alias_fold=None) -> dict:
             continue
         kind = value = None
         if label == "PERSON":
+            start = e.start
+            # "Mamadou Dia" with only "Dia" tagged: take in the untagged capitalised words before it.
+            while start > 0 and doc[start - 1].pos_ == "PROPN" and not doc[start - 1].ent_type_ \
+                    and doc[start - 1].text.istitle() and "\n" not in doc[start - 1].whitespace_:
+                start -= 1
+            if start < e.start:
+                e = doc[start : e.end]
+                text = e.text
             name = clean_person(text)
             if name is None:
                 continue

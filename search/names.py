@@ -95,6 +95,12 @@ def clean_person(text: str) -> str | None:
     # "of"/"the" glue between them, but never the last word.
     while len(words) > 1 and (words[0].lower().rstrip(".") in TITLE_WORDS or words[0].lower() in {"of", "the"}):
         words.pop(0)
+    # "Wet'suwet'en Hereditary Chief Na'moks", "UFCW Local 832 president Jeff Traeger": a title inside
+    # the span ends the description before the name.
+    for k in range(len(words) - 2, 0, -1):
+        if words[k].lower().rstrip(".") in TITLE_WORDS and words[k].lower() not in ("state", "general", "new", "us", "major", "head"):
+            words = words[k + 1 :]
+            break
     # A trailing comma phrase or role after the name ("Smith Jr." keeps Jr.).
     while words and words[-1].lower().rstrip(".") in {"said", "says", "told"}:
         words.pop()

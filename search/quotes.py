@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from search.names import TITLE_WORDS, PersonIndex, clean_person, fold
+from search.names import PRONOUNS, TITLE_WORDS, PersonIndex, clean_person, fold
 
 # Reporting verbs by lemma. Cognition verbs (think, believe, feel) are left out on purpose: in news
 # they mostly report opinions the writer infers, not speech, and they cost precision.
@@ -50,6 +50,11 @@ _AGE_NOUN = re.compile(r"^\d+-year-old$")
 DOC_NOUNS = frozenset(
     "statement release tweet post letter email e-mail report study memo filing website notice document "
     "announcement message blog survey poll analysis data figures numbers".split()
+)
+# "the company" points back to the last organisation; "the government" does not.
+ANAPHORIC_ORG_NOUNS = frozenset(
+    "company firm agency utility group union organization organisation retailer airline network bank "
+    "corporation team club party association".split()
 )
 # Heads of descriptions that can name a source: people, groups and institutions.
 SOURCE_NOUNS = PERSON_NOUNS | ORG_NOUNS | frozenset(
@@ -242,7 +247,7 @@ class Attributor:
         low = tok.lower_
         if low in FIRST_SECOND:
             return None, tok.text, None
-        if tok.pos_ == "PRON" or low in HE_SHE or low in GROUP_PRONOUNS:
+        if low in PRONOUNS:
             if low in HE_SHE:
                 name = self.antecedent_person(tok.i, HE_SHE[low])
                 return name, tok.text, "person" if name else None
@@ -306,13 +311,13 @@ class Attributor:
             det = [c.lower_ for c in tok.children if c.dep_ in ("det", "poss")]
             if det and det[0] in ("the", "this", "that", "his", "her", "its", "their") or _AGE_NOUN.match(low):
                 if tok.tag_ not in ("NNS", "NNPS") and (lemma in ORG_NOUNS or low in ORG_NOUNS):
-                    name, label = self.antecedent_group(tok.i, "it")
+                    name, label = self.antecedent_org_noun(tok.i, lemma)
                     if name:
                         return name, written, label
                 elif tok.tag_ not in ("NNS", "NNPS") and (lemma in PERSON_NOUNS or _AGE_NOUN.match(low)):
-                    name = self.antecedent_person(tok.i, None)
+                    name, label = self.antecedent_description(tok.i, lemma)
                     if name:
-                        return name, written, "person"
+                        return name, written, label
             # A source the article only describes ("officials", "a spokesperson for the camp"): the
             # description is all a reader is told, so it is the speaker as written.
             if lemma in SOURCE_NOUNS or low in SOURCE_NOUNS:
@@ -396,9 +401,39 @@ class Attributor:
                     return m["value"]
         return None
 
+    def antecedent_org_noun(self, i: int, lemma: str) -> tuple[str | None, str | None]:
+        """'the board' -> 'Parole Board of Canada'; 'the company' -> the last company named."""
+        for m in reversed(self.mentions):
+            if m["tstart"] < i and m["label"] == "org" and lemma in m["value"].lower().split():
+                return m["value"], "org"
+        if lemma in ANAPHORIC_ORG_NOUNS:
+            return self.antecedent_group(i, "it")
+        return None, None
+
+    def antecedent_description(self, i: int, lemma: str) -> tuple[str | None, str | None]:
+        """'the mayor' -> the person titled Mayor, or the source described as 'a ... official' before."""
+        for pos, name, label in reversed(self.spoken):
+            if pos < i and label == "group" and name and name.lower().split()[-1] == lemma:
+                return name, label
+        for m in reversed(self.mentions):
+            if m["tstart"] < i and m["label"] == "person":
+                before = self.doc[max(0, m["tstart"] - 3) : m["tstart"]]
+                if any(t.lower_ == lemma for t in before) or lemma in m["text"].lower().split():
+                    return m["value"], "person"
+        if _AGE_NOUN.match(lemma) or lemma in ("man", "woman", "boy", "girl", "father", "mother"):
+            name = self.antecedent_person(i, None)
+            return (name, "person") if name else (None, None)
+        return None, None
+
     def antecedent_group(self, i: int, low: str) -> tuple[str | None, str | None]:
         """The organisation 'it'/'they'/'the company' at token i refers to, if one was named."""
-        if low == "they":
+        if low in ("they", "them"):
+            # "they" continues a group or organisation that just spoke; never a lone person.
+            for pos, name, label in reversed(self.spoken):
+                if pos < i:
+                    if label in ("group", "org") and self.para_of[i] - self.para_of[pos] <= 3:
+                        return name, label
+                    break
             return None, None
         for pos, name, label in reversed(self.spoken):
             if pos < i and label == "org":

@@ -1,0 +1,151 @@
+"""newsfacet's array facet counts against Whoosh's own groupedby counting, exactly (no spaCy model needed)."""
+from __future__ import annotations
+
+import random
+from collections import Counter
+
+import pytest
+from whoosh import query as wq
+from whoosh import sorting
+
+from search.config import Settings
+from search.indexer import index_records, live_generation
+from search.query import build_query, open_searcher, parse_request
+from search.schema import FACET_FIELDS, MONTH_FIELD
+from tests.conftest import TINY, make_record
+
+WORDS = ("alpha beta gamma delta ministry election border budget summit trade climate vote court police "
+         "market strike energy health school tax").split()
+PEOPLE = ["Ada Lovelace", "Grace Hopper", "Alan Turing", "Edsger Dijkstra", "Barbara Liskov", "Ken Thompson",
+          "Donald Knuth", "Frances Allen"]
+PLACES = ["Oslo", "Lima", "Kyoto", "Quito", "Perth", "Porto", "Accra"]
+ORGS = ["Acme Corp", "Globex", "Initech", "Hooli", "Umbrella Council"]
+
+
+def generated_records(n=240, seed=3):
+    """Hand-made-style records with random words, facet values (some shared, some absent) and dates."""
+    rnd = random.Random(seed)
+    out = []
+    for i in range(n):
+        words = rnd.choices(WORDS, k=rnd.randint(3, 40))
+        persons = rnd.sample(PEOPLE, k=rnd.randint(0, 3))
+        speakers = [p for p in persons if rnd.random() < 0.6]
+        published = None if i % 17 == 0 else f"{rnd.randint(2015, 2022)}-{rnd.randint(1, 12):02d}-{rnd.randint(1, 28):02d}"
+        out.append(make_record(
+            f"gen-{i}", " ".join(rnd.choices(WORDS, k=4)).title(), " ".join(words) + ".", published=published,
+            speakers=speakers, persons=persons, places=rnd.sample(PLACES, k=rnd.randint(0, 2)),
+            organizations=rnd.sample(ORGS, k=rnd.randint(0, 2)),
+        ))
+    return out
+
+
+@pytest.fixture(scope="module")
+def facet_index(tmp_path_factory):
+    """An index of the tiny corpus plus 240 generated records, with a few documents deleted."""
+    index_dir = tmp_path_factory.mktemp("facets") / "index"
+    records = [dict(r) for r in TINY] + generated_records()
+    index_records(records, Settings(index=index_dir))
+    # Deleted documents stay in the segment until a merge: counts must skip them.
+    from whoosh import index as windex
+
+    ix = windex.open_dir(str(live_generation(index_dir)))
+    w = ix.writer()
+    for i in (5, 50, 99):
+        w.delete_by_term("id", f"gen-{i}")
+    w.commit(merge=False)
+    return index_dir
+
+
+def _filter_query(req, skip_facet=None, with_date=True):
+    from datetime import datetime
+
+    parts = []
+    for facet, field in FACET_FIELDS.items():
+        if facet != skip_facet and req.filters.get(facet):
+            parts.append(wq.Or([wq.Term(field, v) for v in req.filters[facet]]))
+        if req.exclude.get(facet):
+            parts.append(wq.Not(wq.Or([wq.Term(field, v) for v in req.exclude[facet]])))
+    if with_date and (req.date_from or req.date_to):
+        start = datetime.fromisoformat(req.date_from) if req.date_from else None
+        end = datetime.fromisoformat(req.date_to).replace(hour=23, minute=59, second=59) if req.date_to else None
+        parts.append(wq.DateRange("published", start, end))
+    return wq.And(parts) if parts else None
+
+
+def _grouped(searcher, q, filt, field):
+    r = searcher.search(q, filter=filt, limit=None, groupedby={"f": sorting.FieldFacet(field, allow_overlap=True)})
+    return {(k.decode() if isinstance(k, bytes) else k): len(v) for k, v in r.groups("f").items() if k}
+
+
+REQUESTS = [
+    {},
+    {"q": "alpha"},
+    {"q": "alpha beta"},
+    {"q": '"alpha beta"'},
+    {"q": "gamma OR delta"},
+    {"q": "alpha NOT beta"},
+    {"q": "bud*"},
+    {"q": "title:summit"},
+    {"q": "Russia"},
+    {"speaker": "Ada Lovelace"},
+    {"q": "election", "person": ["Grace Hopper", "Alan Turing"]},
+    {"q": "vote", "place": "Oslo", "org": "Globex"},
+    {"q": "trade", "not_place": "Lima"},
+    {"q": "court", "from": "2017-03", "to": "2020"},
+    {"from": "2021", "speaker": "Donald Knuth", "not_org": "Hooli"},
+    {"q": "nothingmatchesthis"},
+]
+
+
+@pytest.mark.parametrize("args", REQUESTS, ids=[str(a) for a in REQUESTS])
+def test_counts_equal_groupedby(facet_index, args):
+    req, _ = parse_request({k: v if isinstance(v, list) else [v] for k, v in args.items()})
+    req.facet_size = 10_000
+    with open_searcher(facet_index) as s:
+        res = s.search(req)
+        ws = s._searcher
+        q = build_query(req.q, s._ix.schema, []) or wq.Every()
+        # every facet is counted under the other filters and the dates, not its own filter
+        for facet, field in FACET_FIELDS.items():
+            want = _grouped(ws, q, _filter_query(req, skip_facet=facet), field)
+            got = {r["value"]: r["count"] for r in res.facets[facet]["results"] if r["count"]}
+            assert got == want, facet
+        # the date facet: years under every facet filter but not the date range
+        months = _grouped(ws, q, _filter_query(req, with_date=False), MONTH_FIELD)
+        years = Counter()
+        for m, n in months.items():
+            years[m[:4]] += n
+        got = {r["value"]: r["count"] for r in res.facets["date"]["results"] if r.get("level") == "year"}
+        assert got == dict(years)
+        # the histogram and the total: under every filter
+        months = _grouped(ws, q, _filter_query(req), MONTH_FIELD)
+        assert {h["month"]: h["count"] for h in res.histogram if h["count"]} == months
+        total = len(ws.search(q, filter=_filter_query(req), limit=None))
+        assert res.total == total
+
+
+@pytest.mark.parametrize("text", ["alpha", "alpha beta", "gamma OR delta", "alpha NOT beta", "title:summit",
+                                  "budget tax vote", "ukraine russia"])
+def test_array_matching_equals_whoosh_scores(facet_index, text):
+    import numpy as np
+
+    from search.postings import FieldLengths, match_arrays
+    from search.query import _AllScores
+
+    with open_searcher(facet_index) as s:
+        ws = s._searcher
+        q = build_query(text, s._ix.schema, [])
+        col = _AllScores.make()
+        ws.search_with_collector(q, col)
+        mask, scores = match_arrays(q, ws, FieldLengths(), s.facets.size)
+        assert sorted(np.flatnonzero(mask).tolist()) == sorted(col.docnums)
+        assert len(col.docnums) > 0
+        np.testing.assert_allclose(scores[col.docnums], col.scores, rtol=1e-6)
+
+
+def test_deleted_documents_are_not_counted(facet_index):
+    with open_searcher(facet_index) as s:
+        res = s.search(parse_request({})[0])
+        ids = {r["id"] for r in s.iter_matching(parse_request({})[0])}
+    assert res.total == 5 + 240 - 3
+    assert not ids & {"gen-5", "gen-50", "gen-99"}

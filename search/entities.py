@@ -181,6 +181,7 @@ def analyse(doc, aliases=None, places=frozenset(), alias_fold=None) -> dict:
         if kind == "person":
             persons.add(value)
     mentions.extend(_unlabelled_subjects(doc, persons, places))
+    _expand_acronyms(doc, mentions)
     mentions.sort(key=lambda m: m["tstart"])
     for m in mentions:
         if m["label"] == "person":
@@ -230,3 +231,20 @@ def _unlabelled_subjects(doc, persons: PersonIndex, places) -> list[dict]:
         out.append({"label": "person", "value": name, "tstart": a, "tend": t.i + 1,
                     "start": span.start_char, "end": span.end_char, "text": span.text})
     return out
+
+
+def _expand_acronyms(doc, mentions: list[dict]) -> None:
+    """'the PBO' after 'Parliamentary Budget Officer (PBO)' or with matching initials is one organisation."""
+    expansions: dict[str, str] = {}
+    for m in mentions:
+        if m["label"] != "org":
+            continue
+        words = [w for w in re.split(r"[\s-]+", m["value"]) if w[:1].isupper()]
+        if len(words) >= 2:
+            expansions.setdefault("".join(w[0] for w in words), m["value"])
+        e = m["tend"]
+        if e + 2 < len(doc) and doc[e].text == "(" and doc[e + 2].text == ")" and doc[e + 1].text.isupper():
+            expansions[doc[e + 1].text] = m["value"]
+    for m in mentions:
+        if m["label"] in ("org", "place") and m["value"].isupper() and m["value"] in expansions:
+            m["label"], m["value"] = "org", expansions[m["value"]]

@@ -188,6 +188,12 @@ class Attributor:
             if "\n" in t.text or "\n" in t.whitespace_:
                 p += 1
         self.gender: dict[str, str] = {}
+        # Organisations the article names with "the" ("the EU"): as speakers they keep it, as readers say them.
+        self.takes_article = {
+            m["value"] for m in mentions
+            if m["label"] != "person" and (m["text"].lower().startswith("the ")
+                                           or (m["tstart"] > 0 and doc[m["tstart"] - 1].lower_ == "the"))
+        }
         # (token position, name, label) of resolved speakers so far, in text order
         self.spoken: list[tuple[int, str, str]] = []
 
@@ -283,12 +289,6 @@ class Attributor:
                     return self.persons.canonical(name), written, "person"
             if label == "place":
                 label = "org"  # a country speaking ("Russia said") is a speaker like an organisation
-            if (written.lower().startswith("the ") or (a > 0 and self.doc[a - 1].lower_ == "the")) \
-                    and not value.lower().startswith("the "):
-                # Names that take an article keep it as a speaker ("the EU said"), as readers write them.
-                value = "the " + value
-            elif value.lower().startswith("the "):
-                value = "the " + value[4:]
             return value, written, label
         if tok.pos_ == "PROPN":
             a = tok.i
@@ -321,23 +321,29 @@ class Attributor:
             # A source the article only describes ("officials", "a spokesperson for the camp"): the
             # description is all a reader is told, so it is the speaker as written.
             if lemma in SOURCE_NOUNS or low in SOURCE_NOUNS:
-                return self.description(tok), written, "group"
+                value, label = self.description(tok)
+                return value, written, label
             return None, written, None
         return None, tok.text, None
 
-    def description(self, tok) -> str | None:
-        """The subject noun phrase as written, without relative clauses; None when it is too vague."""
+    def description(self, tok) -> tuple[str | None, str | None]:
+        """(The subject noun phrase as written, without relative clauses, "group"); None when too vague."""
         a, b = tok.left_edge.i, tok.right_edge.i + 1
+        for c in tok.children:
+            # "the team captain, Jordan Stewart": the person the description is in apposition to
+            # (but not "a spokeswoman for Trudeau").
+            if c.dep_ == "appos" and c.i in self.ent_of and self.ent_of[c.i][0] == "person":
+                return self.ent_of[c.i][1], "person"
         for c in tok.children:
             if c.i > tok.i and (c.dep_ in ("relcl", "appos", "advcl") or c.text in (",", "(", "—", "–")):
                 b = min(b, c.left_edge.i)
         while b > a and (self.doc[b - 1].is_punct or self.doc[b - 1].is_space):
             b -= 1
         if b <= a or b - a > 14 or any(self.in_quote[i] for i in range(a, b)):
-            return None
+            return None, None
         if tok.lower_ in ("one", "some", "many", "others", "people", "all", "both", "each") and b - a == 1:
-            return None
-        return " ".join(self.doc[a:b].text.split())
+            return None, None
+        return " ".join(self.doc[a:b].text.split()), "group"
 
     def resolve_document(self, tok, written):
         """'A statement from X said': X, else whoever spoke last."""
@@ -732,6 +738,13 @@ class Attributor:
 
     def attribute(self, quotes: list[Quote]) -> None:
         """Resolve speakers in text order; floating quotes continue the previous speaker."""
+        self._attribute(quotes)
+        for q in quotes:
+            if q.speaker and q.label == "org" and q.speaker in self.takes_article:
+                q.speaker = "the " + q.speaker
+
+    def _attribute(self, quotes: list[Quote]) -> None:
+        """Resolve speakers in text order (see attribute)."""
         prev: Quote | None = None
         groups: dict[int, Quote] = {}
         for q in quotes:

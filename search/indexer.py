@@ -344,6 +344,29 @@ def _under(path: str, roots: list[Path]) -> bool:
     return False
 
 
+def _unreadable(skipped: list[Skip]) -> dict[str, str]:
+    """Real path -> path as reported, of the files and folders that exist but were skipped (or had a line skipped)."""
+    out = {}
+    for s in skipped:
+        if os.path.exists(s.path):
+            out.setdefault(os.path.realpath(s.path), s.path)
+    return out
+
+
+def _holder(src: str, unreadable: dict[str, str]) -> str | None:
+    """The unreadable file or folder that an indexed article's source lies in, if any."""
+    if not unreadable:
+        return None
+    real = os.path.realpath(src)
+    while True:
+        if real in unreadable:
+            return real
+        parent = os.path.dirname(real)
+        if parent == real:
+            return None
+        real = parent
+
+
 def update(paths, settings: Settings, progress=None, wait: float = 0.0) -> Report:
     """Index new and changed articles under paths, drop those whose source is gone; the rest is untouched."""
     from whoosh import index as windex
@@ -384,11 +407,22 @@ def update(paths, settings: Settings, progress=None, wait: float = 0.0) -> Repor
                         yield art
 
                 _write_records(writer, enricher.enrich(changed()), report, manifest, progress, replace=True)
+                unreadable = _unreadable(report.skipped)
+                kept: dict[str, int] = {}
                 for doc_id, (_, src) in list(manifest.items()):
                     if doc_id not in seen and _under(src, roots):
+                        holder = _holder(src, unreadable)
+                        if holder is not None:
+                            # Its file is still there but could not be read this time (a broken line,
+                            # a half-copied file): keep the indexed copy rather than lose the article.
+                            kept[holder] = kept.get(holder, 0) + 1
+                            continue
                         writer.delete_by_term("id", doc_id)
                         del manifest[doc_id]
                         report.removed += 1
+                for holder, n in kept.items():
+                    report.warnings.append(Skip(unreadable[holder], f"could not be read this time; kept its {n} "
+                                                f"indexed article{'s' if n != 1 else ''} as they were", warning=True))
             except BaseException:
                 writer.cancel()
                 raise

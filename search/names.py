@@ -202,4 +202,7 @@ class PersonIndex:
         if key in self.full:
             return True
         words = key.split()
-        return bool(words) and any(c.split()[-1] == words[-1] for c in self._by_word.get(words[-1], ()))
+        if len(words) == 1:
+            # a surname or a first name ("Jordan" after "Jordan Stewart")
+            return any(c.split()[-1] == words[0] or c.split()[0] == words[0] for c in self._by_word.get(words[0], ()))
+        return any(c.split()[-1] == words[-1] for c in self._by_word.get(words[-1], ()))

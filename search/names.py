@@ -192,9 +192,9 @@ class PersonIndex:
         display = self.full.get(best, name) if best else name
         return self.aliases.get(fold(display), display)
 
-    def _rank(self, key: str) -> tuple[int, int]:
+    def _rank(self, key: str) -> tuple[int, int, str]:
         """Preference among full names: mention count, then length."""
-        return self.count.get(key, 0), len(key)
+        return self.count.get(key, 0), len(key), key  # the key itself breaks ties the same way every run
 
     def knows(self, name: str) -> bool:
         """True when name (or its last word) is a person already seen in this article."""

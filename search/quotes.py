@@ -560,6 +560,25 @@ class Attributor:
                     return t, s
         return None, None
 
+    def dash_speaker(self, lo: int, hi: int):
+        """For '"..." — Jane Smith' the name after the dash."""
+        if hi - lo < 2 or hi - lo > 8 or self.doc[lo].text not in ("—", "–", "-", "--"):
+            return None
+        # only a byline-like tail: the dash and name end the paragraph
+        if hi < len(self.doc) and not ("\n" in self.doc[hi - 1].whitespace_ or "\n" in self.doc[hi].text
+                                       or self.doc[hi].text in (".",)):
+            return None
+        for j in range(lo + 1, min(hi, lo + 5)):
+            t = self.doc[j]
+            if t.i in self.ent_of and self.ent_of[t.i][0] in ("person", "org"):
+                a, b = self.ent_of[t.i][2], self.ent_of[t.i][3]
+                return self.doc[b - 1]
+            if t.pos_ == "PROPN":
+                while j + 1 < hi and self.doc[j + 1].pos_ == "PROPN":
+                    j += 1
+                return self.doc[j]
+        return None
+
     def colon_speaker(self, lo: int, hi: int):
         """For 'Smith: "..."' the name before the colon."""
         if hi - 1 < lo or self.doc[hi - 1].text not in (":",):
@@ -716,9 +735,13 @@ class Attributor:
             t0, t1 = dq.extra["t0"], dq.extra["t1"]
             lo, hi = self.region_after(t1)
             v, s = self.cue_in(lo, hi, prefer_last=False)
+            if v is None:
+                s = self.dash_speaker(lo, hi)
+                if s is not None:
+                    dq.verb = "—"
             before_lo, before_hi = self.region_before(t0)
             dq.extra["before"] = before_hi - before_lo
-            if v is None:
+            if v is None and s is None:
                 v, s = self.cue_in(before_lo, before_hi, prefer_last=True)
                 if v is None:
                     s = self.colon_speaker(before_lo, before_hi)

@@ -160,11 +160,11 @@ def enrich(ctx, paths, output, workers, model, aliases, max_chars, no_text):
     """Enrich articles and print the records as JSON Lines (no index is written)."""
     from search.articles import Skip, read_articles
     from search.enrich import Enricher, PipelineError
-    from search.entities import load_aliases
+    from search.indexer import load_aliases_for
 
     settings = _settings(ctx, workers=workers, model=model, aliases=aliases, max_chars=max_chars)
     try:
-        table = load_aliases(settings.aliases) if settings.aliases else {}
+        table = load_aliases_for(settings)
     except (ValueError, OSError) as exc:
         raise click.ClickException(str(exc)) from None
     enricher = Enricher(settings, aliases=table)
@@ -255,13 +255,13 @@ def _plain(snippet: str) -> str:
 
 
 def _terminal_snippet(snippet: str) -> str:
+    """Highlighted words in bold yellow on a terminal, [bracketed] when piped."""
     import html
     import re
 
-    s = re.sub(r"<mark[^>]*>", "\x00", snippet).replace("</mark>", "\x01")
-    s = html.unescape(s)
-    return click.style("", reset=False) + s.replace("\x00", "\x1b[1;33m").replace("\x01", "\x1b[0m") \
-        if sys.stdout.isatty() else s.replace("\x00", "[").replace("\x01", "]")
+    s = html.unescape(re.sub(r"<mark[^>]*>", "\x00", snippet).replace("</mark>", "\x01"))
+    on, off = ("\x1b[1;33m", "\x1b[0m") if sys.stdout.isatty() else ("[", "]")
+    return " ".join(s.replace("\x00", on).replace("\x01", off).split())
 
 
 def _print_results(res) -> None:

@@ -26,8 +26,19 @@ class PipelineError(RuntimeError):
     """The spaCy pipeline named by the user cannot be loaded."""
 
 
+_pipelines: dict = {}
+
+
 def load_pipeline(model: str, aliases: dict | None = None):
-    """Load the spaCy pipeline by name, without unused components, plus newsfacet's own components."""
+    """The spaCy pipeline by name, without unused components, plus newsfacet's own; loaded once per process."""
+    key = (model, json.dumps(sorted((aliases or {}).items())))
+    if key not in _pipelines:
+        _pipelines.clear()  # one pipeline at a time: they are large
+        _pipelines[key] = _load_pipeline(model, aliases)
+    return _pipelines[key]
+
+
+def _load_pipeline(model: str, aliases: dict | None = None):
     import spacy
 
     from search.entities import PIPELINE_EXCLUDE, configure_pipeline

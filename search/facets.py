@@ -11,6 +11,7 @@ from datetime import date
 
 import numpy as np
 
+from search.postings import FieldLengths
 from search.schema import FACET_FIELDS, FACET_LABELS, MONTH_FIELD
 
 EPOCH = date(1970, 1, 1)
@@ -19,13 +20,28 @@ NO_DAY = np.iinfo(np.int32).min
 
 @dataclass
 class FieldPairs:
-    """One facet field as arrays: pair_docs[offsets[v]:offsets[v+1]] are the documents having value v."""
+    """One facet field as arrays, in two layouts of the same (document, value) pairs.
+
+    By value: pair_docs[offsets[v]:offsets[v+1]] are the documents having value v (filters use it).
+    By document: doc_vals[doc_offsets[d]:doc_offsets[d+1]] are the values of document d (counting a small
+    matched set touches only its own pairs; a large one is counted with one pass over all pairs).
+    """
 
     values: list[str]
     index: dict[str, int]
     pair_docs: np.ndarray  # int32, grouped by value
     pair_vals: np.ndarray  # int32, ascending
     offsets: np.ndarray  # int64, len(values)+1
+    doc_vals: np.ndarray = None  # int32, grouped by document
+    doc_offsets: np.ndarray = None  # int64, size+1
+
+    def set_size(self, size: int) -> None:
+        """Build the by-document layout for an index of `size` documents."""
+        order = np.argsort(self.pair_docs, kind="stable")
+        self.doc_vals = self.pair_vals[order]
+        per_doc = np.bincount(self.pair_docs, minlength=size) if len(self.pair_docs) else np.zeros(size, np.int64)
+        self.doc_offsets = np.zeros(size + 1, dtype=np.int64)
+        np.cumsum(per_doc, out=self.doc_offsets[1:])
 
     def docs_with(self, wanted, size: int) -> np.ndarray:
         """Boolean mask of documents having any of the wanted values (unknown values match nothing)."""
@@ -36,11 +52,26 @@ class FieldPairs:
                 mask[self.pair_docs[self.offsets[i]:self.offsets[i + 1]]] = True
         return mask
 
-    def counts(self, mask: np.ndarray) -> np.ndarray:
-        """Per-value counts of the documents in mask."""
+    def counts(self, mask: np.ndarray, docs: np.ndarray | None = None) -> np.ndarray:
+        """Per-value counts of the documents in mask (docs: the same documents as indices, if known)."""
+        n_values = len(self.values)
         if not len(self.pair_docs):
-            return np.zeros(len(self.values), dtype=np.int64)
-        return np.bincount(self.pair_vals[mask[self.pair_docs]], minlength=len(self.values))
+            return np.zeros(n_values, dtype=np.int64)
+        if docs is None and mask.size:
+            # Cheap to find out how many matched; the smaller path depends on it.
+            docs = np.flatnonzero(mask) if np.count_nonzero(mask) * 8 < mask.size else None
+        if docs is not None and len(docs) * 8 < mask.size:
+            if self.doc_offsets is None or len(self.doc_offsets) < mask.size + 1:
+                self.set_size(mask.size)
+            # Few matches: gather their own pairs (cost ~ matched pairs, not all pairs).
+            starts = self.doc_offsets[docs]
+            lens = self.doc_offsets[docs + 1] - starts
+            total = int(lens.sum())
+            if not total:
+                return np.zeros(n_values, dtype=np.int64)
+            idx = np.repeat(starts - (np.cumsum(lens) - lens), lens) + np.arange(total)
+            return np.bincount(self.doc_vals[idx], minlength=n_values)
+        return np.bincount(self.pair_vals[mask[self.pair_docs]], minlength=n_values)
 
 
 class FacetData:
@@ -52,7 +83,11 @@ class FacetData:
         alive[np.fromiter(reader.all_doc_ids(), dtype=np.int64)] = True
         self.alive = alive
         self.fields = {name: _load_pairs(reader, name) for name in list(FACET_FIELDS.values()) + [MONTH_FIELD]}
+        for fp in self.fields.values():
+            fp.set_size(self.size)
         self.day = _load_days(reader, self.size)
+        # Text field lengths for vectorised BM25F, loaded per segment on first use.
+        self.lengths = FieldLengths()
 
     def field(self, facet: str) -> FieldPairs:
         """Pairs of a facet by its public name (speaker, person, place, org, month)."""
@@ -63,8 +98,13 @@ class FacetData:
         fp = self.field(facet)
         counts = fp.counts(mask)
         nz = np.flatnonzero(counts)
+        cand = nz
+        if len(nz) > 4 * (size + 1):
+            # Only values counting at least the (size+1)-th largest count can be shown: sort just those.
+            kth = np.partition(counts[nz], len(nz) - (size + 1))[len(nz) - (size + 1)]
+            cand = nz[counts[nz] >= kth]
         # count desc, then alphabetical (values are in lexicon order, so the index is the tie-break)
-        order = nz[np.lexsort((nz, -counts[nz]))] if len(nz) else nz
+        order = cand[np.lexsort((cand, -counts[cand]))] if len(cand) else cand
         shown = order[: size + 1]
         truncated = len(shown) > size
         shown = shown[:size]
@@ -93,19 +133,37 @@ class FacetData:
 
 
 def _load_pairs(reader, fieldname: str) -> FieldPairs:
-    values, docs, starts = [], [], [0]
+    """(document, value) pairs of a keyword field, read from its postings segment by segment."""
+    per_value: dict[str, list] = {}
     if fieldname in reader.indexed_field_names():
-        for term in reader.lexicon(fieldname):
-            ids = np.fromiter(reader.postings(fieldname, term).all_ids(), dtype=np.int32)
-            if not len(ids):
-                continue
-            values.append(term.decode("utf-8") if isinstance(term, bytes) else term)
-            docs.append(ids)
-            starts.append(starts[-1] + len(ids))
-    pair_docs = np.concatenate(docs) if docs else np.zeros(0, dtype=np.int32)
-    offsets = np.asarray(starts, dtype=np.int64)
-    pair_vals = np.repeat(np.arange(len(values), dtype=np.int32), np.diff(offsets)) if values else np.zeros(0, dtype=np.int32)
+        leaves = reader.leaf_readers() if not reader.is_atomic() else [(reader, 0)]
+        for leaf, offset in leaves:
+            for term in leaf.lexicon(fieldname):
+                ids = _posting_ids(leaf, fieldname, term)
+                if len(ids):
+                    v = term.decode("utf-8") if isinstance(term, bytes) else term
+                    per_value.setdefault(v, []).append(ids + offset if offset else ids)
+    values = sorted(per_value)
+    docs = [np.concatenate(per_value[v]) if len(per_value[v]) > 1 else per_value[v][0] for v in values]
+    lens = np.fromiter((len(d) for d in docs), dtype=np.int64, count=len(docs))
+    offsets = np.zeros(len(values) + 1, dtype=np.int64)
+    np.cumsum(lens, out=offsets[1:])
+    pair_docs = np.concatenate(docs).astype(np.int32) if docs else np.zeros(0, dtype=np.int32)
+    pair_vals = np.repeat(np.arange(len(values), dtype=np.int32), lens) if values else np.zeros(0, dtype=np.int32)
     return FieldPairs(values, {v: i for i, v in enumerate(values)}, pair_docs, pair_vals, offsets)
+
+
+def _posting_ids(leaf, fieldname: str, term) -> np.ndarray:
+    """Document numbers of a term in one segment: whole blocks at a time when the codec allows it."""
+    m = leaf.postings(fieldname, term)
+    try:
+        from search.postings import Unsupported, _term_arrays
+
+        ids, _, _, deleted = _term_arrays(m)
+        return ids  # deleted documents are left in: every count is taken under the `alive` mask
+    except Unsupported:
+        m = leaf.postings(fieldname, term)
+        return np.fromiter(m.all_ids(), dtype=np.int64)
 
 
 def _load_days(reader, size: int) -> np.ndarray:

@@ -36,7 +36,9 @@ class FieldLengths:
         self._cache: dict = {}
 
     def get(self, segment_reader, fieldname: str) -> np.ndarray:
-        key = (id(segment_reader), fieldname)
+        # Searchers (and their readers) are per request; segments are what the arrays belong to.
+        seg = getattr(segment_reader, "_segment", None)
+        key = (seg.segment_id() if seg is not None else id(segment_reader), fieldname)
         arr = self._cache.get(key)
         if arr is None:
             arr = _load_lengths(segment_reader, fieldname)
@@ -74,10 +76,10 @@ def _column_bytes(col, n: int) -> np.ndarray:
     return np.fromiter((col[i] for i in range(n)), dtype=np.uint8, count=n)
 
 
-def _leaf(m):
-    """The on-disk leaf matcher inside Whoosh's wrappers, and the deleted-document set if filtered."""
+def _term_arrays(m):
+    """(ids, weights, scorer, deleted) of a term matcher: on-disk blocks, or an inlined short list."""
     from whoosh.codec.whoosh3 import W3LeafMatcher
-    from whoosh.matching import FilterMatcher
+    from whoosh.matching import FilterMatcher, ListMatcher
 
     deleted = None
     if isinstance(m, FilterMatcher):
@@ -85,9 +87,17 @@ def _leaf(m):
             raise Unsupported("include filter")
         deleted = m._ids
         m = m.child
-    if type(m) is not W3LeafMatcher:
-        raise Unsupported(type(m).__name__)
-    return m, deleted
+    if type(m) is W3LeafMatcher:
+        ids, tf = read_postings(m)
+        return ids, tf, m.scorer, deleted
+    if type(m) is ListMatcher:
+        ids, tf = [], []
+        while m.is_active():
+            ids.append(m.id())
+            tf.append(m.weight())
+            m.next()
+        return np.asarray(ids, dtype=np.int64), np.asarray(tf, dtype=np.float64), m._scorer, deleted
+    raise Unsupported(type(m).__name__)
 
 
 def read_postings(m) -> tuple[np.ndarray, np.ndarray]:
@@ -141,11 +151,9 @@ def _eval(q, searcher, context, lengths, n):
         matcher = q.matcher(searcher, context)
         if not matcher.is_active():
             return mask, scores
-        leaf, deleted = _leaf(matcher)
-        scorer = leaf.scorer
+        ids, tf, scorer, deleted = _term_arrays(matcher)
         if type(scorer) is not BM25FScorer or scorer.qf != 1:
             raise Unsupported("scorer")
-        ids, tf = read_postings(leaf)
         if deleted:
             keep = ~np.isin(ids, np.fromiter(deleted, dtype=np.int64))
             ids, tf = ids[keep], tf[keep]

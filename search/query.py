@@ -340,18 +340,27 @@ class NewsSearcher:
 
         if q is wq.NullQuery:
             return np.zeros(fd.size, dtype=bool), None
-        col = _AllScores.make()
+        from search.postings import match_arrays
+
         try:
-            self._searcher.search_with_collector(q, col)
-        except Exception:
-            messages.append("That query could not be run; try simpler words.")
-            return np.zeros(fd.size, dtype=bool), None
-        docs = np.asarray(col.docnums, dtype=np.int64)
-        mask = np.zeros(fd.size, dtype=bool)
-        mask[docs] = True
+            # Terms, And, Or, AndNot: whole posting blocks as arrays, the same BM25F scores as Whoosh's
+            mask, scores = match_arrays(q, self._searcher, fd.lengths, fd.size)
+        except Exception:  # Unsupported, or anything unforeseen: Whoosh's own path decides
+            mask = scores = None
+        if mask is None:
+            # phrases, prefixes, ranges...: Whoosh's matcher, one document at a time
+            col = _AllScores.make()
+            try:
+                self._searcher.search_with_collector(q, col)
+            except Exception:
+                messages.append("That query could not be run; try simpler words.")
+                return np.zeros(fd.size, dtype=bool), None
+            docs = np.asarray(col.docnums, dtype=np.int64)
+            mask = np.zeros(fd.size, dtype=bool)
+            mask[docs] = True
+            scores = np.zeros(fd.size, dtype=np.float64)
+            scores[docs] = col.scores
         mask &= fd.alive
-        scores = np.zeros(fd.size, dtype=np.float32)
-        scores[docs] = col.scores
         self._last_query = q
         return mask, scores
 

@@ -1,0 +1,65 @@
+"""Enrichment: newsfacet's Enricher against bare nlp.pipe over the same texts and pipeline, and 2 workers vs 1.
+
+Articles are split in chunks; every chunk runs through each system in rotating order, so machine noise
+(teammates' jobs on this 2-core box) falls on all of them alike. No cache hits: each run has an empty cache.
+"""
+from __future__ import annotations
+
+import tempfile
+import warnings
+from pathlib import Path
+
+from bench.common import log, now
+
+
+def enrich_bench(articles: list, chunks: int = 3, batch_size: int = 32) -> dict:
+    """Seconds per system over the same articles; ratios of throughput."""
+    from search.cache import EnrichCache
+    from search.config import Settings
+    from search.enrich import Enricher, load_pipeline
+
+    nlp = load_pipeline(Settings().model)
+    nlp.max_length = max(nlp.max_length, Settings().max_chars + 1)
+    words = sum(len(a.text.split()) for a in articles)
+    parts = [articles[i::chunks] for i in range(chunks)]
+    secs = {"bare_1": 0.0, "newsfacet_1": 0.0, "newsfacet_2": 0.0}
+    tmp = Path(tempfile.mkdtemp(prefix="nf-enrich-"))
+    produced: list[dict] = []
+
+    def bare(part):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for doc in nlp.pipe((a.text for a in part), batch_size=batch_size, n_process=1):
+                doc.user_data.get("newsfacet")
+
+    def newsfacet(workers):
+        def run(part):
+            cache = EnrichCache(tmp / f"cache-{workers}-{id(part)}-{now()}.sqlite")
+            e = Enricher(Settings(workers=workers, batch_size=batch_size), cache=cache, nlp=nlp)
+            recs = [r for r in e.enrich(part) if isinstance(r, dict)]
+            n = len(recs)
+            cache.close()
+            if workers == 1:
+                produced.extend(recs)
+            assert n == len(part) and e.analysed == n
+        return run
+
+    systems = [("bare_1", bare), ("newsfacet_1", newsfacet(1)), ("newsfacet_2", newsfacet(2))]
+    log(f"enrichment: {len(articles)} articles, {words:,} words, {chunks} interleaved chunks ...")
+    for i, part in enumerate(parts):
+        order = systems[i % 3:] + systems[:i % 3]
+        for name, fn in order:
+            t = now()
+            fn(part)
+            secs[name] += now() - t
+        log("  chunk", i + 1, {k: round(v, 1) for k, v in secs.items()})
+    n = len(articles)
+    return {
+        "articles": n, "words": words,
+        "seconds": {k: round(v, 2) for k, v in secs.items()},
+        "articles_per_s": {k: round(n / v, 2) for k, v in secs.items()},
+        "words_per_s": {k: round(words / v) for k, v in secs.items()},
+        "enrich_ratio": round(secs["bare_1"] / secs["newsfacet_1"], 3),
+        "workers_speedup": round(secs["newsfacet_1"] / secs["newsfacet_2"], 3),
+        "_records": produced,
+    }

@@ -1,0 +1,104 @@
+"""bench/RESULTS.md from the full benchmark's results."""
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def _ok(value, target, higher=True) -> str:
+    good = value >= target if higher else value <= target
+    return "met" if good else "**missed**"
+
+
+def write_report(res: dict, path: Path) -> None:
+    """Write the Markdown report (tables, machine, date) of a full run."""
+    s = res["summary"]
+    e, ix = res["enrichment"], res["indexing"]
+    L = [
+        "# newsfacet benchmark results",
+        "",
+        f"Written by `make bench` ({res['date']}) on {res['machine']}. Teammates' jobs shared the machine, so every",
+        "comparison below is a ratio of systems measured interleaved in one run, not of separate runs.",
+        "",
+        "**Data.** The AllSides corpus (37,554 articles) is read for benchmarking only. Enriching all of it with spaCy",
+        f"takes about two hours here, so {res['seeds']:,} articles sampled evenly across the corpus were enriched once (cached",
+        "in `bench/out/`, git-ignored) and their records **replicated** to 37,554 and 100,000 documents, each copy with",
+        "its own id and a published date shifted by 37 days per copy. Replicas repeat the seeds' words and entity names,",
+        "so vocabulary and the number of distinct facet values stay those of the seed sample (smaller than a real 100k",
+        "corpus would have); posting lists and matched sets grow as in a real corpus of that size.",
+        "",
+        "## Headline",
+        "",
+        "| measure | result | target | |",
+        "|---|---|---|---|",
+        f"| enrichment: newsfacet / bare `nlp.pipe` (same pipeline, 1 process) | {s['enrich_ratio']:.2f} | ≥ 0.9 | {_ok(s['enrich_ratio'], 0.9)} |",
+        f"| enrichment: `--workers 2` / 1 worker | {s['workers_speedup']:.2f}× | ≥ 1.6× | {_ok(s['workers_speedup'], 1.6)} |",
+        f"| indexing: rebuild from cache / bare Whoosh writer (docs/s) | {s['index_ratio']:.2f} | ≥ 0.9 | {_ok(s['index_ratio'], 0.9)} |",
+        f"| rebuild from cache vs rebuild running spaCy | {s['cache_rebuild_speedup']:.0f}× | ≥ 10× | {_ok(s['cache_rebuild_speedup'], 10)} |",
+    ]
+    for n, q in sorted(res["queries"].items(), key=lambda kv: int(kv[0])):
+        ratio = q["newsfacet"]["p95_ms"] / q["plain"]["p95_ms"]
+        g = q["groupedby"]["p95_ms"] / q["newsfacet_on_groupedby_queries"]["p95_ms"]
+        L.append(f"| {int(n):,} docs: newsfacet p95 / plain search p95 | {ratio:.2f} | ≤ 1.5 | {_ok(ratio, 1.5, False)} |")
+        L.append(f"| {int(n):,} docs: groupedby p95 / newsfacet p95 | {g:.0f}× | ≥ 10× | {_ok(g, 10)} |")
+        if int(n) >= 100_000:
+            L.append(f"| {int(n):,} docs: newsfacet p95 | {q['newsfacet']['p95_ms']:.0f} ms | ≤ 200 ms | "
+                     f"{_ok(q['newsfacet']['p95_ms'], 200, False)} |")
+    L += ["", "## 1. Enrichment", "",
+          f"{e['articles']} articles ({e['words']:,} words), in 3 chunks, each run by every system in rotating order.",
+          "",
+          "| system | seconds | articles/s | words/s |", "|---|---|---|---|"]
+    for k in ("bare_1", "newsfacet_1", "newsfacet_2"):
+        L.append(f"| {k.replace('_', ', ')} process{'es' if k.endswith('2') else ''} | {e['seconds'][k]} | {e['articles_per_s'][k]} | {e['words_per_s'][k]:,} |")
+    L += ["", "## 2. Indexing", "",
+          f"{ix['docs']} documents; `newsfacet rebuild` with every analysis in the cache vs a bare Whoosh writer "
+          "(`ix.writer()` defaults, documents prepared before timing), 2 interleaved rounds.", "",
+          "| system | docs/s |", "|---|---|",
+          f"| newsfacet rebuild from cache | {ix['docs_per_s']['newsfacet']} |",
+          f"| bare Whoosh writer | {ix['docs_per_s']['bare']} |", "",
+          f"Rebuild of {ix['spacy_rebuild_articles']} articles running spaCy: {ix['spacy_rebuild_s']} s; the same from the cache: "
+          f"{ix['cache_rebuild_s']} s ({ix['cache_rebuild_speedup']:.0f}×).", ""]
+    if res.get("scale"):
+        L += ["Rebuild from the cache at scale (child process):", "",
+              "| docs | seconds | docs/s | peak RSS | index on disk |", "|---|---|---|---|---|"]
+        for n, b in sorted(res["scale"].items(), key=lambda kv: int(kv[0])):
+            L.append(f"| {int(n):,} | {b['seconds']} | {b['docs_per_s']} | {b['peak_rss_mb']:.0f} MB | {b['index_mb']:.0f} MB |")
+        L.append("")
+    L += ["## 3. Faceted queries", "",
+          "Realistic requests: single terms of four frequency bands from the index's own body vocabulary, two-term",
+          "queries, title phrases; each with 0-2 facet filters, every tenth with a date range. newsfacet counts all",
+          "five facets (speaker, person, place, org; each under the other filters) plus the date facet and histogram and",
+          "renders a page of 20 results with snippets. *Plain* is `searcher.search(q, filter=..., limit=20)` reading the",
+          "20 stored records; *groupedby* is the same plus Whoosh `groupedby` over the five facet fields.", "",
+          "| docs | system | queries | p50 ms | p95 ms | mean ms | max ms |", "|---|---|---|---|---|---|---|"]
+    for n, q in sorted(res["queries"].items(), key=lambda kv: int(kv[0])):
+        for name in ("plain", "newsfacet", "groupedby", "newsfacet_on_groupedby_queries"):
+            r = q[name]
+            L.append(f"| {int(n):,} | {name.replace('_', ' ')} | {r['n']} | {r['p50_ms']} | {r['p95_ms']} | {r['mean_ms']} | {r['max_ms']} |")
+    L += ["", "p95 by query kind (ms):", "", "| docs | kind | plain | newsfacet | groupedby |", "|---|---|---|---|---|"]
+    for n, q in sorted(res["queries"].items(), key=lambda kv: int(kv[0])):
+        for kind, d in q["by_kind"].items():
+            L.append(f"| {int(n):,} | {kind} | {d.get('plain', '')} | {d.get('newsfacet', '')} | {d.get('groupedby', '')} |")
+    L += ["", "Searcher open after a rebuild (Whoosh open + facet arrays + first search) and warm open:", "",
+          "| docs | first search after rebuild | warm open |", "|---|---|---|"]
+    for n, q in sorted(res["queries"].items(), key=lambda kv: int(kv[0])):
+        L.append(f"| {int(n):,} | {q['searcher_open']['cold_ms']} ms | {q['searcher_open']['warm_ms']} ms |")
+        L.append("")
+    mism = sum(q.get("count_mismatches", 0) for q in res["queries"].values())
+    L += [f"Facet counts compared with groupedby's on sample queries: {mism} mismatches "
+          "(`tests/test_facets.py` checks exactness on a small index).", ""]
+    if "web" in res:
+        w = res["web"]
+        L += ["## 4. Web (37,554 docs)", "",
+              "`newsfacet serve` (waitress, 8 threads); 8 client threads with keep-alive connections on the same 2-core",
+              "machine for 30 s per endpoint, cycling through the benchmark queries.", "",
+              "| endpoint | requests | req/s | p50 ms | p95 ms | errors |", "|---|---|---|---|---|---|"]
+        for k, label in (("api_search", "/api/search"), ("page", "/")):
+            r = w[k]
+            L.append(f"| {label} | {r['requests']} | {r['rps']} | {r['p50_ms']} | {r['p95_ms']} | {r['errors']} |")
+        L += ["", "## 5. Memory and disk", "",
+              f"- server peak RSS after the load test at 37,554 docs: {w['server_peak_rss_mb']:.0f} MB",
+              f"- server peak RSS at 100,000 docs (10 s of searches): {res.get('web_100k_server_peak_rss_mb', 0):.0f} MB",
+              "- rebuild peak RSS and index size: see the scale table in section 2", ""]
+    if res.get("notes"):
+        L += ["## Notes", ""] + res["notes"] + [""]
+    Path(path).write_text("\n".join(L) + "\n", encoding="utf-8")

@@ -136,7 +136,8 @@ def clean_place(text: str) -> str | None:
         text = text[4:]
     if not text or any(ch.isdigit() for ch in text) or not text[:1].isupper():
         return None
-    return PLACE_ALIASES.get(text.lower(), text)
+    # Edge stripping ate the final period of abbreviations ("U.S."): look both spellings up.
+    return PLACE_ALIASES.get(text.lower(), PLACE_ALIASES.get(text.lower() + ".", text))
 
 
 def clean_org(text: str) -> str | None:

@@ -63,7 +63,7 @@ def histogram_svg(
     selected: str | None = None,
     noun: str = "articles",
     width: int = 640,
-    height: int = 120,
+    height: int = 96,
 ) -> Markup:
     """A bar per month; bars link to href(month). Decorative for assistive tech (see caption)."""
     series = _continuous(points)

@@ -290,8 +290,8 @@ def _result_view(r: dict, state: SearchState) -> dict:
             _chip_list(r.get("places"), "place", state, limit=3),
             _chip_list(r.get("organizations"), "org", state, limit=2),
         ],
-        "speaker_quotes": quotes[:4],
-        "more_quotes": max(0, len(quotes) - 4),
+        "speaker_quotes": quotes[:2],
+        "more_quotes": max(0, len(quotes) - 2),
     }
 
 

@@ -1,0 +1,395 @@
+"""Browser tests: a real `newsfacet serve` over the Wikinews corpus, driven by Playwright and Debian's chromium.
+
+The index is built once per session in a temporary folder (spaCy enrichment of ~290 articles takes a minute
+or two; the enrichment cache is kept in tests/.cache/ so later local runs are quicker).
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("NEWSFACET_SHARED", ROOT.parent / "shared"))
+CORPUS = SHARED / "corpus" / "wikinews.jsonl"
+SEEDS = ROOT / "seeds"
+CHROMIUM = Path(os.environ.get("NEWSFACET_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+AXE = ROOT / "tests" / "vendor" / "axe.min.js"
+CACHE = ROOT / "tests" / ".cache" / "wikinews-enrich.sqlite"
+SCREENSHOT = ROOT / "docs" / "screenshot.png"
+
+HOSTILE = {
+    "id": "hostile-markup",
+    "title": "<script>window.__pwned = 1</script> Hostile <b>headline</b>",
+    "date": "2020-06-15",
+    "source": "Test <i>Wire</i>",
+    "url": "javascript:alert(1)",
+    "text": 'An article with markup: <img src=x onerror="window.__pwned = 2"> and <script>window.__pwned = 3</script>. '
+            '"We will not be silenced <b>ever</b>," said Hostile Harry in London.',
+}
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.model]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _newsfacet() -> list[str]:
+    """The installed `newsfacet` command of this interpreter's environment."""
+    script = Path(sys.executable).parent / "newsfacet"
+    if script.exists():
+        return [str(script)]
+    return [sys.executable, "-c", "import sys; from search.cli import main; sys.exit(main())"]
+
+
+@pytest.fixture(scope="session")
+def wikinews_index(tmp_path_factory):
+    """An index of the Wikinews corpus plus the seed and one hostile article, built with the real pipeline."""
+    if not CORPUS.exists():
+        pytest.skip(f"Wikinews corpus not found at {CORPUS} (set NEWSFACET_SHARED)")
+    work = tmp_path_factory.mktemp("wikinews")
+    index_dir = work / "index"
+    extra = work / "extra"
+    extra.mkdir()
+    (extra / "hostile.jsonl").write_text(json.dumps(HOSTILE) + "\n", encoding="utf-8")
+    if CACHE.exists() and CACHE.stat().st_size > 50_000_000:
+        CACHE.unlink()  # stale analyses of older enrichment code pile up: start afresh
+    if CACHE.exists():
+        (index_dir / "cache").mkdir(parents=True)
+        shutil.copyfile(CACHE, index_dir / "cache" / "enrich.sqlite")
+    subprocess.run(
+        _newsfacet() + ["--index", str(index_dir), "rebuild", "--quiet", str(CORPUS), str(SEEDS), str(extra)],
+        check=True, cwd=ROOT, timeout=1200,
+    )
+    built_cache = index_dir / "cache" / "enrich.sqlite"
+    if built_cache.exists():
+        CACHE.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run([sys.executable, "-c",
+                        "import sqlite3,sys; sqlite3.connect(sys.argv[1]).execute('VACUUM INTO ?', (sys.argv[2],))",
+                        str(built_cache), str(CACHE) + ".tmp"], check=False)
+        if Path(str(CACHE) + ".tmp").exists():
+            os.replace(str(CACHE) + ".tmp", CACHE)
+    return index_dir
+
+
+@pytest.fixture(scope="session")
+def server(wikinews_index):
+    """Base URL of `newsfacet serve` running on a free port; stopped at the end of the session."""
+    port = _free_port()
+    proc = subprocess.Popen(
+        _newsfacet() + ["--index", str(wikinews_index), "serve", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"newsfacet serve exited: {proc.stdout.read()}")
+            try:
+                requests.get(base + "/static/favicon.svg", timeout=2).close()
+                break
+            except requests.ConnectionError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        proc.stdout.close()
+
+
+@pytest.fixture(scope="session")
+def top_speaker(server):
+    data = requests.get(server + "/api/search", params={"q": "said"}, timeout=30).json()
+    return data["facets"]["speaker"][0]["value"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.skip(f"chromium not found at {CHROMIUM}: run scripts/install-chromium.sh (CI installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    """A fresh page; fails the test on any console error (a CSP violation shows up there) or dialog."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=server)
+    context.set_default_timeout(15_000)
+    pg = context.new_page()
+    problems = []
+    pg.on("console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
+    pg.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    pg.on("dialog", lambda d: (problems.append(f"dialog: {d.message}"), d.dismiss()))
+    yield pg
+    context.close()
+    assert problems == []
+
+
+def _mark_document(pg):
+    """Tag the current document: the tag survives htmx swaps but not a page load."""
+    pg.evaluate("window.__newsfacetMarker = 'same-document'")
+
+
+def _same_document(pg) -> bool:
+    return pg.evaluate("window.__newsfacetMarker") == "same-document"
+
+
+def _total(pg) -> int:
+    text = pg.locator("#results-title").inner_text()
+    return int(re.search(r"([\d,]+) article", text).group(1).replace(",", ""))
+
+
+# -- the acceptance checks over plain HTTP ---------------------------------------------------------
+def test_acceptance_api_search_and_speaker_filter(server, top_speaker):
+    everything = requests.get(server + "/api/search", params={"q": "said"}, timeout=30).json()
+    assert set(everything["facets"]) == {"speaker", "person", "place", "org", "date"}
+    assert all(everything["facets"][f] for f in ("speaker", "person", "place", "org", "date"))
+    narrowed = requests.get(server + "/api/search", params={"q": "said", "speaker": top_speaker}, timeout=30).json()
+    assert 0 < narrowed["total"] < everything["total"]
+    assert all(top_speaker in r["speakers"] for r in narrowed["results"])
+    assert [v for v in narrowed["facets"]["speaker"] if v["value"] != top_speaker]
+
+
+def test_acceptance_pages_answer(server, top_speaker):
+    first = requests.get(server + "/api/search", params={"q": "said"}, timeout=30).json()["results"][0]["id"]
+    for path in [f"/article/{first}", f"/speaker/{top_speaker}", "/export.csv?q=said", "/api/articles/" + first]:
+        r = requests.get(server + path, timeout=60)
+        assert r.status_code == 200, path
+    rows = requests.get(server + "/export.csv", params={"q": "said"}, timeout=60).text.strip().splitlines()
+    assert len(rows) - 1 == requests.get(server + "/api/search", params={"q": "said"}, timeout=30).json()["total"]
+
+
+BAD = ['"unbalanced', "(unbalanced", "AND", "*", "body:", "x" * 5000, "title:(", "OR OR", "-", "\x00"]
+
+
+@pytest.mark.parametrize("path", ["/", "/api/search", "/export.csv"])
+def test_acceptance_bad_queries_never_500(server, path):
+    for q in BAD:
+        assert requests.get(server + path, params={"q": q}, timeout=60).status_code == 200, q
+    for params in [{"page": "-1"}, {"page": str(10**9)}, {"speaker": "Nobody Known"}, {"from": "soon"},
+                   {"to": "2020-02-31"}, {"sort": "x"}]:
+        assert requests.get(server + path, params=params, timeout=60).status_code == 200, params
+
+
+def test_acceptance_hostile_markup_never_reflected(server):
+    for path, params in [("/article/hostile-markup", {}), ("/", {"q": "silenced"}), ("/", {"q": "<script>"}),
+                         ("/speaker/Hostile Harry", {}), ("/", {"place": "<img src=x onerror=alert(1)>"})]:
+        body = requests.get(server + path, params=params, timeout=30).text
+        assert "<script>window" not in body, path
+        assert "<img src=x" not in body, path
+        assert "<b>headline" not in body and "<b>ever" not in body and "<i>Wire" not in body, path
+        assert 'href="javascript:' not in body, path
+
+
+# -- the browser -------------------------------------------------------------------------------------
+def test_typing_updates_results_without_page_load_and_changes_url(page):
+    from playwright.sync_api import expect
+
+    page.goto("/")
+    before = _total(page)
+    _mark_document(page)
+    page.locator("#q").press_sequentially("election", delay=40)
+    page.wait_for_url(re.compile(r"[?&]q=election"))
+    expect(page.locator("#results-title")).to_contain_text("election")
+    assert _total(page) < before
+    assert _same_document(page)
+    assert page.locator("#q").input_value() == "election"
+
+
+def test_speaker_facet_narrows_shows_quotes_and_back_restores(page):
+    from playwright.sync_api import expect
+
+    page.goto("/?q=said")
+    total = _total(page)
+    _mark_document(page)
+    link = page.locator(".facet-speaker .fv-inc").first
+    name = link.locator(".fv-name").inner_text()
+    link.click()
+    page.wait_for_url(re.compile(r"[?&]speaker="))
+    expect(page.locator(".chip-active.chip-speaker")).to_contain_text(name)
+    narrowed = _total(page)
+    assert 0 < narrowed < total
+    assert _same_document(page)
+    # each result shows the chosen speaker's quotes
+    results = page.locator(".result")
+    assert results.count() > 0
+    expect(page.locator(".result-quotes").first).to_be_visible()
+    assert page.locator(".result-quotes .quote-by").first.inner_text() == f"— {name}"
+    # the other speakers are still offered
+    assert page.locator(".facet-speaker .fv-inc").count() > 1
+    # back restores the previous results and URL
+    page.go_back()
+    page.wait_for_url(re.compile(r"/\?q=said$"))
+    expect(page.locator("#results-title")).to_contain_text(f"{total:,} article")
+    assert page.locator(".chip-active").count() == 0
+    assert page.locator("#q").input_value() == "said"
+
+
+def test_back_button_after_typing_restores_the_earlier_query(page):
+    from playwright.sync_api import expect
+
+    page.goto("/?q=police")
+    police = _total(page)
+    box = page.locator("#q")
+    box.fill("")
+    box.press_sequentially("virus", delay=30)
+    page.wait_for_url(re.compile(r"q=virus"))
+    expect(page.locator("#results-title")).to_contain_text("virus")
+    page.go_back()
+    page.wait_for_url(re.compile(r"q=police"))
+    expect(page.locator("#results-title")).to_contain_text(f"{police:,} article")
+    assert box.input_value() == "police"
+
+
+def test_exclude_shows_struck_through_chip(page):
+    from playwright.sync_api import expect
+
+    page.goto("/?q=said")
+    total = _total(page)
+    row = page.locator(".facet-place .fv").first
+    name = row.locator(".fv-name").inner_text()
+    row.hover()
+    row.locator(".fv-exc").click()
+    page.wait_for_url(re.compile(r"not_place="))
+    expect(page.locator(".chip-active.is-excluded s")).to_have_text(name)
+    assert _total(page) < total
+
+
+def test_article_page_marks_entities_and_quotes(page):
+    page.goto("/?q=said")
+    with page.expect_navigation():
+        page.locator(".result-title a").first.click()
+    assert "/article/" in page.url
+    assert page.locator(".article-text mark.ent-person").count() > 0
+    assert page.locator(".article-text mark.ent-place").count() > 0
+    quote = page.locator(".article-text .quote[data-speaker]").first
+    speaker = quote.get_attribute("data-speaker")
+    assert quote.get_attribute("title") == f"Quote by {speaker}"
+    # side lists link to filtered searches
+    href = page.locator(".article-side a.chip-person").first.get_attribute("href")
+    assert href.startswith("/?person=")
+
+
+def test_hostile_article_is_inert(page):
+    page.goto("/article/hostile-markup")
+    assert page.evaluate("window.__pwned") is None
+    assert "<script>window.__pwned = 1</script>" in page.locator("h1").inner_text()
+    assert page.locator(".article-text img").count() == 0
+    assert page.locator("a.original").count() == 0  # a javascript: URL is never a link
+
+
+def test_works_without_javascript(browser, server):
+    context = browser.new_context(java_script_enabled=False, base_url=server)
+    pg = context.new_page()
+    try:
+        pg.goto("/")
+        pg.locator("#q").fill("Trump")
+        with pg.expect_navigation():
+            pg.locator("#q").press("Enter")
+        assert re.search(r"/\?q=Trump$", pg.url)
+        assert "Trump" in pg.locator("#results-title").inner_text()
+        with pg.expect_navigation():
+            pg.locator(".facet-speaker .fv-inc").first.click()
+        assert "speaker=" in pg.url and "q=Trump" in pg.url
+        # typing again keeps the filter: it rides along in hidden fields of the form
+        pg.locator("#q").fill("Trump said")
+        with pg.expect_navigation():
+            pg.locator("#search-form button").click()
+        assert "speaker=" in pg.url and "q=Trump+said" in pg.url
+        assert pg.locator(".chip-active").count() == 1
+    finally:
+        context.close()
+
+
+def test_keyboard_skip_link_focus_ring_and_facets(page):
+    page.goto("/?q=said")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip-link"
+    box = page.locator(".skip-link").bounding_box()
+    assert box and box["y"] >= 0  # visible when focused
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+    # tab to the first speaker value and check the focus ring
+    for _ in range(60):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.matches('.facet-speaker .fv-inc')"):
+            break
+    else:
+        pytest.fail("could not reach a speaker facet with the keyboard")
+    ring = page.evaluate("(() => { const s = getComputedStyle(document.activeElement);"
+                         " return [s.outlineStyle, parseFloat(s.outlineWidth)]; })()")
+    assert ring[0] != "none" and ring[1] >= 2
+    focused_id = page.evaluate("document.activeElement.id")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"speaker="))
+    page.wait_for_function(f"document.activeElement && document.activeElement.id === {json.dumps(focused_id)}")
+    # "/" brings focus back to the search box
+    page.keyboard.press("/")
+    assert page.evaluate("document.activeElement.id") == "q"
+
+
+def _axe(browser, server, path):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=server, bypass_csp=True)
+    pg = context.new_page()
+    try:
+        pg.goto(path)
+        pg.add_script_tag(path=str(AXE))
+        result = pg.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    finally:
+        context.close()
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} — " + "; ".join(n["target"][0] for n in v["nodes"][:3])
+        for v in result["violations"] if v["impact"] in ("serious", "critical")
+    ]
+
+
+def test_axe_search_page(browser, server, top_speaker):
+    from urllib.parse import urlencode
+
+    assert _axe(browser, server, "/?" + urlencode({"q": "said", "speaker": top_speaker})) == []
+    assert _axe(browser, server, "/") == []
+
+
+def test_axe_article_page(browser, server):
+    first = requests.get(server + "/api/search", params={"q": "said"}, timeout=30).json()["results"][0]["id"]
+    assert _axe(browser, server, f"/article/{first}") == []
+
+
+def test_axe_speaker_page(browser, server, top_speaker):
+    assert _axe(browser, server, f"/speaker/{top_speaker}") == []
+
+
+def test_screenshot_search_with_speaker_filter(page, top_speaker):
+    from urllib.parse import urlencode
+
+    page.goto("/?" + urlencode({"q": "said", "speaker": top_speaker}))
+    page.locator(".result-quotes").first.wait_for()
+    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT))
+    assert SCREENSHOT.stat().st_size > 10_000

@@ -91,6 +91,11 @@ def clean_person(text: str) -> str | None:
     if "/" in text or "@" in text or "#" in text:
         return None  # photo credits ("Name/AFP/Getty Images") and handles are not mentions of a person
     words = text.split()
+    # "Ellison's Sensei": what follows a possessive inside the span is the name.
+    for k in range(len(words) - 2, -1, -1):
+        if _POSSESSIVE.search(words[k]) and words[k][-1:] not in ("'", "’"):
+            words = words[k + 1 :]
+            break
     # Strip leading titles and roles ("Secretary of State Antony Blinken"): drop title words and the
     # "of"/"the" glue between them, but never the last word.
     while len(words) > 1 and (words[0].lower().rstrip(".") in TITLE_WORDS or words[0].lower() in {"of", "the"}):
@@ -112,10 +117,22 @@ def clean_person(text: str) -> str | None:
     return name
 
 
+# Words that make a "name" an institution ("Finance Department" with its title word stripped).
+ORG_WORDS = frozenset(
+    """
+    department ministry government agency police council committee commission board court office
+    university college school hospital association union party company corporation inc ltd group
+    institute foundation centre center service services news press times post network team club
+    """.split()
+)
+
+
 def is_plausible_person(name: str) -> bool:
-    """False for pronouns, dates, numbers and lower-case words mis-tagged as people."""
+    """False for pronouns, dates, numbers, institutions and lower-case words mis-tagged as people."""
     words = name.split()
     low = name.lower()
+    if any(w.lower().strip(".,") in ORG_WORDS for w in words):
+        return False
     if low in PRONOUNS or low in MONTHS:
         return False
     if any(ch.isdigit() for ch in name):

@@ -193,6 +193,8 @@ class Attributor:
             m["value"] for m in mentions
             if m["label"] != "person" and (m["text"].lower().startswith("the ")
                                            or (m["tstart"] > 0 and doc[m["tstart"] - 1].lower_ == "the"))
+            # not "the Civic Action study", where the name only modifies a noun
+            and not (m["tend"] < len(doc) and doc[m["tend"]].pos_ in ("NOUN", "PROPN"))
         }
         # (token position, name, label) of resolved speakers so far, in text order
         self.spoken: list[tuple[int, str, str]] = []
@@ -310,7 +312,8 @@ class Attributor:
                 return self.resolve_document(tok, written)
             det = [c.lower_ for c in tok.children if c.dep_ in ("det", "poss")]
             if det and det[0] in ("the", "this", "that", "his", "her", "its", "their") or _AGE_NOUN.match(low):
-                if tok.tag_ not in ("NNS", "NNPS") and (lemma in ORG_NOUNS or low in ORG_NOUNS):
+                modified = any(c.dep_ in ("amod", "compound", "nmod") for c in tok.children)
+                if tok.tag_ not in ("NNS", "NNPS") and not modified and (lemma in ORG_NOUNS or low in ORG_NOUNS):
                     name, label = self.antecedent_org_noun(tok.i, lemma)
                     if name:
                         return name, written, label
@@ -329,11 +332,15 @@ class Attributor:
     def description(self, tok) -> tuple[str | None, str | None]:
         """(The subject noun phrase as written, without relative clauses, "group"); None when too vague."""
         a, b = tok.left_edge.i, tok.right_edge.i + 1
-        for c in tok.children:
-            # "the team captain, Jordan Stewart": the person the description is in apposition to
+        for c in tok.subtree:
+            # "the captain of the team, Jordan Stewart": the person the description is in apposition to
             # (but not "a spokeswoman for Trudeau").
             if c.dep_ == "appos" and c.i in self.ent_of and self.ent_of[c.i][0] == "person":
                 return self.ent_of[c.i][1], "person"
+        for i in range(a + 1, b):
+            if self.doc[i].text in (",", "(", "—", "–"):
+                b = i
+                break
         for c in tok.children:
             if c.i > tok.i and (c.dep_ in ("relcl", "appos", "advcl") or c.text in (",", "(", "—", "–")):
                 b = min(b, c.left_edge.i)

@@ -29,8 +29,10 @@ def _progress(label: str, quiet: bool):
         return None
     from tqdm import tqdm
 
-    return tqdm(total=0, desc=label, unit="article", file=sys.stderr, dynamic_ncols=True,
-                disable=None, mininterval=0.5)
+    tty = sys.stderr.isatty()
+    # Shown in logs too (CI, nohup), but updated less often there so the log stays readable.
+    return tqdm(total=0, desc=label, unit="article", file=sys.stderr, dynamic_ncols=tty,
+                mininterval=0.5 if tty else 10.0, disable=False, delay=0.5)
 
 
 def _print_report(report, as_json: bool, verb: str) -> None:
@@ -69,7 +71,7 @@ def _index_command(fn, verb, ctx, paths, workers, model, aliases, max_chars, str
     missing = [p for p in paths if not os.path.exists(p)]
     if missing and len(missing) == len(paths) and fn.__name__ == "rebuild":
         raise click.UsageError(f"No such file or folder: {', '.join(missing)}")
-    bar = _progress(verb.lower(), quiet or as_json)
+    bar = _progress(fn.__name__, quiet or as_json)
     try:
         report = fn(paths, settings, progress=bar, wait=wait)
     except IndexBusy as exc:

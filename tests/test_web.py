@@ -169,9 +169,9 @@ def test_date_facet_years_then_months_in_order_and_histogram_links(client):
 
 def test_sort_and_pagination_links(client):
     page = html.unescape(text_of(client.get("/?q=Russia&size=1").data))
-    assert 'href="/?q=Russia&sort=newest"' in page
     assert 'aria-label="Pages"' in page
-    assert 'href="/?q=Russia&page=2"' in page
+    assert 'href="/?q=Russia&size=1&page=2"' in page
+    assert 'href="/?q=Russia&sort=newest&size=1"' in page
 
 
 def test_result_shows_title_date_source_snippet_and_chips(client):

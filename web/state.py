@@ -46,6 +46,7 @@ class SearchState:
     date_from: str | None = None
     date_to: str | None = None
     sort: str | None = None  # only when the user chose one, so URLs stay short
+    size: int | None = None  # page size, only when the user chose one
     base: str = "/"
 
     @classmethod
@@ -65,6 +66,7 @@ class SearchState:
             date_from=_iso(getattr(req, "date_from", None)),
             date_to=_iso(getattr(req, "date_to", None)),
             sort=sort if explicit_sort else None,
+            size=getattr(req, "page_size", None) if ("size" in args or "limit" in args) else None,
             base=base,
         )
 
@@ -83,6 +85,8 @@ class SearchState:
             out.append(("to", self.date_to))
         if self.sort:
             out.append(("sort", self.sort))
+        if self.size:
+            out.append(("size", str(self.size)))
         return out
 
     def hidden_fields(self) -> list[tuple[str, str]]:
@@ -104,6 +108,7 @@ class SearchState:
             date_from=self.date_from,
             date_to=self.date_to,
             sort=self.sort,
+            size=self.size,
             base=self.base,
         )
 
@@ -111,10 +116,7 @@ class SearchState:
     @property
     def active(self) -> bool:
         """True when any filter (not the query) is set."""
-        return bool(self.hidden_fields_without_sort())
-
-    def hidden_fields_without_sort(self):
-        return [p for p in self.pairs(q=False) if p[0] != "sort"]
+        return any(name not in ("sort", "size") for name, _ in self.pairs(q=False))
 
     def is_included(self, facet: str, value: str) -> bool:
         return value in self.include.get(facet, [])
@@ -169,7 +171,7 @@ class SearchState:
 
     def clear_all(self) -> str:
         """URL keeping only the query and sort."""
-        return SearchState(q=self.q, sort=self.sort, base=self.base).url()
+        return SearchState(q=self.q, sort=self.sort, size=self.size, base=self.base).url()
 
     def chips(self) -> list[dict]:
         """Active filters as removable chips: {label, value, excluded, remove_url}."""

@@ -32,7 +32,7 @@ def _progress(label: str, quiet: bool):
     tty = sys.stderr.isatty()
     # Shown in logs too (CI, nohup), but updated less often there so the log stays readable.
     return tqdm(total=0, desc=label, unit="article", file=sys.stderr, dynamic_ncols=tty,
-                mininterval=0.5 if tty else 10.0, disable=False, delay=0.5)
+                mininterval=0.5 if tty else 10.0, disable=False)
 
 
 def _print_report(report, as_json: bool, verb: str) -> None:

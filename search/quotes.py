@@ -293,6 +293,10 @@ class Attributor:
                 label = "org"  # a country speaking ("Russia said") is a speaker like an organisation
             return value, written, label
         if tok.pos_ == "PROPN":
+            for c in tok.subtree:
+                # "Keeper of the Ruler's Seal, Syed Danial Syed Ahmad, said": the appositive name
+                if c.dep_ == "appos" and c.head.i == tok.i and c.i in self.ent_of and self.ent_of[c.i][0] == "person":
+                    return self.ent_of[c.i][1], self.doc[tok.i : c.i + 1].text, "person"
             a = tok.i
             while a > 0 and self.doc[a - 1].pos_ == "PROPN" and self.doc[a - 1].dep_ in ("compound", "nmod", "amod", "flat"):
                 a -= 1
@@ -321,6 +325,12 @@ class Attributor:
                     name, label = self.antecedent_description(tok.i, lemma)
                     if name:
                         return name, written, label
+                elif tok.tag_ == "NN" and det[0] == "the" and lemma not in ORG_NOUNS and lemma not in SOURCE_NOUNS:
+                    # "the affable proprietor", "the bow-tied maverick": a singular definite description that
+                    # speaks is the person in focus.
+                    name = self.antecedent_person(tok.i, None)
+                    if name:
+                        return name, written, "person"
             # A source the article only describes ("officials", "a spokesperson for the camp"): the
             # description is all a reader is told, so it is the speaker as written.
             if lemma in SOURCE_NOUNS or low in SOURCE_NOUNS:
@@ -474,6 +484,11 @@ class Attributor:
                                     return p
                     return None
                 return c
+        if v.tag_ == "VBG" and v.head.lemma_ == "quote":
+            # "He was quoted as saying ...": the one quoted
+            for c in v.head.children:
+                if c.dep_ == "nsubjpass":
+                    return c
         # "she laughed and said ...", ", he said, adding that ..."
         if v.dep_ in ("conj", "advcl", "xcomp") and v.head is not v:
             h = v.head
@@ -630,8 +645,8 @@ class Attributor:
         if len(words) < 3:
             return None
         quoted = sum(1 for x in words if self.in_quote[x.i])
-        if quoted >= 0.5 * len(words):
-            return None  # a direct quote with its cue: handled with the direct quotes
+        if self.in_quote[words[0].i] and quoted >= 0.5 * len(words):
+            return None  # the complement is a direct quote: handled with the direct quotes
         a, b = self._trim(a, b)
         if b <= a:
             return None
@@ -794,14 +809,44 @@ class Attributor:
                         # Quoted words inside narration with no cue: a title, a term or scare quotes.
                         q.extra["drop"] = True
                         continue
-                    elif prev is not None:
-                        q.speaker, q.label, q.speaker_text = prev.speaker, prev.label, None
+                    else:
+                        intro = self.introduced_person(q)
+                        if intro is not None:
+                            q.speaker, q.label, q.speaker_text = intro, "person", None
+                            self.spoken.append((q.extra["t0"], intro, "person"))
+                        elif prev is not None:
+                            q.speaker, q.label, q.speaker_text = prev.speaker, prev.label, None
                 elif words < 4 and embedded and not q.extra.get("argument"):
                     q.extra["drop"] = True  # 'the plan was "a disaster," he said' keeps only the cue's clause
                     continue
                 if q.group not in groups and q.cue:
                     groups[q.group] = q
             prev = q
+
+    def introduced_person(self, q: Quote) -> str | None:
+        """A quote opening a paragraph right after one that introduces someone as its subject
+        ("Jerry Sabine hopes ...") is that person's, not the previous speaker's."""
+        t0 = q.extra["t0"]
+        para = self.para_of[t0]
+        if t0 > 0 and self.para_of[t0 - 1] == para and not self.doc[t0 - 1].is_space:
+            return None  # not at the start of its paragraph
+        j = t0 - 1
+        while j >= 0 and self.para_of[j] == para:
+            j -= 1
+        while j >= 0 and self.doc[j].is_space:
+            j -= 1
+        if j < 0:
+            return None
+        prev_para = self.para_of[j]
+        k = j
+        while k >= 0 and self.para_of[k] == prev_para:
+            if self.in_quote[k] or (self.is_report_verb(self.doc[k]) and self.subject_of(self.doc[k]) is not None):
+                return None  # the previous paragraph quotes or reports someone: carry that over instead
+            k -= 1
+        for m in self.mentions:
+            if m["label"] == "person" and k < m["tstart"] <= j and self.doc[m["tend"] - 1].dep_ in ("nsubj", "nsubjpass"):
+                return m["value"]
+        return None
 
     def _near(self, prev: Quote, q: Quote) -> bool:
         """Whether q follows prev closely (same or next paragraph)."""

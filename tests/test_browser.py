@@ -281,6 +281,27 @@ def test_exclude_shows_struck_through_chip(page):
     assert _total(page) < total
 
 
+def test_facet_filter_box_finds_values_beyond_the_top_ten(page, server):
+    import html
+
+    from playwright.sync_api import expect
+
+    everyone = requests.get(server + "/facet/speaker", params={"q": "said"}, timeout=30).text
+    names = [html.unescape(n) for n in re.findall(r'class="fv-name" title="([^"]+)"', everyone)]
+    assert len(names) > 40
+    rare = names[-1]  # far beyond the values the sidebar loads
+    page.goto("/?q=said")
+    box = page.locator(".facet-speaker .facet-filter")
+    expect(box).to_be_visible()
+    box.press_sequentially(rare[:6], delay=30)
+    target = page.locator("#facet-speaker-list .fv-name", has_text=rare).first
+    expect(target).to_be_visible()
+    assert "contains=" not in page.url  # filtering the list is not a new search
+    target.click()
+    page.wait_for_url(re.compile(r"[?&]speaker="))
+    expect(page.locator(".chip-active.chip-speaker")).to_contain_text(rare)
+
+
 def test_article_page_marks_entities_and_quotes(page):
     page.goto("/?q=said")
     with page.expect_navigation():

@@ -108,7 +108,7 @@ def test_no_query_shows_newest_first_and_corpus_facets(client):
     assert titles == ["nato-summit", "kyiv-talks", "budget-vote", "hostile", "undated"]
     assert 'id="facet-speaker-title"' in page and ">Speakers<" in page
     for name in ["Antony Blinken", "Jens Stoltenberg", "Chrystia Freeland", "Volodymyr Zelenskiy"]:
-        assert f'<span class="fv-name">{name}</span>' in page
+        assert f'<span class="fv-name" title="{name}">{name}</span>' in page
 
 
 def test_speaker_filter_narrows_keeps_other_speakers_and_shows_their_quotes(client):
@@ -116,7 +116,7 @@ def test_speaker_filter_narrows_keeps_other_speakers_and_shows_their_quotes(clie
     assert "1 article" in page
     assert re.findall(r'<h2 class="result-title"><a href="/article/([^"]+)"', page) == ["kyiv-talks"]
     # the speaker facet is counted without its own filter: the others stay listed
-    assert '<span class="fv-name">Jens Stoltenberg</span>' in page
+    assert '<span class="fv-name" title="Jens Stoltenberg">Jens Stoltenberg</span>' in page
     # that speaker's quote is shown under the result
     assert "<blockquote>cease reckless and aggressive actions.</blockquote>" in page
     # the active filter is a removable chip, and the hidden form field keeps it while typing
@@ -489,3 +489,38 @@ def test_long_facets_get_show_more_and_a_filter_box(tiny_index):
     page = text_of(app.test_client().get("/").data)
     assert "<summary>Show 2 more</summary>" in page  # 4 speakers, 2 shown
     assert 'aria-label="Filter the speakers list"' in page
+
+
+def test_facet_filter_box_asks_the_server(tiny_index):
+    app = create_app({"INDEX_DIR": tiny_index, "TESTING": True, "FACET_VISIBLE": 2, "FACET_FETCH": 3})
+    c = app.test_client()
+    page = html.unescape(text_of(c.get("/?q=said").data))
+    box = re.search(r'<input type="search" class="facet-filter"[^>]*aria-label="Filter the speakers list"[^>]*>', page, re.S)
+    assert box, page
+    assert 'hx-get="/facet/speaker?q=said"' in box.group(0)
+    assert 'hx-target="#facet-speaker-list"' in box.group(0)
+    assert "<summary>Show 1 more</summary>" in page  # 3 fetched, 2 shown
+    assert '<a href="/facet/speaker?q=said" hx-boost="false">All 4 speakers →</a>' in page
+
+
+def test_facet_values_partial_filters_by_text(client):
+    r = client.get("/facet/speaker?q=said&contains=blink", headers={"HX-Request": "true"})
+    partial = text_of(r.data)
+    assert "<html" not in partial
+    assert re.findall(r'<span class="fv-name"[^>]*>([^<]+)</span>', partial) == ["Antony Blinken"]
+    r = client.get("/facet/speaker?q=said&contains=zzz", headers={"HX-Request": "true"})
+    assert "No speakers match “zzz” here." in text_of(r.data)
+
+
+def test_facet_values_page_works_without_javascript(client):
+    page = html.unescape(text_of(client.get("/facet/place?q=Ukraine&not_org=Parliament").data))
+    assert "<html" in page
+    assert re.findall(r'<span class="fv-name"[^>]*>([^<]+)</span>', page) == ["Ukraine", "Russia", "Brussels", "Kyiv"]
+    # values link back to the search with the filter added, the rest of the state kept
+    assert 'href="/?q=Ukraine&place=Russia&not_org=Parliament"' in page
+    assert '<input type="hidden" name="not_org" value="Parliament">' in page
+    assert '<input id="facet-contains" name="contains" type="search" value=""' in page
+    page = text_of(client.get("/facet/place?q=Ukraine&contains=ky").data)
+    assert re.findall(r'<span class="fv-name"[^>]*>([^<]+)</span>', page) == ["Kyiv"]
+    assert client.get("/facet/nonsense").status_code == 404
+    assert client.get("/facet/speaker?contains=" + "x" * 5000).status_code == 200

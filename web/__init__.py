@@ -62,6 +62,8 @@ def create_app(config: dict | None = None) -> Flask:
         # the rest sit behind "show more" and the facet's filter box, with no extra request.
         FACET_FETCH=30,
         FACET_VISIBLE=10,
+        # The "all values" page and the sidebar's filter box look through this many.
+        FACET_ALL=5000,
         # Injected by tests that drive the views without a real index.
         OPEN_SEARCHER=_default_open_searcher,
         SECRET_KEY=secrets.token_hex(16),

@@ -215,8 +215,17 @@ def _facet_view(key: str, title: str, facet: dict | None, state: SearchState) ->
             "not_id": facet_id(key, value, "exc"),
         })
     out.sort(key=lambda v: (not (v["selected"] or v["excluded"]),))
+    distinct = facet.get("distinct") if isinstance(facet, dict) else None
     return {"key": key, "title": title, "entries": out, "truncated": truncated,
-            "visible": int(current_app.config["FACET_VISIBLE"])}
+            "distinct": distinct if isinstance(distinct, int) else None,
+            "visible": int(current_app.config["FACET_VISIBLE"]),
+            "all_url": _with_query(url_for("web.facet_values", key=key), state)}
+
+
+def _with_query(path: str, state: SearchState) -> str:
+    """path with the search state's query string."""
+    url = state.url()
+    return path + ("?" + url.split("?", 1)[1] if "?" in url else "")
 
 
 def _date_view(facet: dict | None, state: SearchState) -> dict:
@@ -347,8 +356,8 @@ def _search_context(args) -> dict:
         "page": page,
         "pages": pages,
         "speaker_filter": state.include.get("speaker", []),
-        "export_url": url_for("web.export_csv") + ("?" + state.url().split("?", 1)[1] if "?" in state.url() else ""),
-        "api_url": url_for("web.api_search") + ("?" + state.url().split("?", 1)[1] if "?" in state.url() else ""),
+        "export_url": _with_query(url_for("web.export_csv"), state),
+        "api_url": _with_query(url_for("web.api_search"), state),
     }
 
 
@@ -360,6 +369,44 @@ def search():
     template = "_results.html" if _wants_partial() else "search.html"
     status = 400 if ctx["failed"] else 200
     return render_template(template, **ctx), status
+
+
+FACET_TITLES = {key: title for key, title, _ in FACETS}
+FILTER_MATCHES_SHOWN = 50
+
+
+@bp.route("/facet/<key>")
+def facet_values(key: str):
+    """Every value of one facet under the current search, optionally those containing some text.
+
+    htmx requests (the sidebar's filter box) get the list alone; otherwise a full page that
+    works without JavaScript.
+    """
+    if key not in FACET_KEYS:
+        abort(404, description=f"There is no facet called “{key}”.")
+    args = _args()
+    contains = " ".join(((args.pop("contains", None) or [""])[0]).split())[:100]
+    req, messages = _parse(args, for_page=False)
+    if dataclasses.is_dataclass(req):
+        fields = {f.name for f in dataclasses.fields(req)}
+        changes = {"facet_size": int(current_app.config["FACET_ALL"])}
+        if "page_size" in fields:
+            changes["page_size"] = 1  # only the counts are wanted
+        if "page" in fields:
+            changes["page"] = 1
+        req = dataclasses.replace(req, **{k: v for k, v in changes.items() if k in fields})
+    state = SearchState.from_request(req, args, base=url_for("web.search"))
+    res, errors = _search(req)
+    res = res or _empty_result(req)
+    f = _facet_view(key, FACET_TITLES[key], (res.get("facets") or {}).get(key), state)
+    entries = f["entries"]
+    matches = [e for e in entries if contains.casefold() in e["value"].casefold()] if contains else entries
+    ctx = {"f": f, "entries": matches, "contains": contains, "state": state, "res": res,
+           "messages": messages + errors, "shown": FILTER_MATCHES_SHOWN,
+           "all_url": f["all_url"], "back_url": state.url()}
+    if _wants_partial():
+        return render_template("_facet_list.html", **ctx)
+    return render_template("facet.html", q=state.q, **ctx)
 
 
 @bp.route("/api/search")

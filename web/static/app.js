@@ -2,26 +2,13 @@
 (function () {
   "use strict";
 
-  // Facet filter boxes: shown only when scripting works, they narrow a long facet list.
+  // Facet filter boxes (htmx asks the server for matching values): shown only when scripting works;
+  // without it, the "All ..." link leads to a page with a plain filter form.
   function enableFacetFilters(root) {
     (root || document).querySelectorAll("[data-facet-filter][hidden]").forEach(function (box) {
       box.hidden = false;
     });
   }
-
-  document.addEventListener("input", function (event) {
-    var box = event.target;
-    if (!box.matches || !box.matches("[data-facet-filter]")) return;
-    var section = box.closest(".facet");
-    var needle = box.value.trim().toLowerCase();
-    section.querySelectorAll(".facet-values > li").forEach(function (li) {
-      var name = li.querySelector(".fv-name");
-      var text = name ? name.textContent.toLowerCase() : "";
-      li.hidden = needle !== "" && text.indexOf(needle) === -1;
-    });
-    var more = section.querySelector("details.facet-more");
-    if (more && needle !== "") more.open = true;
-  });
 
   // After back/forward restores a snapshot, make the search box show that page's query.
   document.addEventListener("htmx:historyRestore", function () {

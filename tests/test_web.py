@@ -242,8 +242,9 @@ def test_article_page_marks_entities_and_quotes(client):
     page = text_of(r.data)
     assert '<mark class="ent ent-person" title="Person: Antony Blinken">Antony Blinken</mark>' in page
     assert '<mark class="ent ent-place" title="Place: Russia">Russia</mark>' in page
-    assert ('<span class="quote quote-direct" title="Quote by Antony Blinken" data-speaker="Antony Blinken">'
+    assert ('<span class="quote quote-direct" id="q-33" title="Quote by Antony Blinken" data-speaker="Antony Blinken">'
             "cease reckless and aggressive actions.</span>") in page
+    assert '<a class="jump" href="#q-33">in context' in page
     assert 'title="Quote by Volodymyr Zelenskiy"' in page
     # side lists link to filtered searches and the speaker page
     assert 'href="/?speaker=Antony+Blinken"' in page
@@ -418,7 +419,7 @@ def test_mark_text_nests_quotes_and_entities():
     ))
     assert out == (
         '<mark class="ent ent-person" title="Person: Joe Biden">Joe Biden</mark> said &#34;'
-        '<span class="quote quote-direct" title="Quote by Joe Biden" data-speaker="Joe Biden">'
+        '<span class="quote quote-direct" id="q-16" title="Quote by Joe Biden" data-speaker="Joe Biden">'
         '<mark class="ent ent-place" title="Place: Paris">Paris</mark> is lovely</span>&#34; on '
         '<mark class="ent ent-date" title="Date: Monday">Monday</mark>.'
     )

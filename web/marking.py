@@ -70,7 +70,9 @@ def _open_quote(item) -> str:
     who = f"Quote by {speaker}" if speaker else "Quote, speaker unknown"
     kind = "direct" if item.get("kind") != "indirect" else "indirect"
     data = f' data-speaker="{escape(speaker)}"' if speaker else ""
-    return f'<span class="quote quote-{kind}" title="{escape(who)}"{data}>'
+    # The side list links to #q-<start> so a reader can see a quote in its context.
+    anchor = f' id="q-{int(item["start"])}"' if isinstance(item.get("start"), int) else ""
+    return f'<span class="quote quote-{kind}"{anchor} title="{escape(who)}"{data}>'
 
 
 def mark_text(text: str, entities=(), date_mentions=(), quotes=()) -> Markup:

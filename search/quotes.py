@@ -858,12 +858,13 @@ class Attributor:
 def extract_quotes(doc, mentions, persons: PersonIndex) -> list[dict]:
     """Quotes of a parsed Doc as plain dicts (see docs/CONTRACTS.md); 'label' is for the caller."""
     out = []
+    text = doc.text  # Doc.text joins every token: build it once, not per quote
     for q in Attributor(doc, mentions, persons).run():
         out.append(
             {
                 "speaker": q.speaker,
                 "speaker_text": q.speaker_text,
-                "text": doc.text[q.start : q.end],
+                "text": text[q.start : q.end],
                 "verb": q.verb,
                 "start": q.start,
                 "end": q.end,

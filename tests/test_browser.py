@@ -302,6 +302,26 @@ def test_facet_filter_box_finds_values_beyond_the_top_ten(page, server):
     expect(page.locator(".chip-active.chip-speaker")).to_contain_text(rare)
 
 
+def test_histogram_bar_and_date_drill_down(page):
+    from playwright.sync_api import expect
+
+    page.goto("/?q=said")
+    total = _total(page)
+    _mark_document(page)
+    page.locator("svg.histogram a.bar-link").first.click()
+    page.wait_for_url(re.compile(r"from=\d{4}-\d{2}-01&to=\d{4}-\d{2}-\d{2}"))
+    expect(page.locator(".chip-active.chip-date")).to_be_visible()
+    assert _total(page) < total
+    assert _same_document(page)
+    # the date facet drills from years into the chosen year's months, in order
+    page.goto("/?q=said")
+    page.locator(".facet-date .date-years > li > a.fv-inc").first.click()
+    page.wait_for_url(re.compile(r"from=\d{4}-01-01&to=\d{4}-12-31"))
+    months = page.locator(".facet-date .date-months .fv-name").all_inner_texts()
+    assert len(months) > 1
+    assert months == sorted(months, key=lambda m: time.strptime(m, "%b %Y"))
+
+
 def test_article_page_marks_entities_and_quotes(page):
     page.goto("/?q=said")
     with page.expect_navigation():

@@ -163,7 +163,8 @@ def test_date_facet_years_then_months_in_order_and_histogram_links(client):
     months = re.findall(r'<span class="fv-name">(\w{3} 2021)</span>', page)
     assert months == ["Apr 2021", "May 2021", "Jun 2021"]
     # histogram bars link to their month
-    assert '<a href="/?from=2021-05-01&to=2021-05-31" tabindex="-1" class="bar-link">' in page
+    assert ('<a href="/?from=2021-05-01&to=2021-05-31" hx-get="/?from=2021-05-01&to=2021-05-31" hx-push-url="true"'
+            ' tabindex="-1" class="bar-link">') in page
     assert '<svg class="histogram"' in page
 
 

@@ -62,6 +62,7 @@ def histogram_svg(
     href: Callable[[str], str] | None = None,
     selected: str | None = None,
     noun: str = "articles",
+    htmx: bool = False,
     width: int = 640,
     height: int = 96,
 ) -> Markup:
@@ -95,8 +96,11 @@ def histogram_svg(
             f'<rect class="{cls}" x="{x:.2f}" y="{y:.2f}" width="{bar_w:.2f}" height="{h:.2f}"/>'
         )
         if href and count:
+            url = escape(href(month))
+            # htmx does not boost SVG links by itself; hx-get makes a bar swap results like any link.
+            hx = f' hx-get="{url}" hx-push-url="true"' if htmx else ""
             parts.append(
-                f'<a href="{escape(href(month))}" tabindex="-1" class="bar-link">'
+                f'<a href="{url}"{hx} tabindex="-1" class="bar-link">'
                 f"<title>{escape(title)}</title>{rect}</a>"
             )
         else:

@@ -350,7 +350,7 @@ def _search_context(args) -> dict:
         "sort_links": [{"value": v, "label": label, "url": state.with_sort(v), "current": v == sort}
                        for v, label in SORTS if state.q or v != "relevance"],
         "histogram": histogram_svg(hist, href=lambda m: state.with_dates(*month_range(m)),
-                                   selected=_selected_month(state)),
+                                   selected=_selected_month(state), htmx=True),
         "histogram_summary": histogram_summary(hist),
         "pagination": _pagination(page, pages, state),
         "page": page,

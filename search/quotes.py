@@ -295,7 +295,8 @@ class Attributor:
         if tok.pos_ == "PROPN":
             for c in tok.subtree:
                 # "Keeper of the Ruler's Seal, Syed Danial Syed Ahmad, said": the appositive name
-                if c.dep_ == "appos" and c.head.i == tok.i and c.i in self.ent_of and self.ent_of[c.i][0] == "person":
+                if c.dep_ == "appos" and c.i in self.ent_of and self.ent_of[c.i][0] == "person" \
+                        and (c.i == tok.right_edge.i or self.doc[c.i + 1].text in (",", "(")):
                     return self.ent_of[c.i][1], self.doc[tok.i : c.i + 1].text, "person"
             a = tok.i
             while a > 0 and self.doc[a - 1].pos_ == "PROPN" and self.doc[a - 1].dep_ in ("compound", "nmod", "amod", "flat"):
@@ -484,9 +485,12 @@ class Attributor:
                                     return p
                     return None
                 return c
-        if v.tag_ == "VBG" and v.head.lemma_ == "quote":
+        h = v
+        while h.dep_ in ("pcomp", "prep", "advcl") and h.head.i != h.i:
+            h = h.head
+        if v.tag_ == "VBG" and h.lemma_ == "quote":
             # "He was quoted as saying ...": the one quoted
-            for c in v.head.children:
+            for c in h.children:
                 if c.dep_ == "nsubjpass":
                     return c
         # "she laughed and said ...", ", he said, adding that ..."
@@ -494,6 +498,26 @@ class Attributor:
             h = v.head
             if h.lemma_ in REPORT_LEMMAS or v.dep_ == "conj" or v.tag_ == "VBG":
                 return self.subject_of(h) if h.i != v.i else None
+        if v.tag_ in ("VBD", "VBZ", "VBP"):
+            return self.left_subject(v)
+        return None
+
+    def left_subject(self, v):
+        """When the parse lost the subject ("Sen. Jane Roe, D-Mich., a member of the team, said ..."):
+        the first name opening the verb's clause, if no other verb stands between them."""
+        p = self.para_of[v.i]
+        j = v.i - 1
+        while j >= 0 and self.para_of[j] == p and not self.in_quote[j] and self.doc[j].text not in (".", "!", "?", ";", ":"):
+            if self.doc[j].pos_ in ("VERB", "AUX"):
+                return None
+            j -= 1
+        for k in range(j + 1, v.i):
+            t = self.doc[k]
+            if t.is_space or t.is_punct:
+                continue
+            if k in self.ent_of and self.ent_of[k][0] in ("person", "org"):
+                return self.doc[self.ent_of[k][3] - 1]
+            return None
         return None
 
     def inverted_subject(self, v, lo: int, hi: int):
@@ -676,7 +700,7 @@ class Attributor:
             if not comps and t.lemma_.lower() in DIRECTIVE_LEMMAS:
                 # "urged residents to conserve water": the infinitive after the addressee is the message
                 comps = [c for c in t.children if c.dep_ == "xcomp" and c.i > t.i
-                         and any(d.dep_ in ("dobj", "dative") for d in t.children)]
+                         and any(d.dep_ == "aux" and d.lower_ == "to" for d in c.children)]
             if comps:
                 comp = comps[-1]
                 a, b = comp.left_edge.i, comp.right_edge.i + 1

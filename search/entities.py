@@ -82,6 +82,10 @@ def configure_pipeline(nlp, aliases=None):
     # A zero-width space glued to a word ("Traeger\u200b said") would hide the name from NER.
     suffixes = list(nlp.Defaults.suffixes) + ["\u200b", "\ufeff"]
     nlp.tokenizer.suffix_search = compile_suffix_regex(suffixes).search
+    if "newsfacet_paragraphs" not in nlp.pipe_names and "parser" in nlp.pipe_names:
+        # Before the parser, which keeps preset boundaries: a headline line ("READ MORE: ...") must not
+        # be parsed into the next paragraph's sentence and steal its subject.
+        nlp.add_pipe("newsfacet_paragraphs", before="parser")
     if "newsfacet_places" not in nlp.pipe_names:
         # After the statistical NER and without overwriting: the gazetteer only fills gaps; conflicts
         # with PERSON are settled in the analysis, where a known place wins over a lone "person".
@@ -93,6 +97,16 @@ def configure_pipeline(nlp, aliases=None):
         nlp.remove_pipe("newsfacet_analysis")
     nlp.add_pipe("newsfacet_analysis", last=True, config={"aliases": dict(aliases or {})})
     return nlp
+
+
+@Language.component("newsfacet_paragraphs")
+def mark_paragraphs(doc):
+    """Start a sentence after every line break, so no sentence spans two paragraphs."""
+    for tok in doc[1:]:
+        prev = doc[tok.i - 1]
+        if ("\n" in prev.whitespace_ or "\n" in prev.text) and not tok.is_space:
+            tok.is_sent_start = True
+    return doc
 
 
 @Language.factory("newsfacet_analysis", default_config={"aliases": {}})

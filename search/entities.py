@@ -179,6 +179,10 @@ def analyse(doc, aliases=None, places=frozenset(), alias_fold=None) -> dict:
             elif label in ("GPE", "LOC"):
                 kind, value = "place", clean_place(text)
             elif label == "ORG":
+                if e.end < len(doc) and doc[e.end].like_num and doc[e.end].ent_type_ in ("CARDINAL", "") \
+                        and e.end + 1 < len(doc) and not doc[e.end + 1].like_num:
+                    e = doc[e.start : e.end + 1]  # "UFCW Local 832": the number is part of the name
+                    text = e.text
                 place = clean_place(text)
                 if place in places and not text.lower().startswith("the "):
                     kind, value = "place", place

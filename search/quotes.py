@@ -349,7 +349,7 @@ class Attributor:
             if c.dep_ == "appos" and c.i in self.ent_of and self.ent_of[c.i][0] == "person":
                 return self.ent_of[c.i][1], "person"
         for i in range(a + 1, b):
-            if self.doc[i].text in (",", "(", "—", "–"):
+            if self.doc[i].text in (",", "(", "—", "–") or self.doc[i].lower_ in ("but", "who", "whose", "which"):
                 b = i
                 break
         for c in tok.children:
@@ -516,7 +516,9 @@ class Attributor:
             if t.is_space or t.is_punct:
                 continue
             if k in self.ent_of and self.ent_of[k][0] in ("person", "org"):
-                return self.doc[self.ent_of[k][3] - 1]
+                end = self.ent_of[k][3]
+                # only the appositive shape "Name, role, said"
+                return self.doc[end - 1] if end < v.i and self.doc[end].text == "," else None
             return None
         return None
 
@@ -691,6 +693,8 @@ class Attributor:
                 continue
             if any(c.dep_ == "neg" for c in t.children):
                 continue
+            if any(c.dep_ == "auxpass" for c in t.children) and not any(c.dep_ == "agent" for c in t.children):
+                continue  # "paramedics were asked to ...": the asker is not named
             subj = self.subject_of(t)
             if subj is None or self.in_quote[subj.i]:
                 continue

@@ -326,6 +326,11 @@ class Attributor:
                     name, label = self.antecedent_description(tok.i, lemma)
                     if name:
                         return name, written, label
+                elif tok.tag_ == "NNS" and det[0] == "the":
+                    # "the officials" after "administration officials said": the same source
+                    for pos, name, label in reversed(self.spoken):
+                        if pos < tok.i and label == "group" and name and low in name.lower().split():
+                            return name, written, label
                 elif tok.tag_ == "NN" and det[0] == "the" and lemma not in ORG_NOUNS and lemma not in SOURCE_NOUNS:
                     # "the affable proprietor", "the bow-tied maverick": a singular definite description that
                     # speaks is the person in focus.
@@ -436,8 +441,9 @@ class Attributor:
 
     def antecedent_description(self, i: int, lemma: str) -> tuple[str | None, str | None]:
         """'the mayor' -> the person titled Mayor, or the source described as 'a ... official' before."""
+        word = self.doc[i].lower_
         for pos, name, label in reversed(self.spoken):
-            if pos < i and label == "group" and name and name.lower().split()[-1] == lemma:
+            if pos < i and label == "group" and name and (lemma in name.lower().split() or word in name.lower().split()):
                 return name, label
         for m in reversed(self.mentions):
             if m["tstart"] < i and m["label"] == "person":

@@ -5,8 +5,10 @@ value; a query's counts are then one `np.bincount` over the pairs whose document
 """
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 from datetime import date
 
 import numpy as np
@@ -15,6 +17,8 @@ from search.postings import FieldLengths
 from search.schema import FACET_FIELDS, FACET_LABELS, MONTH_FIELD
 
 EPOCH = date(1970, 1, 1)
+FACET_FILE = "facets.npz"  # in a generation directory, written by the indexer
+_SEP = "\x1f"  # facet values never hold control characters (schema.keyword_value normalises whitespace)
 NO_DAY = np.iinfo(np.int32).min
 
 
@@ -88,6 +92,42 @@ class FacetData:
         self.day = _load_days(reader, self.size)
         # Text field lengths for vectorised BM25F, loaded per segment on first use.
         self.lengths = FieldLengths()
+
+    @classmethod
+    def load(cls, path: Path, size: int, live: int | None = None) -> "FacetData | None":
+        """Arrays saved by save() for an index of `size` documents (`live` not deleted), or None if absent
+        or not matching."""
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                if int(z["size"]) != size or (live is not None and int(np.count_nonzero(z["alive"])) != live):
+                    return None
+                fd = cls.__new__(cls)
+                fd.size = size
+                fd.alive = z["alive"]
+                fd.day = z["day"]
+                fd.fields = {}
+                for name in list(FACET_FIELDS.values()) + [MONTH_FIELD]:
+                    raw = bytes(z[f"{name}.values"]).decode("utf-8")
+                    values = raw.split(_SEP) if raw else []
+                    fd.fields[name] = FieldPairs(
+                        values, {v: i for i, v in enumerate(values)}, z[f"{name}.pair_docs"],
+                        z[f"{name}.pair_vals"], z[f"{name}.offsets"], z[f"{name}.doc_vals"], z[f"{name}.doc_offsets"])
+                fd.lengths = FieldLengths()
+                return fd
+        except (OSError, KeyError, ValueError):
+            return None
+
+    def save(self, path: Path) -> None:
+        """Write the arrays beside the index (an .npz), so a searcher opening it need not read postings."""
+        arrays = {"size": np.int64(self.size), "alive": self.alive, "day": self.day}
+        for name, fp in self.fields.items():
+            arrays[f"{name}.values"] = np.frombuffer(_SEP.join(fp.values).encode("utf-8"), dtype=np.uint8)
+            for attr in ("pair_docs", "pair_vals", "offsets", "doc_vals", "doc_offsets"):
+                arrays[f"{name}.{attr}"] = getattr(fp, attr)
+        tmp = Path(str(path) + ".tmp")
+        with open(tmp, "wb") as f:
+            np.savez(f, **arrays)
+        os.replace(tmp, path)
 
     def field(self, facet: str) -> FieldPairs:
         """Pairs of a facet by its public name (speaker, person, place, org, month)."""
@@ -199,9 +239,23 @@ def facet_data(key: tuple, reader) -> FacetData:
         fd = _cache.get(key)
     if fd is not None:
         return fd
-    fd = FacetData(reader)
+    fd = None
+    gen = Path(key[0]) if key and isinstance(key[0], str) else None
+    if gen is not None and (gen / FACET_FILE).exists():
+        fd = FacetData.load(gen / FACET_FILE, reader.doc_count_all(), reader.doc_count())
+    if fd is None:
+        fd = FacetData(reader)
     with _lock:
         _cache[key] = fd
         while len(_cache) > 4:  # old generations: drop the oldest
             _cache.pop(next(iter(_cache)))
     return fd
+
+
+def write_facet_file(gen_dir: Path) -> None:
+    """Compute a finished (not yet live) generation's facet arrays and save them in it."""
+    from whoosh import index as windex
+
+    ix = windex.open_dir(str(gen_dir))
+    with ix.reader() as reader:
+        FacetData(reader).save(Path(gen_dir) / FACET_FILE)

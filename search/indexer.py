@@ -245,6 +245,13 @@ def _finish(index_dir: Path, tmp: Path, manifest: dict, report: Report, started:
         json.dump(manifest, f, ensure_ascii=False)
         f.flush()
         os.fsync(f.fileno())
+    try:
+        # Facet arrays computed once here, so the first search after a switch need not read every posting.
+        from search.facets import write_facet_file
+
+        write_facet_file(tmp)
+    except Exception:  # searchers compute them from the index when the file is missing
+        pass
     final = _switch(index_dir, tmp)
     report.generation = final.name
     report.total_documents = len(manifest)
@@ -328,7 +335,7 @@ def _fail_midway(records, n):
 def _link_copy(src: Path, dst: Path) -> None:
     """Copy a generation with hard links: Whoosh never rewrites a file, it writes new ones."""
     for p in src.iterdir():
-        if p.is_file() and not p.name.endswith("LOCK") and p.name != MANIFEST:
+        if p.is_file() and not p.name.endswith("LOCK") and p.name not in (MANIFEST, "facets.npz"):
             try:
                 os.link(p, dst / p.name)
             except OSError:

@@ -149,3 +149,26 @@ def test_deleted_documents_are_not_counted(facet_index):
         ids = {r["id"] for r in s.iter_matching(parse_request({})[0])}
     assert res.total == 5 + 240 - 3
     assert not ids & {"gen-5", "gen-50", "gen-99"}
+
+
+def test_saved_facet_arrays_equal_computed(tmp_path):
+    import numpy as np
+
+    from search.facets import FACET_FILE, FacetData
+    from search.indexer import open_whoosh
+
+    index_dir = tmp_path / "index"
+    index_records(generated_records(60, seed=9), Settings(index=index_dir))
+    gen = live_generation(index_dir)
+    assert (gen / FACET_FILE).exists()
+    ix, _ = open_whoosh(index_dir)
+    with ix.reader() as r:
+        computed = FacetData(r)
+        loaded = FacetData.load(gen / FACET_FILE, r.doc_count_all(), r.doc_count())
+    assert loaded is not None
+    assert np.array_equal(loaded.alive, computed.alive) and np.array_equal(loaded.day, computed.day)
+    for name, fp in computed.fields.items():
+        lp = loaded.fields[name]
+        assert lp.values == fp.values
+        for attr in ("pair_docs", "pair_vals", "offsets", "doc_vals", "doc_offsets"):
+            assert np.array_equal(getattr(lp, attr), getattr(fp, attr)), (name, attr)

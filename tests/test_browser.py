@@ -375,7 +375,11 @@ def test_keyboard_skip_link_focus_ring_and_facets(page):
     box = page.locator(".skip-link").bounding_box()
     assert box and box["y"] >= 0  # visible when focused
     page.keyboard.press("Enter")
-    assert page.evaluate("document.activeElement.id") == "main"
+    assert page.evaluate("document.activeElement.id") == "results"
+    # the first Tab from the results lands on the first result's title
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.closest('.results') !== null")
+    page.locator("#q").focus()
     # tab to the first speaker value and check the focus ring
     for _ in range(60):
         page.keyboard.press("Tab")

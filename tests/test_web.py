@@ -351,6 +351,7 @@ def test_missing_index_is_a_friendly_page(tmp_path):
     assert r.status_code == 503
     page = text_of(r.data)
     assert "run `newsfacet rebuild` first" in page
+    assert f"newsfacet --index {tmp_path / 'nowhere'} rebuild" in page
     assert "<html" in page
     r = c.get("/api/search?q=x")
     assert r.status_code == 503

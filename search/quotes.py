@@ -695,7 +695,7 @@ class Attributor:
         first, last = self.doc[a], self.doc[b]
         if first.is_upper and first.is_alpha and len(first) > 1 and any(t.text == ":" for t in self.doc[a : min(b, a + 4)]):
             return True
-        return last.text not in (".", "!", "?", "”", '"', "’", "'", "…", ")") and b - a < 25
+        return not last.text.endswith((".", "!", "?", "”", '"', "’", "'", "…", ")")) and b - a < 25
 
     def _indirect(self, a: int, b: int, verb, subj, verb_text=None) -> Quote | None:
         """An indirect quote over tokens a..b, unless it is really a direct quote or too short."""

@@ -679,6 +679,8 @@ class Attributor:
                     return True
                 if h.head.i == v.i and h.dep_ in ("dobj", "oprd", "attr", "acomp") and dep in ("amod", "compound", "oprd", "attr", "appos", "conj"):
                     return True
+                if h.lower_ == "as" and h.head.i == v.i:
+                    return True  # 'described it as "basically kidnapping"'
         return False
 
     def _headline(self, i: int) -> bool:

@@ -1,0 +1,144 @@
+"""A real `newsfacet serve` keeps answering concurrent clients with 0 errors while `update` and `rebuild`
+run beside it, and serves each new index as soon as it is switched in, without a restart."""
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from search.config import Settings
+from search.indexer import rebuild
+from warm_cache import cli_env, prewarm, run_newsfacet
+
+CLIENTS = 6
+MAX_REQUESTS_PER_CLIENT = 3000  # a bound besides the stop signal, so a runaway loop still ends
+QUERIES = [
+    "/", "/?q=story", "/?q=harbour+OR+bridge&sort=newest", "/?place=Halifax&q=ferry",
+    "/api/search?q=story", "/api/search?q=%22story+number%22&size=50", "/api/search?place=Halifax&sort=oldest",
+    "/api/search?q=river&from=2022-03-05&to=2022-03-20", "/api/search?person=Person+a3&not_place=Nowhere",
+    "/api/search?q=Marker7", "/?q=market&page=2",
+]
+
+
+def write_articles(path: Path, start: int, count: int) -> None:
+    words = "river council harbour budget storm ferry library orchard bridge school market festival".split()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8") as f:
+        for n in range(start, start + count):
+            f.write(json.dumps({"id": f"a{n}", "title": f"Story {n} about the {words[n % 12]}",
+                                "date": f"2022-03-{n % 28 + 1:02d}",
+                                "text": f"The {words[n % 12]} story number {n} says the {words[n * 7 % 12]} "
+                                        f"was busy. Marker{n}."}) + "\n")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def server(tmp_path):
+    """`newsfacet serve` on a free loopback port over an index of 240 articles; yields (base URL, paths)."""
+    corpus = tmp_path / "news"
+    for part in range(3):
+        write_articles(corpus / f"part{part}.jsonl", part * 80, 80)
+    bigger = tmp_path / "more"
+    write_articles(bigger / "all.jsonl", 0, 300)
+    write_articles(tmp_path / "later" / "new.jsonl", 240, 10)
+    index_dir = tmp_path / "ix"
+    prewarm(index_dir, [corpus, bigger, tmp_path / "later"])
+    rebuild([str(corpus)], Settings(index=index_dir))
+    port = free_port()
+    log = tmp_path / "serve.log"  # a file, not a pipe: a full pipe would stall the server's logging
+    with open(log, "w") as err:
+        proc = subprocess.Popen([sys.executable, "-m", "search.cli", "--index", str(index_dir), "serve", "--host",
+                                 "127.0.0.1", "--port", str(port), "--threads", "8"], env=cli_env(),
+                                stdout=subprocess.DEVNULL, stderr=err)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if requests.get(base + "/api/search", timeout=5).status_code == 200:
+                break
+        except requests.ConnectionError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise AssertionError(f"the server did not start: {log.read_text()}")
+        time.sleep(0.1)
+    try:
+        yield base, {"index": index_dir, "corpus": corpus, "bigger": bigger, "later": tmp_path / "later"}
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        err = log.read_text()
+        assert "Traceback" not in err, err[-5000:]
+
+
+def total(base: str) -> int:
+    r = requests.get(base + "/api/search", params={"q": "story"}, timeout=30)
+    assert r.status_code == 200
+    return r.json()["total"]
+
+
+@pytest.mark.slow
+def test_serve_answers_through_update_and_rebuild_and_sees_each_switch(server):
+    base, paths = server
+    stop = threading.Event()
+    errors: list[str] = []
+    totals: set[int] = set()
+    counts = [0] * CLIENTS
+
+    def client(k: int) -> None:
+        session = requests.Session()
+        for i in range(MAX_REQUESTS_PER_CLIENT):
+            if stop.is_set():
+                return
+            url = base + QUERIES[(k * 7 + i) % len(QUERIES)]
+            try:
+                r = session.get(url, timeout=30)
+                if r.status_code != 200:
+                    errors.append(f"{url}: HTTP {r.status_code}")
+                elif url.endswith("/api/search?q=story"):
+                    totals.add(r.json()["total"])
+                elif "Traceback" in r.text:
+                    errors.append(f"{url}: traceback in the page")
+            except Exception as exc:  # noqa: BLE001 -- every failure is a counted error
+                errors.append(f"{url}: {type(exc).__name__}: {exc}")
+            counts[k] += 1
+
+    threads = [threading.Thread(target=client, args=(k,), daemon=True) for k in range(CLIENTS)]
+    for t in threads:
+        t.start()
+    try:
+        time.sleep(0.5)
+        assert total(base) == 240
+        done = run_newsfacet("--index", paths["index"], "update", paths["corpus"], paths["later"], "--quiet")
+        assert done.returncode == 0, done.stderr
+        assert total(base) == 250  # the very next request sees the new generation
+        done = run_newsfacet("--index", paths["index"], "rebuild", paths["bigger"], "--quiet")
+        assert done.returncode == 0, done.stderr
+        assert total(base) == 300
+        r = requests.get(base + "/article/a299", timeout=30)
+        assert r.status_code == 200 and "Marker299" in r.text
+        time.sleep(0.5)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(timeout=60)
+    assert not any(t.is_alive() for t in threads)
+    assert errors == [], errors[:10]
+    assert sum(counts) >= 50, counts  # the clients really ran beside the writers
+    assert totals <= {240, 250, 300}, totals  # never a half-built index

@@ -558,7 +558,7 @@ class Attributor:
         """Tokens after a quote up to the end of its sentence, the next quote or the paragraph end."""
         doc = self.doc
         j = t1
-        stop = min(len(doc), t1 + 14)
+        stop = min(len(doc), t1 + 30)
         while j < stop:
             t = doc[j]
             if self.in_quote[j] or "\n" in t.text:

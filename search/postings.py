@@ -76,7 +76,7 @@ def _column_bytes(col, n: int) -> np.ndarray:
     return np.fromiter((col[i] for i in range(n)), dtype=np.uint8, count=n)
 
 
-def _term_arrays(m):
+def _term_arrays(m, values: list | None = None):
     """(ids, weights, scorer, deleted) of a term matcher: on-disk blocks, or an inlined short list."""
     from whoosh.codec.whoosh3 import W3LeafMatcher
     from whoosh.matching import FilterMatcher, ListMatcher
@@ -88,20 +88,23 @@ def _term_arrays(m):
         deleted = m._ids
         m = m.child
     if type(m) is W3LeafMatcher:
-        ids, tf = read_postings(m)
+        ids, tf = read_postings(m, values)
         return ids, tf, m.scorer, deleted
     if type(m) is ListMatcher:
         ids, tf = [], []
         while m.is_active():
             ids.append(m.id())
             tf.append(m.weight())
+            if values is not None:
+                values.append(m.value())
             m.next()
         return np.asarray(ids, dtype=np.int64), np.asarray(tf, dtype=np.float64), m._scorer, deleted
     raise Unsupported(type(m).__name__)
 
 
-def read_postings(m) -> tuple[np.ndarray, np.ndarray]:
-    """(ids int64, weights float64) of a fresh W3 leaf matcher, decoded one block at a time."""
+def read_postings(m, values: list | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(ids int64, weights float64) of a fresh W3 leaf matcher, decoded one block at a time; the encoded
+    values (positions) are appended to `values` when a list is given."""
     ids_parts, w_parts = [], []
     while not m._atend and m._blocklength:
         if m._data is None:
@@ -111,6 +114,11 @@ def read_postings(m) -> tuple[np.ndarray, np.ndarray]:
         if m._byteids:
             raise Unsupported("byte ids")
         ids_parts.append(np.cumsum(np.asarray(ids, dtype=np.int64)))
+        if values is not None:
+            vs = m._data[2]
+            if vs is None or isinstance(vs, (bytes, bytearray)) or len(vs) != n:
+                raise Unsupported("values layout")
+            values.extend(vs)
         if weights is None:
             w_parts.append(np.ones(n))
         elif isinstance(weights, float):
@@ -148,22 +156,12 @@ def _eval(q, searcher, context, lengths, n):
     if t is wq.Term:
         mask = np.zeros(n, dtype=bool)
         scores = np.zeros(n)
-        matcher = q.matcher(searcher, context)
-        if not matcher.is_active():
-            return mask, scores
-        ids, tf, scorer, deleted = _term_arrays(matcher)
-        if type(scorer) is not BM25FScorer or scorer.qf != 1:
-            raise Unsupported("scorer")
-        if deleted:
-            keep = ~np.isin(ids, np.fromiter(deleted, dtype=np.int64))
-            ids, tf = ids[keep], tf[keep]
-        fl = lengths.get(searcher.reader(), q.fieldname)[ids]
-        idf, avgfl, B, K1 = scorer.idf, scorer.avgfl, scorer.B, scorer.K1
-        # the same expression, in the same order, as whoosh.scoring.bm25 (float64 like Python's float)
-        s = idf * ((tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * fl / avgfl)))
+        ids, s, _ = _term_scores(q, searcher, context, lengths)
         mask[ids] = True
         scores[ids] = s
         return mask, scores
+    if t is wq.Phrase:
+        return _phrase(q, searcher, context, lengths, n)
     if t in (wq.And, wq.Or):
         subs = [s for s in q.subqueries if s is not wq.NullQuery]
         if not subs:
@@ -197,3 +195,74 @@ def _eval(q, searcher, context, lengths, n):
     if q is wq.NullQuery or t is type(wq.NullQuery):
         return np.zeros(n, dtype=bool), np.zeros(n)
     raise Unsupported(t.__name__)
+
+
+def _term_scores(q, searcher, context, lengths, values: list | None = None):
+    """(ids, BM25F scores, values) of one term in one segment, deleted documents left out."""
+    from whoosh.scoring import BM25FScorer
+
+    matcher = q.matcher(searcher, context)
+    if not matcher.is_active():
+        return np.zeros(0, dtype=np.int64), np.zeros(0), values
+    ids, tf, scorer, deleted = _term_arrays(matcher, values)
+    if type(scorer) is not BM25FScorer or scorer.qf != 1:
+        raise Unsupported("scorer")
+    if deleted:
+        keep = ~np.isin(ids, np.fromiter(deleted, dtype=np.int64))
+        ids, tf = ids[keep], tf[keep]
+        if values is not None:
+            values = [v for v, k in zip(values, keep) if k]
+    fl = lengths.get(searcher.reader(), q.fieldname)[ids]
+    idf, avgfl, B, K1 = scorer.idf, scorer.avgfl, scorer.B, scorer.K1
+    # the same expression, in the same order, as whoosh.scoring.bm25 (float64 like Python's float)
+    s = idf * ((tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * fl / avgfl)))
+    return ids, s, values
+
+
+def _phrase(q, searcher, context, lengths, n):
+    """Whoosh's Phrase (slop 1): documents where the words sit at consecutive positions, scored -- like
+    Whoosh's SpanNear2 matcher, which wraps an intersection -- with the sum of the words' term scores."""
+    from whoosh import query as wq
+
+    mask = np.zeros(n, dtype=bool)
+    scores = np.zeros(n)
+    if q.slop != 1 or not q.words:
+        raise Unsupported("slop")
+    field = searcher.schema[q.fieldname] if q.fieldname in searcher.schema else None
+    if field is None or not field.format or not field.format.supports("positions"):
+        return mask, scores
+    reader = searcher.reader()
+    terms = []
+    for w in q.words:
+        try:
+            b = field.to_bytes(w)
+        except ValueError:
+            return mask, scores
+        if (q.fieldname, b) not in reader:
+            return mask, scores
+        vals: list = []
+        ids, s, vals = _term_scores(wq.Term(q.fieldname, w), searcher, context, lengths, vals)
+        terms.append((ids, s, vals))
+    cand = terms[0][0]
+    for ids, _, _ in terms[1:]:
+        cand = np.intersect1d(cand, ids, assume_unique=True)
+    if not len(cand):
+        return mask, scores
+    decode = field.format.decode_positions
+    where = [np.searchsorted(ids, cand) for ids, _, _ in terms]
+    keep = np.zeros(len(cand), dtype=bool)
+    for k in range(len(cand)):
+        ps = set(decode(terms[0][2][where[0][k]]))
+        for i in range(1, len(terms)):
+            if not ps:
+                break
+            nxt = decode(terms[i][2][where[i][k]])
+            ps = {p for p in nxt if p - 1 in ps}
+        keep[k] = bool(ps)
+    hit = cand[keep]
+    total = np.zeros(len(hit))
+    for (ids, s, _), w in zip(terms, where):
+        total += s[w[keep]]
+    mask[hit] = True
+    scores[hit] = total
+    return mask, scores

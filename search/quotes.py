@@ -46,6 +46,9 @@ PERSON_NOUNS = frozenset(
     """.split()
 )
 _AGE_NOUN = re.compile(r"^\d+-year-old$")
+# Agent nouns ("proprietor", "resident", "brawler", "maverick"): a description of a person, not of
+# an event ("the move") or a thing ("the inundation").
+_AGENT_NOUN = re.compile(r"(?<!m)(?:er|or|ist|ian|ant|ent|ee|eer|ick|ive)$")
 # A statement, release or tweet speaks for whoever issued it.
 DOC_NOUNS = frozenset(
     "statement release tweet post letter email e-mail report study memo filing website notice document "
@@ -331,7 +334,8 @@ class Attributor:
                     for pos, name, label in reversed(self.spoken):
                         if pos < tok.i and label == "group" and name and low in name.lower().split():
                             return name, written, label
-                elif tok.tag_ == "NN" and det[0] == "the" and lemma not in ORG_NOUNS and lemma not in SOURCE_NOUNS:
+                elif tok.tag_ == "NN" and det[0] == "the" and lemma not in ORG_NOUNS and lemma not in SOURCE_NOUNS \
+                        and _AGENT_NOUN.search(lemma):
                     # "the affable proprietor", "the bow-tied maverick": a singular definite description that
                     # speaks is the person in focus.
                     name = self.antecedent_person(tok.i, None)

@@ -152,6 +152,10 @@ def analyse(doc, aliases=None, places=frozenset(), alias_fold=None) -> dict:
                 date_mentions.append({"start": e.start_char, "end": e.end_char, "text": text})
             continue
         kind = value = None
+        if e.start >= 2 and doc[e.start - 1].text == "-" and doc[e.start - 2].lower_ in ("al", "el", "bin", "ibn", "abu") \
+                and not doc[e.start - 2].whitespace_ and not doc[e.start - 1].whitespace_:
+            e = doc[e.start - 2 : e.end]  # "al-Shabaab", not "Shabaab"
+            text = e.text
         if label == "PERSON":
             start = e.start
             # "Mamadou Dia" with only "Dia" tagged: take in the untagged capitalised words before it.

@@ -265,7 +265,7 @@ class Attributor:
             if low in GROUP_PRONOUNS:
                 name, label = self.antecedent_group(tok.i, low)
                 return name, tok.text, label
-            if low in {"who", "that"} and tok.head.dep_ == "relcl":
+            if low in {"who", "that", "which"} and tok.head.dep_ == "relcl":
                 return self.resolve(tok.head.head)
             return None, tok.text, None
         ent = self.ent_of.get(tok.i)

@@ -297,7 +297,10 @@ def _open_index(index_dir: Path):
         hit = _ix_cache.get(str(index_dir))
         if hit and hit[0] == key:
             return hit[1], key
-    ix, _ = open_whoosh(index_dir)
+    # open_whoosh reads CURRENT again: a switch in between means it opened a newer generation, and the
+    # key must name the generation actually opened, or its facet arrays would be another's (IndexError).
+    ix, name = open_whoosh(index_dir)
+    key = str((Path(index_dir) / name).resolve())
     with _ix_lock:
         _ix_cache[str(index_dir)] = (key, ix)
     return ix, key

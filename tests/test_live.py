@@ -142,3 +142,27 @@ def test_serve_answers_through_update_and_rebuild_and_sees_each_switch(server):
     assert errors == [], errors[:10]
     assert sum(counts) >= 50, counts  # the clients really ran beside the writers
     assert totals <= {240, 250, 300}, totals  # never a half-built index
+
+
+def test_a_switch_between_reading_current_and_opening_never_mixes_generations(tmp_path, monkeypatch):
+    """A request reads CURRENT, a rebuild switches, then the index is opened: the searcher and its facet
+    arrays must both be the newer generation's (they were paired wrongly: IndexError, HTTP 400)."""
+    import search.query as query
+    from conftest import make_record
+    from search.indexer import index_records, live_generation
+
+    def records(n):
+        return [make_record(f"r{i}", f"Story {i}", f"A harbour story number {i}.", published="2021-05-01",
+                            persons=[f"Person {i % 3}"]) for i in range(n)]
+
+    settings = Settings(index=tmp_path / "ix")
+    index_records(records(5), settings)
+    old = live_generation(settings.index)
+    with query.open_searcher(settings.index) as s:  # facet arrays of the old generation are now cached
+        assert s.search(query.parse_request({"q": ["harbour"]})[0]).total == 5
+    index_records(records(9), settings)
+    query._ix_cache.clear()
+    monkeypatch.setattr(query, "live_generation", lambda index_dir: old)  # CURRENT as read before the switch
+    with query.open_searcher(settings.index) as s:
+        res = s.search(query.parse_request({"q": ["harbour"], "sort": ["newest"]})[0])
+        assert res.total == 9 and len(res.results) == 9

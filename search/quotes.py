@@ -72,6 +72,11 @@ SOURCE_NOUNS = PERSON_NOUNS | ORG_NOUNS | frozenset(
 )
 # Verbs of advice and command whose "to ..." complement is what was said.
 DIRECTIVE_LEMMAS = frozenset({"urge", "advise", "remind", "warn", "tell", "ask", "encourage", "caution", "instruct"})
+# "... — Jane Roe (@jroe) December 18, 2018" closing a paragraph: an embedded post and its author
+_EMBEDDED_POST = re.compile(
+    r"(?m)^[^\n]*?(?P<tail>(?:\s*(?:pic\.twitter\.com/\S+|https?://\S+))*\s*[—–-]+\s*"
+    r"(?P<author>[^\n()—–]{2,60}?)\s*\(@\w+\)\s*[A-Z][a-z]+\.? \d{1,2}, \d{4})\s*$"
+)
 QUESTION_WORDS = frozenset({"if", "whether", "why", "how", "what", "when", "where", "who", "which"})
 MALE = frozenset({"he", "him", "his", "himself"})
 FEMALE = frozenset({"she", "her", "hers", "herself"})
@@ -811,11 +816,35 @@ class Attributor:
         return self._indirect(a, b, t, speaker_tok, "according to")
 
     # ---- putting it together -------------------------------------------------------------------
+    def collect_embedded_posts(self) -> list[Quote]:
+        """Embedded social-media posts ('text pic.twitter.com/x — Jane Roe (@jroe) May 6, 2021'): the
+        post is a verbatim quote by its author."""
+        out = []
+        for m in _EMBEDDED_POST.finditer(self.text):
+            body_end = m.start("tail")
+            while body_end > m.start() and self.text[body_end - 1].isspace():
+                body_end -= 1
+            author = self.doc.char_span(m.start("author"), m.end("author"), alignment_mode="expand")
+            if author is None or body_end - m.start() < 10:
+                continue
+            body = self.doc.char_span(m.start(), body_end, alignment_mode="expand")
+            if body is None:
+                continue
+            q = Quote(m.start(), body_end, "direct", verb="posted", cue=True)
+            q.extra.update(t0=body.start, t1=body.end, subj=author[-1], post=True)
+            out.append(q)
+        return out
+
     def run(self) -> list[Quote]:
         """All quotes of the doc in text order, with speakers resolved and floating quotes carried over."""
         self.collect_direct()
         self.infer_gender()
-        indirect = self.collect_indirect()
+        posts = self.collect_embedded_posts()
+        for pq in posts:
+            for dq in self.direct:
+                if dq.start >= pq.start and dq.end <= pq.end + 1:
+                    dq.absorbed = True
+        indirect = self.collect_indirect() + posts
         for iq in indirect:
             for k in {self.quote_of[i] for i in range(iq.extra["t0"], iq.extra["t1"]) if self.quote_of[i] >= 0}:
                 dq = self.direct[k]
@@ -866,7 +895,8 @@ class Attributor:
             subj = q.extra.get("subj")
             if subj is not None:
                 q.speaker, q.speaker_text, q.label = self.resolve(subj)
-                if q.speaker:
+                if q.speaker and not q.extra.get("post"):
+                    # embedded posts stand outside the narration: "he said" after one is not its author
                     self.spoken.append((subj.i, q.speaker, q.label))
             if q.kind == "direct":
                 words = len(re.findall(r"\w+", self.text[q.start : q.end]))

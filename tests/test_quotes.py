@@ -169,3 +169,12 @@ def test_scare_quotes_are_not_quotes(nlp):
 def test_questions_reported_are_not_statements(nlp):
     text = "Reporter Kim Lee asked whether the minister would resign."
     assert quotes(nlp, text) == []
+
+
+def test_embedded_post_is_a_quote_by_its_author(nlp):
+    text = ("The storm hit the coast overnight.\n\n"
+            "Crews are out in force and power will be back by noon for most homes. "
+            "pic.twitter.com/abc123 — Coast Power (@coastpower) December 22, 2018\n\n"
+            "Schools stayed closed.")
+    found = [q for q in nlp(text).user_data["newsfacet"]["quotes"] if "power will be back" in q["text"]]
+    assert found and found[0]["speaker"] == "Coast Power" and "@coastpower" not in found[0]["text"]

@@ -113,12 +113,12 @@ def full() -> dict:
 
     t0 = now()
     seeds = seed_records(1500, workers=2, log=log)
-    enrich, _ = enrichment(450)
+    enrich, _ = enrichment(300)
     log(f"  {enrich}  [{now() - t0:.0f}s]")
     idx = index_bench(seeds[:1000], rounds=2, spacy_articles=100)
     log(f"  {idx}  [{now() - t0:.0f}s]")
     result = {"enrichment": enrich, "indexing": idx, "queries": {}, "scale": {}, "seeds": len(seeds)}
-    for n, every in ((FULL_SIZE, 2), (100_000, 4)):
+    for n, every in ((FULL_SIZE, 4), (100_000, 8)):
         build = scaled_build(seeds, n)
         index_dir = Path(build["index_dir"])
         opened = searcher_open(index_dir)

@@ -162,8 +162,8 @@ def clean_org(text: str) -> str | None:
     text = strip_possessive(" ".join(text.split())).strip(_EDGE_PUNCT)
     if text.lower().startswith("the "):
         text = text[4:]
-    # "al-Shabaab", "eBay": a capital anywhere will do for an organisation's name
-    if not text or not any(ch.isupper() for ch in text) or text.lower() in PRONOUNS:
+    # "al-Shabaab": a lower-case particle may open an organisation's name ("iPhone" is a product)
+    if not text or not (text[:1].isupper() or re.match(r"[a-z]{1,3}-[A-Z]", text)) or text.lower() in PRONOUNS:
         return None
     if all(ch.isdigit() or not ch.isalnum() for ch in text):
         return None

@@ -77,6 +77,9 @@ _EMBEDDED_POST = re.compile(
     r"(?m)^[^\n]*?(?P<tail>(?:\s*(?:pic\.twitter\.com/\S+|https?://\S+))*\s*[—–-]+\s*"
     r"(?P<author>[^\n()—–]{2,60}?)\s*\(@\w+\)\s*[A-Z][a-z]+\.? \d{1,2}, \d{4})\s*$"
 )
+_ABBREVIATIONS = frozenset(
+    "mr mrs ms dr prof lt sgt cpl capt col gen gov sen rep st mt jr sr det insp supt cst const maj adm rev".split()
+)
 QUESTION_WORDS = frozenset({"if", "whether", "why", "how", "what", "when", "where", "who", "which"})
 MALE = frozenset({"he", "him", "his", "himself"})
 FEMALE = frozenset({"she", "her", "hers", "herself"})
@@ -572,12 +575,17 @@ class Attributor:
             t = doc[j]
             if self.in_quote[j] or "\n" in t.text:
                 break
-            if t.text in (".", "!", "?") and j > t1:
+            if t.text in (".", "!", "?") and j > t1 and not self._abbreviation_stop(j):
                 break
             j += 1
             if "\n" in t.whitespace_:
                 break
         return t1, j
+
+    def _abbreviation_stop(self, j: int) -> bool:
+        """Whether the period at token j closes a title abbreviation ("Lt. Tom Wilkison"), not a sentence."""
+        prev = self.doc[j - 1]
+        return self.doc[j].text == "." and not prev.whitespace_ and prev.lower_ in _ABBREVIATIONS
 
     def region_before(self, t0: int) -> tuple[int, int]:
         """Tokens before a quote back to its sentence start, the previous quote or the paragraph start."""
@@ -588,7 +596,7 @@ class Attributor:
             t = doc[j - 1]
             if self.in_quote[j - 1] or "\n" in t.text or "\n" in t.whitespace_:
                 break
-            if t.text in (".", "!", "?"):
+            if t.text in (".", "!", "?") and not self._abbreviation_stop(j - 1):
                 break
             j -= 1
         return j, t0

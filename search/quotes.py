@@ -337,7 +337,7 @@ class Attributor:
                     name, label = self.antecedent_description(tok.i, lemma)
                     if name:
                         return name, written, label
-                elif tok.tag_ == "NNS" and det[0] == "the":
+                elif det[0] == "the" and lemma in SOURCE_NOUNS:
                     # "the officials" after "administration officials said": the same source
                     for pos, name, label in reversed(self.spoken):
                         if pos < tok.i and label == "group" and name and low in name.lower().split():
@@ -810,11 +810,13 @@ class Attributor:
         if pobj is None:
             return None
         speaker_tok = pobj
-        # "according to a study by Civic Action": the named source inside the phrase
-        for u in pobj.subtree:
-            if u.i in self.ent_of and self.ent_of[u.i][0] in ("person", "org", "place"):
-                speaker_tok = u
-                break
+        # "according to a study by Civic Action": the named source inside the phrase; but "according to
+        # the person who spoke to The Associated Press" is the person.
+        if pobj.i not in self.ent_of and not (pobj.lemma_.lower() in SOURCE_NOUNS and pobj.pos_ == "NOUN"):
+            for u in pobj.subtree:
+                if u.i in self.ent_of and self.ent_of[u.i][0] in ("person", "org", "place"):
+                    speaker_tok = u
+                    break
         sent = t.sent
         phrase_lo, phrase_hi = t.i, pobj.right_edge.i + 1
         if phrase_lo - sent.start <= 1:

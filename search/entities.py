@@ -256,17 +256,20 @@ def _unlabelled_subjects(doc, persons: PersonIndex, places) -> list[dict]:
 
 
 def _expand_acronyms(doc, mentions: list[dict]) -> None:
-    """'the PBO' after 'Parliamentary Budget Officer (PBO)' or with matching initials is one organisation."""
+    """'the PBO' after 'Parliamentary Budget Officer (PBO)' or with matching initials is one organisation
+    (and a full name whose initials are an organisation's acronym is that organisation, not a person)."""
+    used = {m["value"] for m in mentions if m["label"] in ("org", "place") and m["value"].isupper() and len(m["value"]) > 1}
     expansions: dict[str, str] = {}
     for m in mentions:
-        if m["label"] != "org":
-            continue
         words = [w for w in re.split(r"[\s-]+", m["value"]) if w[:1].isupper()]
-        if len(words) >= 2:
-            expansions.setdefault("".join(w[0] for w in words), m["value"])
+        initials = "".join(w[0] for w in words)
+        if len(words) >= 2 and initials in used and (m["label"] == "org" or initials not in expansions):
+            expansions[initials] = m["value"]
+            m["label"] = "org"
         e = m["tend"]
-        if e + 2 < len(doc) and doc[e].text == "(" and doc[e + 2].text == ")" and doc[e + 1].text.isupper():
+        if m["label"] == "org" and e + 2 < len(doc) and doc[e].text == "(" and doc[e + 2].text == ")" \
+                and doc[e + 1].text.isupper():
             expansions[doc[e + 1].text] = m["value"]
     for m in mentions:
-        if m["label"] in ("org", "place") and m["value"].isupper() and m["value"] in expansions:
+        if m["label"] in ("org", "place") and m["value"] in expansions:
             m["label"], m["value"] = "org", expansions[m["value"]]

@@ -64,8 +64,22 @@ class Skip:
     warning: bool = False  # True: the article was still read (e.g. duplicate id, truncated)
 
     def where(self) -> str:
-        """file[:line] for messages."""
-        return f"{self.path}:{self.line}" if self.line is not None else self.path
+        """file[:line] for messages (printable even when the file name is not valid UTF-8)."""
+        path = printable(self.path)
+        return f"{path}:{self.line}" if self.line is not None else path
+
+
+def printable(path: str) -> str:
+    """A path as text that can be printed, stored and JSON-encoded: undecodable bytes of a file name
+    (surrogate escapes, which no UTF-8 stream, index or JSON file accepts) shown as \\xNN."""
+    try:
+        path.encode("utf-8")
+        return path
+    except UnicodeEncodeError:
+        try:
+            return os.fsencode(path).decode("utf-8", "backslashreplace")
+        except UnicodeEncodeError:
+            return path.encode("utf-8", "replace").decode("utf-8")
 
 
 SUPPORTED = (".txt", ".json", ".jsonl", ".jsonl.gz", ".html", ".htm")
@@ -113,7 +127,7 @@ def _stat_problem(path: str, err: OSError) -> str:
         return "symlink loop (the link points back to itself); not followed"
     if isinstance(err, FileNotFoundError):
         if os.path.islink(path):
-            return f"broken symlink: its target {os.readlink(path)!r} does not exist; fix or remove the link"
+            return f"broken symlink: its target {printable(os.readlink(path))!r} does not exist; fix or remove the link"
         return "no such file or folder; check the path"
     if isinstance(err, PermissionError):
         return "permission denied; make it readable (chmod +r) or leave it out"
@@ -142,9 +156,9 @@ def _walk(top: str, max_file_bytes: int, seen_dirs: dict, seen_files: dict) -> I
                 # A link back to an ancestor would walk forever; a second link to a folder would read it twice.
                 parent = os.path.realpath(os.path.dirname(path))
                 if parent == real or parent.startswith(real.rstrip(os.sep) + os.sep):
-                    why = f"symlink loop: leads back to {seen_dirs[real]}; not followed"
+                    why = f"symlink loop: leads back to {printable(seen_dirs[real])}; not followed"
                 else:
-                    why = f"leads to {seen_dirs[real]}, which is already read; not read twice"
+                    why = f"leads to {printable(seen_dirs[real])}, which is already read; not read twice"
                 yield Skip(path, why, warning=True)
                 continue
             seen_dirs[real] = path
@@ -199,7 +213,8 @@ def _read_file(path: str, rel: str, abspath: str, max_file_bytes: int, seen_file
         return
     real = os.path.realpath(path)
     if real in seen_files:
-        yield Skip(path, f"same file as {seen_files[real]}, which was already read; read once", warning=True)
+        yield Skip(path, f"same file as {printable(seen_files[real])}, which was already read; read once",
+                   warning=True)
         return
     seen_files[real] = path
     if st.st_size == 0:
@@ -209,7 +224,8 @@ def _read_file(path: str, rel: str, abspath: str, max_file_bytes: int, seen_file
     if ext != ".jsonl" and ext != ".jsonl.gz" and st.st_size > max_file_bytes:
         yield Skip(path, _too_big(st.st_size, max_file_bytes))
         return
-    where = _Where(path=path, abspath=abspath, base_id=_base_id(rel))
+    # Article.path goes into the index, its manifest and JSON: it must be valid text.
+    where = _Where(path=path, abspath=printable(abspath), base_id=_base_id(rel))
     if ext == ".txt":
         gen = _read_txt(where, max_file_bytes)
     elif ext == ".json":

@@ -33,6 +33,7 @@ GOOD = {
     "same-id": "secondcopy",
     "long": "quibblewhisk",
     "big": "zanzibarquokka",
+    "bytes\ufffd name": "bytenamewort",  # a file name that is not valid UTF-8
 }
 
 # Where (relative to the folder, with :line for records) -> words the reason must contain.
@@ -47,6 +48,7 @@ BAD = {
     "types.json": '"text" is a list, not a string',
     "notext.json": "no text",
     "nobody.html": "no article text found",
+    "empty\\xfe.txt": "empty file (0 bytes)",  # named in messages with its undecodable byte as \xfe
 }
 WARNED = {
     "loop": "symlink loop",
@@ -99,6 +101,10 @@ def make_folder(folder: Path) -> Path:
     write(folder, "dup1.json", json.dumps({"id": "same-id", "title": "First copy", "text": "A firstcopy of a story."}))
     write(folder, "dup2.json", json.dumps({"id": "same-id", "title": "Second copy",
                                            "text": "The secondcopy of the story, which wins."}))
+    with open(os.fsencode(folder) + b"/bytes\xff name.txt", "wb") as f:
+        f.write(b"Odd file name\n\nThis file name holds a byte that is not UTF-8; its bytenamewort is found.\n")
+    with open(os.fsencode(folder) + b"/empty\xfe.txt", "wb"):
+        pass
     os.symlink("loop", folder / "loop")
     (folder / "sub").mkdir()
     os.symlink("..", folder / "sub" / "up")

@@ -13,7 +13,7 @@ REPORT_LEMMAS = frozenset(
     say tell add note argue claim warn explain insist deny admit ask urge announce write tweet testify
     state suggest allege acknowledge concede confirm contend assert maintain report reply respond recall
     remind caution stress emphasize emphasise predict promise vow pledge estimate complain joke comment
-    declare indicate mention observe reveal agree disagree charge counter continue conclude
+    declare indicate mention observe reveal agree disagree counter continue conclude
     describe call post tell reiterate repeat point advise propose recommend demand question wonder
     lament boast concede retort shout yell chant scream whisper answer affirm clarify guarantee
     grumble muse quip speculate summarize summarise add testify plead express voice encourage instruct
@@ -893,9 +893,33 @@ class Attributor:
     def attribute(self, quotes: list[Quote]) -> None:
         """Resolve speakers in text order; floating quotes continue the previous speaker."""
         self._attribute(quotes)
+        self._name_described_speakers(quotes)
         for q in quotes:
             if q.speaker and q.label == "org" and q.speaker in self.takes_article:
                 q.speaker = "the " + q.speaker
+
+    def _name_described_speakers(self, quotes: list[Quote]) -> None:
+        """'A spokeswoman for the minister said ...' then '"...," said Jane Roe': the next quote names her,
+        when Jane Roe was not mentioned before the description."""
+        live = [q for q in quotes if not q.extra.get("drop")]
+        for k, q in enumerate(live[:-1]):
+            subj = q.extra.get("subj")
+            if q.label != "group" or subj is None or subj.tag_ != "NN" or subj.lemma_.lower() not in PERSON_NOUNS:
+                continue
+            if not any(c.lower_ in ("a", "an") for c in subj.children if c.dep_ == "det"):
+                continue
+            nxt = live[k + 1]
+            nsubj = nxt.extra.get("subj")
+            if nxt.label != "person" or nsubj is None or not nxt.cue or nsubj.i < subj.i:
+                continue
+            if self.para_of[nsubj.i] - self.para_of[subj.i] > 1:
+                continue
+            if any(m["value"] == nxt.speaker and m["tstart"] < subj.i for m in self.mentions):
+                continue
+            named = nxt.speaker
+            for other in live:
+                if other.speaker == q.speaker and other.label == "group":
+                    other.speaker, other.label = named, "person"
 
     def _attribute(self, quotes: list[Quote]) -> None:
         """Resolve speakers in text order (see attribute)."""

@@ -535,10 +535,27 @@ def _nan_to_none(constant: str) -> None:
     return None
 
 
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _without_surrogates(value: Any) -> Any:
+    """Lone surrogates ("\\ud83d" escaped in JSON, half an emoji cut by a scraper) as U+FFFD: no UTF-8
+    index or file can store them, and one must not fail the whole run."""
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value) if _LONE_SURROGATE.search(value) else value
+    if isinstance(value, dict):
+        return {_without_surrogates(k): _without_surrogates(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_surrogates(v) for v in value]
+    return value
+
+
 def _loads(text: str, line: int | None = None) -> Any:
     """json.loads with messages a user can act on."""
     try:
-        return json.loads(text, parse_constant=_nan_to_none)
+        value = json.loads(text, parse_constant=_nan_to_none)
+        return _without_surrogates(value) if _SURROGATE_ESCAPE.search(text) else value
     except json.JSONDecodeError as e:
         msg = e.msg.removesuffix(" at")  # some of json's messages end in "at", expecting a position
         if line is not None:

@@ -34,6 +34,7 @@ GOOD = {
     "long": "quibblewhisk",
     "big": "zanzibarquokka",
     "bytes\ufffd name": "bytenamewort",  # a file name that is not valid UTF-8
+    "jl-4": "surrogatewort",  # a lone surrogate escape (half an emoji) in JSON
 }
 
 # Where (relative to the folder, with :line for records) -> words the reason must contain.
@@ -89,6 +90,8 @@ def make_folder(folder: Path) -> Path:
         '{"id": "jl-2", "title": "Broken line", "text": "this line never ends',
         json.dumps({"id": "jl-3", "title": "Library expands", "date": "2022-09-02",
                     "text": "The city library opened a librarywing for children, the librarian said."}),
+        json.dumps({"id": "jl-4", "title": "Half an emoji \ud83d",
+                    "text": "A scraper cut an emoji in half \ud83d here; the surrogatewort is still found."}),
     ]) + "\n")
     write(folder, "numbers.json", "[1, 2, 3]")
     write(folder, "deep.json", "[" * 200_000 + "]" * 200_000)
@@ -172,6 +175,7 @@ def test_latin1_and_utf16_are_read_with_their_encoding(bad_run):
         utf16 = s.article("utf16")
         assert (utf16["title"], utf16["encoding"]) == ("Snow closes schools", "utf-16-le")
         assert s.article("café résumé")["title"] == "Ferry service resumes"  # NFD file name, NFC id
+        assert s.article("jl-4")["title"] == "Half an emoji \ufffd"
 
 
 @pytest.mark.slow

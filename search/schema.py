@@ -91,5 +91,7 @@ def to_document(record: dict) -> dict:
     }
     if published is not None:
         doc["published"] = published
-        doc["month"] = published.strftime("%Y-%m")
+        # Not strftime("%Y"): it does not zero-pad years before 1000 ("201-05"), which broke every
+        # search whose matches included such a (mistyped) date.
+        doc["month"] = f"{published.year:04d}-{published.month:02d}"
     return doc

@@ -236,3 +236,28 @@ def test_update_keeps_articles_of_a_file_that_cannot_be_read_this_time(tmp_path)
     with open_searcher(settings.index) as s:
         assert s.stats()["articles"] == 3
         assert s.article("f1")["title"] == "Item 1" and s.article("o1") is None
+
+
+def test_odd_dates_and_huge_tokens_never_break_search(tmp_path):
+    """One article with a mistyped year (0201) or a 300,000-character word must not break every search."""
+    from conftest import make_record
+    from search.indexer import index_records
+    from web import create_app
+
+    records = [
+        make_record("ancient", "Mistyped year", "A harbour story dated 0201 by mistake.", published="0201-05-06"),
+        make_record("far", "Far future", "A harbour story dated 9999.", published="9999-12-31"),
+        make_record("huge", "x" * 70_000, "harbour " + "y" * 300_000, published="2021-05-06",
+                    persons=["P" * 5000]),
+        make_record("ok", "Fine", "A fine harbour story.", published="2021-05-07"),
+    ]
+    settings = Settings(index=tmp_path / "ix")
+    index_records(records, settings)
+    with open_searcher(settings.index) as s:
+        res = s.search(parse_request({"q": ["harbour"], "sort": ["oldest"]})[0])
+        assert [r["id"] for r in res.results] == ["ancient", "huge", "ok", "far"]
+        assert [h["month"] for h in res.histogram][:1] == ["0201-05"]
+        assert s.stats()["first"] == "0201-05-06"
+    client = create_app({"INDEX_DIR": str(settings.index), "TESTING": True}).test_client()
+    for url in ("/", "/?q=harbour", "/api/search?from=0201&to=0201", "/article/ancient", "/export.csv"):
+        assert client.get(url).status_code == 200, url

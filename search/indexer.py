@@ -230,6 +230,14 @@ def _write_records(writer, records: Iterable, report: Report, manifest: dict, pr
         for w in rec.get("warnings") or []:
             report.warnings.append(Skip(rec.get("path", ""), w, rec.get("line"), warning=True))
         doc = to_document(rec)
+        try:
+            # Whoosh fails half-way through a document on text UTF-8 cannot hold (lone surrogates),
+            # leaving its postings behind: check first, and skip the one record rather than the run.
+            doc["record"].encode("utf-8")
+        except UnicodeEncodeError:
+            report.skipped.append(Skip(rec.get("path", ""), "holds characters that are not valid Unicode "
+                                       "(lone surrogates); re-save the source as UTF-8", rec.get("line")))
+            continue
         if replace:
             writer.update_document(**doc)
         else:

@@ -261,3 +261,15 @@ def test_odd_dates_and_huge_tokens_never_break_search(tmp_path):
     client = create_app({"INDEX_DIR": str(settings.index), "TESTING": True}).test_client()
     for url in ("/", "/?q=harbour", "/api/search?from=0201&to=0201", "/article/ancient", "/export.csv"):
         assert client.get(url).status_code == 200, url
+
+
+def test_a_record_that_utf8_cannot_hold_is_skipped_not_the_run(tmp_path):
+    """Records from elsewhere (index_records) with a lone surrogate: that one is skipped, the rest indexed."""
+    from conftest import make_record
+    from search.indexer import index_records
+
+    bad = make_record("bad", "Broken \ud800 title", "A harbour story with a broken title.")
+    report = index_records([make_record("ok", "Fine", "A harbour story."), bad], Settings(index=tmp_path / "ix"))
+    assert (report.indexed, [s.reason[:40] for s in report.skipped]) == (1, ["holds characters that are not valid Unic"])
+    with open_searcher(tmp_path / "ix") as s:
+        assert [r["id"] for r in s.search(parse_request({"q": ["harbour"]})[0]).results] == ["ok"]

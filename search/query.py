@@ -27,6 +27,8 @@ SORTS = ("relevance", "newest", "oldest")
 TEXT_FIELDS = ("title", "body", "quotes")
 MAX_PAGE_SIZE = 100
 SNIPPET_CHARS = 240
+# What of a quote leaves this module: who, what, the cue verb, where in the text, direct or reported.
+QUOTE_KEYS = ("speaker", "text", "verb", "start", "end", "kind")
 
 __all__ = ["IndexMissing", "SearchRequest", "SearchResult", "parse_request", "open_searcher", "NewsSearcher"]
 
@@ -499,7 +501,7 @@ class NewsSearcher:
             "persons": rec.get("persons") or [],
             "places": rec.get("places") or [],
             "organizations": rec.get("organizations") or [],
-            "quotes": [{k: q.get(k) for k in ("speaker", "text", "verb", "start", "end")} for q in quotes],
+            "quotes": [{k: q.get(k) for k in QUOTE_KEYS} for q in quotes],
         }
 
     def _snippet(self, rec: dict) -> str:
@@ -549,7 +551,7 @@ class NewsSearcher:
             art = {k: rec.get(k) for k in ("id", "title", "published", "source", "url")}
             for q in rec.get("quotes") or []:
                 if q.get("speaker") == name:
-                    quotes.append({**{k: q.get(k) for k in ("text", "verb", "start", "end")}, "article": art})
+                    quotes.append({**{k: q.get(k) for k in QUOTE_KEYS if k != "speaker"}, "article": art})
                     if rec.get("published"):
                         m = str(rec["published"])[:7]
                         months[m] = months.get(m, 0) + 1
@@ -561,8 +563,10 @@ class NewsSearcher:
         _, scores, _, _, _, final = self._final_mask(req, messages)
         for d in self._order(req, final, scores):
             rec = self._record(int(d))
-            yield {k: rec.get(k) for k in ("id", "title", "published", "source", "url", "speakers", "persons",
+            out = {k: rec.get(k) for k in ("id", "title", "published", "source", "url", "speakers", "persons",
                                            "places", "organizations")}
+            out["quotes"] = [{k: q.get(k) for k in QUOTE_KEYS} for q in rec.get("quotes") or []]
+            yield out
 
     def stats(self) -> dict:
         """Corpus figures: articles, date range, top speakers, persons, places, organizations."""

@@ -35,7 +35,7 @@ def test_speaker_filter_keeps_other_speakers_counted(tiny_index):
     assert counts(res, "place") == [("Kyiv", 1), ("Russia", 1), ("Ukraine", 1)]
     # the speaker's quotes come with the result
     assert res.results[0]["quotes"] == [{"speaker": "Antony Blinken", "text": "cease reckless and aggressive actions.",
-                                         "verb": "said", "start": 33, "end": 71}]
+                                         "verb": "said", "start": 33, "end": 71, "kind": "direct"}]
 
 
 def test_or_within_a_facet_and_between_facets(tiny_index):

@@ -760,11 +760,18 @@ class Attributor:
                 # "urged residents to conserve water": the infinitive after the addressee is the message
                 comps = [c for c in t.children if c.dep_ == "xcomp" and c.i > t.i
                          and any(d.dep_ == "aux" and d.lower_ == "to" for d in c.children)]
+            if not comps:
+                # "said in a statement that ...": the parse hung the that-clause on the noun
+                for c in t.subtree:
+                    if c.i > t.i and c.dep_ == "mark" and c.lower_ == "that" and c.head.pos_ in ("VERB", "AUX") \
+                            and c.head.dep_ in ("acl", "relcl", "advcl") and c.i - t.i <= 8:
+                        comps = [c.head]
+                        break
             if comps:
                 comp = comps[-1]
                 a, b = comp.left_edge.i, comp.right_edge.i + 1
                 first = doc[a]
-                if first.lower_ in QUESTION_WORDS or (first.lower_ == "that" and a + 1 < b and doc[a + 1].lower_ in QUESTION_WORDS):
+                if first.lower_ in QUESTION_WORDS:
                     continue  # "asked whether ...": a question reported, not a statement
                 if t.lemma_.lower() in WEAK_LEMMAS and first.lower_ != "that":
                     continue

@@ -178,3 +178,18 @@ def test_embedded_post_is_a_quote_by_its_author(nlp):
             "Schools stayed closed.")
     found = [q for q in nlp(text).user_data["newsfacet"]["quotes"] if "power will be back" in q["text"]]
     assert found and found[0]["speaker"] == "Coast Power" and "@coastpower" not in found[0]["text"]
+
+
+def test_conditional_after_that_is_still_a_statement(nlp):
+    text = "Governor Ann Blake said that if the rain continues, the dam would be opened on Friday."
+    assert speaker_of(nlp, text, "dam would be opened") == "Ann Blake"
+
+
+def test_title_abbreviation_does_not_end_the_attribution(nlp):
+    text = "“We heard shots from the back of the house,” police Lt. Tom Varga said."
+    assert speaker_of(nlp, text, "heard shots") == "Tom Varga"
+
+
+def test_headline_lines_are_not_quotes(nlp):
+    text = "READ MORE: Mayor says the budget is balanced\n\nThe council met on Monday night."
+    assert quotes(nlp, text) == []

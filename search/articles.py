@@ -316,6 +316,20 @@ _BINARY_HINT = ("binary file (it contains NUL bytes); newsfacet reads text, JSON
                 "if it is UTF-16 text, save it with a byte-order mark or as UTF-8")
 
 
+def _utf16_without_bom(head: bytes) -> str | None:
+    """'utf-16-le'/'utf-16-be' when NULs sit in every other byte, as in UTF-16 of Latin-script text
+    saved without a byte-order mark (some Windows tools); None otherwise."""
+    half = len(head) // 2
+    if half < 8:  # too little to tell
+        return None
+    even, odd = head[0 : 2 * half : 2], head[1 : 2 * half : 2]
+    if odd.count(0) >= 0.4 * half and even.count(0) <= 0.05 * half:
+        return "utf-16-le"
+    if even.count(0) >= 0.4 * half and odd.count(0) <= 0.05 * half:
+        return "utf-16-be"
+    return None
+
+
 def _decode(data: bytes, fallback: str | None = None) -> tuple[str, str]:
     """Bytes to text: BOM, else UTF-8, else the declared fallback, else cp1252/Latin-1."""
     bom = _bom(data[:4])
@@ -328,6 +342,12 @@ def _decode(data: bytes, fallback: str | None = None) -> tuple[str, str]:
                        "re-save it as UTF-8") from None
         return _check_text(text), enc
     if b"\x00" in data[:_SNIFF_BYTES]:
+        enc = _utf16_without_bom(data[:_SNIFF_BYTES])
+        if enc:
+            try:
+                return _check_text(data.decode(enc)), enc
+            except UnicodeDecodeError:
+                pass
         raise _Bad(_BINARY_HINT)
     try:
         return _check_text(data.decode("utf-8")), "utf-8"
@@ -757,7 +777,14 @@ def _read_jsonl(where: _Where, max_line_bytes: int, gz: bool) -> Iterator[Articl
             raise _Bad("empty file (no data after decompressing); add articles or delete the file")
         bom = _bom(head[:4])
         if bom is None and b"\x00" in head:
-            raise _Bad(_BINARY_HINT)
+            enc = _utf16_without_bom(head)
+            try:
+                if enc is None:
+                    raise _Bad(_BINARY_HINT)
+                _check_text(head.decode(enc, "ignore"))
+            except _Bad:
+                raise _Bad(_BINARY_HINT) from None
+            bom = (enc, 0)  # read like a file with a BOM, there being none to skip
         file_encoding = bom[0] if bom else "utf-8"
         for line, chunk in _lines(raw, max_line_bytes, bom):
             if isinstance(chunk, _Bad):

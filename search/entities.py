@@ -119,11 +119,13 @@ class Analysis:
     """Writes the plain-data analysis of an article to doc.user_data['newsfacet']."""
 
     def __init__(self, aliases: dict[str, str] | None = None):
+        """Keep the alias table and the gazetteer names."""
         self.aliases = dict(aliases or {})
         self.places = frozenset(gazetteer_places())
         self._alias_fold = {fold(k): v for k, v in self.aliases.items()}
 
     def __call__(self, doc):
+        """Analyse one Doc in place."""
         doc.user_data["newsfacet"] = analyse(doc, self.aliases, self.places, self._alias_fold)
         return doc
 

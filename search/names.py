@@ -174,6 +174,7 @@ class PersonIndex:
     """Maps every way an article writes a person ("Blinken", "Antony Blinken") to one canonical name."""
 
     def __init__(self, aliases: dict[str, str] | None = None):
+        """Start empty; aliases map a variant to its canonical name."""
         self.aliases = {fold(k): v for k, v in (aliases or {}).items()}
         self.full: dict[str, str] = {}  # folded full name -> display form (longest seen)
         self.count: dict[str, int] = {}  # folded full name -> mentions, to pick the main "Vickers"

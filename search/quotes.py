@@ -179,6 +179,7 @@ class Attributor:
     """Finds the quotes of one Doc and who said them."""
 
     def __init__(self, doc, mentions, persons: PersonIndex):
+        """Index the Doc: entity of each token, paragraph of each token."""
         self.doc = doc
         self.text = doc.text
         self.persons = persons

@@ -122,7 +122,7 @@ ORG_WORDS = frozenset(
     """
     department ministry government agency police council committee commission board court office
     university college school hospital association union party company corporation inc ltd group
-    institute foundation centre center service services news press times post network team club
+    institute foundation centre center service services news press times post network team club studio studios
     """.split()
 )
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from spacy.language import Language
 from spacy.util import compile_infix_regex, compile_suffix_regex
 
-from search.names import PersonIndex, clean_org, clean_person, clean_place, fold
+from search.names import TITLE_WORDS, PersonIndex, clean_org, clean_person, clean_place, fold
 from search.quotes import extract_quotes
 
 # Components the analysis does not read. The parser, tagger and lemmatizer feed quote attribution,
@@ -185,6 +185,8 @@ def analyse(doc, aliases=None, places=frozenset(), alias_fold=None) -> dict:
             elif label in ("GPE", "LOC"):
                 kind, value = "place", clean_place(text)
             elif label == "ORG":
+                if len(e) == 1 and text.lower().rstrip(".") in TITLE_WORDS:
+                    continue  # "State" out of "Secretary of State"
                 if e.end < len(doc) and doc[e.end].like_num and doc[e.end].ent_type_ in ("CARDINAL", "") \
                         and e.end + 1 < len(doc) and not doc[e.end + 1].like_num:
                     e = doc[e.start : e.end + 1]  # "UFCW Local 832": the number is part of the name

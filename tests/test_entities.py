@@ -182,5 +182,6 @@ def test_seed_article_acceptance(nlp):
     assert {"Antony Blinken", "Volodymyr Zelenskiy"} <= set(a["persons"])
     assert "Blinken" not in a["persons"] and "Zelenskiy" not in a["persons"]
     assert {"Ukraine", "Russia", "Kyiv", "Crimea"} <= set(a["places"])
+    assert "State" not in a["organizations"]  # out of "Secretary of State"
     assert {"Antony Blinken", "Volodymyr Zelenskiy"} <= set(a["speakers"])
     assert any(q["speaker"] == "Antony Blinken" and "reckless and aggressive actions" in q["text"] for q in a["quotes"])

@@ -139,11 +139,14 @@ def analyse(doc, aliases=None, places=frozenset(), alias_fold=None) -> dict:
     persons = PersonIndex(aliases)
     ents = list(doc.ents)
     # First pass: full (multi-word) person names, so bare surnames tagged ORG or GPE can be recognised.
+    surnames = set()  # words tagged PERSON on their own ("MacLeod said")
     for e in ents:
         if e.label_ == "PERSON":
             name = clean_person(e.text)
             if name and len(name.split()) > 1:
                 persons.add(name)
+            elif name:
+                surnames.add(name)
     mentions = []
     date_mentions = []
     for e in ents:
@@ -182,6 +185,9 @@ def analyse(doc, aliases=None, places=frozenset(), alias_fold=None) -> dict:
             stripped = clean_person(text)
             if stripped and persons.knows(stripped) and _PERSON_LIKE_ORG.match(stripped.split()[-1]):
                 kind, value = "person", stripped  # "Lonechild said" tagged ORG after "Darian Lonechild"
+            elif stripped and 2 <= len(stripped.split()) <= 4 and stripped.split()[-1] in surnames \
+                    and label == "ORG" and all(w[:1].isupper() for w in stripped.split()):
+                kind, value = "person", stripped  # "Ethan Simon MacLeod" tagged ORG, "MacLeod" a PERSON
             elif label in ("GPE", "LOC"):
                 kind, value = "place", clean_place(text)
             elif label == "ORG":

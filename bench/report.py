@@ -16,8 +16,10 @@ def write_report(res: dict, path: Path) -> None:
     L = [
         "# newsfacet benchmark results",
         "",
-        f"Written by `make bench` ({res['date']}) on {res['machine']}. Teammates' jobs shared the machine, so every",
-        "comparison below is a ratio of systems measured interleaved in one run, not of separate runs.",
+        f"Written by `make bench` ({res['date']}) on {res['machine']}. Teammates' jobs shared the machine (load average",
+        f"{res.get('load_avg', {}).get('start', ['?'])[0]} at the start, {res.get('load_avg', {}).get('end', ['?'])[0]} at the end, "
+        "on 2 cores), so every comparison below is a ratio of systems measured",
+        "interleaved in one run, not of separate runs; absolute times are inflated by that load.",
         "",
         "**Data.** The AllSides corpus (37,554 articles) is read for benchmarking only. Enriching all of it with spaCy",
         f"takes about two hours here, so {res['seeds']:,} articles sampled evenly across the corpus were enriched once (cached",
@@ -88,7 +90,7 @@ def write_report(res: dict, path: Path) -> None:
           "(`tests/test_facets.py` checks exactness on a small index).", ""]
     if "web" in res:
         w = res["web"]
-        L += ["## 4. Web (37,554 docs)", "",
+        L += [f"## 4. Web ({w.get('docs', 37554):,} docs)", "",
               "`newsfacet serve` (waitress, 8 threads); 8 client threads with keep-alive connections on the same 2-core",
               "machine for 30 s per endpoint, cycling through the benchmark queries.", "",
               "| endpoint | requests | req/s | p50 ms | p95 ms | errors |", "|---|---|---|---|---|---|"]
@@ -96,8 +98,9 @@ def write_report(res: dict, path: Path) -> None:
             r = w[k]
             L.append(f"| {label} | {r['requests']} | {r['rps']} | {r['p50_ms']} | {r['p95_ms']} | {r['errors']} |")
         L += ["", "## 5. Memory and disk", "",
-              f"- server peak RSS after the load test at 37,554 docs: {w['server_peak_rss_mb']:.0f} MB",
-              f"- server peak RSS at 100,000 docs (10 s of searches): {res.get('web_100k_server_peak_rss_mb', 0):.0f} MB",
+              f"- server peak RSS after the load test at {w.get('docs', 37554):,} docs: {w['server_peak_rss_mb']:.0f} MB",
+              (f"- server peak RSS at 100,000 docs (10 s of searches): {res['web_100k_server_peak_rss_mb']:.0f} MB"
+               if res.get("web_100k_server_peak_rss_mb") else "- server at 100,000 docs: not measured in this run"),
               "- rebuild peak RSS and index size: see the scale table in section 2", ""]
     if res.get("notes"):
         L += ["## Notes", ""] + res["notes"] + [""]

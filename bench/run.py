@@ -106,19 +106,28 @@ def quick() -> dict:
             "seconds": round(now() - t0, 1)}
 
 
-def full() -> dict:
+def full(sizes=(FULL_SIZE, 100_000), previous: dict | None = None) -> dict:
+    """Everything; with `previous` (an earlier full run's results) only the parts it lacks are run."""
     from bench.indexbench import index_bench
     from bench.querybench import make_queries, run_queries, check_counts, searcher_open
     from bench.webbench import server_rss, web_bench
 
     t0 = now()
     seeds = seed_records(1500, workers=2, log=log)
-    enrich, _ = enrichment(300)
-    log(f"  {enrich}  [{now() - t0:.0f}s]")
-    idx = index_bench(seeds[:1000], rounds=2, spacy_articles=100)
-    log(f"  {idx}  [{now() - t0:.0f}s]")
-    result = {"enrichment": enrich, "indexing": idx, "queries": {}, "scale": {}, "seeds": len(seeds)}
-    for n, every in ((FULL_SIZE, 4), (100_000, 8)):
+    result = dict(previous or {})
+    result.setdefault("queries", {})
+    result.setdefault("scale", {})
+    result["seeds"] = len(seeds)
+    if "enrichment" not in result:
+        result["enrichment"], _ = enrichment(300)
+        log(f"  {result['enrichment']}  [{now() - t0:.0f}s]")
+    if "indexing" not in result:
+        result["indexing"] = index_bench(seeds[:1000], rounds=2, spacy_articles=100)
+        log(f"  {result['indexing']}  [{now() - t0:.0f}s]")
+    for n in sizes:
+        if str(n) in result["queries"]:
+            continue
+        every = 4 if n <= FULL_SIZE else 8
         build = scaled_build(seeds, n)
         index_dir = Path(build["index_dir"])
         opened = searcher_open(index_dir)
@@ -128,8 +137,9 @@ def full() -> dict:
         q.update(docs=n, queries=len(queries), searcher_open=opened, count_mismatches=check_counts(index_dir, queries))
         result["queries"][str(n)] = q
         result["scale"][str(n)] = build
-        if n == FULL_SIZE:
+        if "web" not in result:
             result["web"] = web_bench(index_dir, queries)
+            result["web"]["docs"] = n
         else:
             result["web_100k_server_peak_rss_mb"] = server_rss(index_dir, queries)
         log(f"  {n:,} done [{now() - t0:.0f}s]")
@@ -158,6 +168,7 @@ def summary(res: dict) -> dict:
         "searcher_open_ms": q["searcher_open"]["cold_ms"],
         "count_mismatches": q["count_mismatches"],
         "queries": q["queries"],
+        "load_avg_1min": [res.get("load_avg", {}).get("start", [0])[0], res.get("load_avg", {}).get("end", [0])[0]],
     }
     if "web" in res:
         s["web_api_rps"] = res["web"]["api_search"]["rps"]
@@ -183,9 +194,19 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="reduced sizes, under 10 minutes")
     ap.add_argument("--full", action="store_true", help="everything, at 37,554 and 100,000 documents")
     ap.add_argument("--write", type=Path, help="write the Markdown report here")
+    ap.add_argument("--reuse", action="store_true",
+                    help="--full: keep the figures of the last full run (bench/out/results-full.json), run only what it lacks")
+    ap.add_argument("--sizes", default=f"{FULL_SIZE},100000", help="index sizes for --full (comma-separated)")
     a = ap.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
-    res = full() if a.full else quick()
+    load_start = os.getloadavg()
+    prev = None
+    if a.full and a.reuse and (OUT / "results-full.json").exists():
+        prev = json.loads((OUT / "results-full.json").read_text())
+        for k in ("summary", "machine", "date", "load_avg", "seconds"):
+            prev.pop(k, None)
+    res = full(tuple(int(x) for x in a.sizes.split(",")), prev) if a.full else quick()
+    res["load_avg"] = {"start": [round(x, 1) for x in load_start], "end": [round(x, 1) for x in os.getloadavg()]}
     res["machine"] = machine()
     res["date"] = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     res["summary"] = summary(res)

@@ -133,6 +133,8 @@ def is_plausible_person(name: str) -> bool:
     low = name.lower()
     if any(w.lower().strip(".,") in ORG_WORDS for w in words):
         return False
+    if len(words) == 1 and low.rstrip(".") in TITLE_WORDS:
+        return False  # "Ambassador" alone names nobody
     if low in PRONOUNS or low in MONTHS:
         return False
     if any(ch.isdigit() for ch in name):

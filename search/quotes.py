@@ -379,7 +379,10 @@ class Attributor:
             return None, None
         if tok.lower_ in ("one", "some", "many", "others", "people", "all", "both", "each") and b - a == 1:
             return None, None
-        return " ".join(self.doc[a:b].text.split()), "group"
+        text = " ".join(self.doc[a:b].text.split())
+        if self.doc[a].pos_ != "PROPN":
+            text = text[:1].lower() + text[1:]  # "Officials said" and "officials said" are one facet value
+        return text, "group"
 
     def resolve_document(self, tok, written):
         """'A statement from X said': X, else whoever spoke last."""

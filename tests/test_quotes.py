@@ -193,3 +193,16 @@ def test_title_abbreviation_does_not_end_the_attribution(nlp):
 def test_headline_lines_are_not_quotes(nlp):
     text = "READ MORE: Mayor says the budget is balanced\n\nThe council met on Monday night."
     assert quotes(nlp, text) == []
+
+
+def test_described_sources_are_speakers_as_written(nlp):
+    text = "Officials said the road would reopen on Monday after repairs to the bridge."
+    a = nlp(text).user_data["newsfacet"]
+    assert a["speakers"] == ["officials"]
+
+
+def test_the_description_continues_an_earlier_described_source(nlp):
+    text = ("A person familiar with the talks said the deal was close to being signed.\n\n"
+            "The person said the two sides still disagreed about the timing of the vote.")
+    a = nlp(text).user_data["newsfacet"]
+    assert [q["speaker"] for q in a["quotes"]] == ["a person familiar with the talks"] * 2

@@ -586,7 +586,7 @@ class NewsSearcher:
         return out
 
 
-_REGION_CHARS = 4000  # texts up to this long are highlighted whole
+_REGION_CHARS = 700  # texts up to this long are highlighted whole
 
 
 def _snippet_region(text: str, terms: frozenset, analyzer) -> str:
@@ -599,7 +599,8 @@ def _snippet_region(text: str, terms: frozenset, analyzer) -> str:
     """
     if len(text) <= _REGION_CHARS:
         return text
-    prefixes = sorted({t[: max(1, len(t) - 2)] for t in terms if t}, key=len, reverse=True)
+    # at least 3 letters, or "toni" would make every "to..." word a candidate
+    prefixes = sorted({t[: max(min(3, len(t)), len(t) - 2)] for t in terms if t}, key=len, reverse=True)
     if not prefixes:
         return text[:_REGION_CHARS]
     rx = re.compile(r"(?<!\w)(?:%s)\w*" % "|".join(map(re.escape, prefixes)), re.IGNORECASE)
@@ -622,8 +623,9 @@ def _snippet_region(text: str, terms: frozenset, analyzer) -> str:
         key = (len(frozenset().union(*window)), len(window))
         if best_key is None or key > best_key:
             best, best_key = start, key
-    lo = text.rfind(" ", 0, max(0, best - 200)) + 1
-    hi = text.find(" ", best + SNIPPET_CHARS + 200)
+    # the fragmenter keeps ~70 characters of context either side of a hit, within SNIPPET_CHARS
+    lo = text.rfind(" ", 0, max(0, best - 100)) + 1
+    hi = text.find(" ", best + SNIPPET_CHARS + 100)
     return text[lo: hi if hi > 0 else len(text)]
 
 

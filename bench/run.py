@@ -100,7 +100,7 @@ def quick() -> dict:
     seeds = _load_records(cached) if cached.exists() else produced
     idx = index_bench(seeds[:600], rounds=2, spacy_articles=40)
     log(f"  {idx}  [{now() - t0:.0f}s]")
-    q = query_bench(seeds, 20_000, 200, groupedby_every=4)
+    q = query_bench(seeds, 20_000, 200, groupedby_every=8)
     log(f"  queries done [{now() - t0:.0f}s]")
     return {"enrichment": enrich, "indexing": idx, "queries": {"20000": q}, "seeds": len(seeds),
             "seconds": round(now() - t0, 1)}

@@ -127,7 +127,7 @@ def full(sizes=(FULL_SIZE, 100_000), previous: dict | None = None) -> dict:
     for n in sizes:
         if str(n) in result["queries"]:
             continue
-        every = 4 if n <= FULL_SIZE else 8
+        every = 4 if n <= FULL_SIZE else 16
         build = scaled_build(seeds, n)
         index_dir = Path(build["index_dir"])
         opened = searcher_open(index_dir)

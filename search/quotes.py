@@ -906,6 +906,16 @@ class Attributor:
     def attribute(self, quotes: list[Quote]) -> None:
         """Resolve speakers in text order; floating quotes continue the previous speaker."""
         self._attribute(quotes)
+        # A quotation running over several paragraphs has one speaker, wherever its cue stands.
+        cued = {}
+        for q in quotes:
+            if q.kind == "direct" and q.cue and q.group not in cued and not q.extra.get("drop"):
+                cued[q.group] = q
+        for q in quotes:
+            g = cued.get(q.group) if q.kind == "direct" else None
+            if g is not None and not q.cue:
+                q.speaker, q.label = g.speaker, g.label
+                q.extra.pop("drop", None)
         self._name_described_speakers(quotes)
         for q in quotes:
             if q.speaker and q.label == "org" and q.speaker in self.takes_article:

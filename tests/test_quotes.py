@@ -206,3 +206,11 @@ def test_the_description_continues_an_earlier_described_source(nlp):
             "The person said the two sides still disagreed about the timing of the vote.")
     a = nlp(text).user_data["newsfacet"]
     assert [q["speaker"] for q in a["quotes"]] == ["a person familiar with the talks"] * 2
+
+
+def test_multi_paragraph_quote_takes_the_speaker_of_its_cue(nlp):
+    text = ("Lawyer Nina Patel met the family on Monday.\n\n"
+            "“The ruling ignores what the witnesses told the court about that night.\n\n"
+            "“We will take this to the appeal court and we expect to win there,” said Tom Reyes, the family's lawyer.")
+    a = nlp(text).user_data["newsfacet"]
+    assert [q["speaker"] for q in a["quotes"]] == ["Tom Reyes", "Tom Reyes"]

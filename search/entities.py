@@ -106,6 +106,10 @@ def mark_paragraphs(doc):
         prev = doc[tok.i - 1]
         if ("\n" in prev.whitespace_ or "\n" in prev.text) and not tok.is_space:
             tok.is_sent_start = True
+            nxt = doc[tok.i + 1] if tok.i + 1 < len(doc) else None
+            if nxt is not None and not nxt.is_space and not nxt.is_punct:
+                # the forced start otherwise tempts the parser into a one-word sentence ("Vickers" | "said")
+                nxt.is_sent_start = False
     return doc
 
 

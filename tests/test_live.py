@@ -17,7 +17,7 @@ from search.config import Settings
 from search.indexer import rebuild
 from warm_cache import cli_env, prewarm, run_newsfacet
 
-CLIENTS = 6
+CLIENTS = 4
 MAX_REQUESTS_PER_CLIENT = 3000  # a bound besides the stop signal, so a runaway loop still ends
 QUERIES = [
     "/", "/?q=story", "/?q=harbour+OR+bridge&sort=newest", "/?place=Halifax&q=ferry",

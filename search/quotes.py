@@ -336,6 +336,9 @@ class Attributor:
                         return name, written, label
                 elif tok.tag_ not in ("NNS", "NNPS") and (lemma in PERSON_NOUNS or _AGE_NOUN.match(low)):
                     name, label = self.antecedent_description(tok.i, lemma)
+                    if name is None and det[0] == "the" and any(c.dep_ == "amod" for c in tok.children):
+                        # "the laid-back Cambridge resident": a described person is the one in focus
+                        name, label = self.antecedent_person(tok.i, None), "person"
                     if name:
                         return name, written, label
                 elif det[0] == "the" and lemma in SOURCE_NOUNS:
@@ -546,8 +549,10 @@ class Attributor:
 
     def inverted_subject(self, v, lo: int, hi: int):
         """For "said Smith" and "..., Smith said" when the parser missed the subject: nearest nominal."""
-        for j in range(v.i + 1, min(hi, v.i + 5)):
+        for j in range(v.i + 1, min(hi, v.i + 9)):
             t = self.doc[j]
+            if t.text in (",", ";", ":") or (t.pos_ == "VERB" and t.dep_ not in ("amod", "compound")):
+                break  # past the inverted subject
             if t.pos_ in ("PROPN", "PRON") or t.i in self.ent_of:
                 while t.dep_ in ("compound", "flat") and t.head.i > t.i and t.head.i < hi:
                     t = t.head

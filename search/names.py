@@ -32,6 +32,7 @@ MONTHS = frozenset(
     "january february march april may june july august september october november december "
     "monday tuesday wednesday thursday friday saturday sunday today yesterday tomorrow".split()
 )
+_HONORIFICS = frozenset({"mr", "mrs", "ms", "miss", "dr", "sir", "dame", "lady", "lord"})
 _POSSESSIVE = re.compile(r"(?:['’‘`]s|['’])$")
 _EDGE_PUNCT = " \t\n\"'“”‘’.,;:!?()[]{}-–—"
 
@@ -98,6 +99,7 @@ def clean_person(text: str) -> str | None:
             break
     # Strip leading titles and roles ("Secretary of State Antony Blinken"): drop title words and the
     # "of"/"the" glue between them, but never the last word.
+    honorific = bool(words) and words[0].lower().rstrip(".") in _HONORIFICS
     while len(words) > 1 and (words[0].lower().rstrip(".") in TITLE_WORDS or words[0].lower() in {"of", "the"}):
         words.pop(0)
     # "Wet'suwet'en Hereditary Chief Na'moks", "UFCW Local 832 president Jeff Traeger": a title inside
@@ -112,6 +114,8 @@ def clean_person(text: str) -> str | None:
     if not words:
         return None
     name = " ".join(words).strip(_EDGE_PUNCT + " ")
+    if honorific and name.lower() in MONTHS:
+        return name  # "Ms. May" is a person, whatever the calendar says
     if not name or not is_plausible_person(name):
         return None
     return name

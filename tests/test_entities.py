@@ -185,3 +185,8 @@ def test_seed_article_acceptance(nlp):
     assert "State" not in a["organizations"]  # out of "Secretary of State"
     assert {"Antony Blinken", "Volodymyr Zelenskiy"} <= set(a["speakers"])
     assert any(q["speaker"] == "Antony Blinken" and "reckless and aggressive actions" in q["text"] for q in a["quotes"])
+
+
+def test_honorific_makes_a_month_name_a_person():
+    assert clean_person("Ms. May") == "May"
+    assert clean_person("May") is None

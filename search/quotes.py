@@ -278,15 +278,22 @@ class Attributor:
                 return self.resolve(tok.head.head)
             return None, tok.text, None
         ent = self.ent_of.get(tok.i)
+        etok = tok
         if ent is None:
             # The subject head may be a title or common noun with the name as a compound/appositive.
             for c in tok.children:
                 if c.dep_ in ("appos", "compound") and c.i in self.ent_of and self.ent_of[c.i][0] in ("person", "org"):
                     if c.dep_ == "appos" or self.ent_of[c.i][0] == "person":
-                        ent = self.ent_of[c.i]
+                        ent, etok = self.ent_of[c.i], c
                         break
         if ent is not None:
             label, value, a, b = ent
+            if label == "person":
+                partners = [self.ent_of[c.i][1] for c in etok.children
+                            if c.dep_ == "conj" and c.i in self.ent_of and self.ent_of[c.i][0] == "person"]
+                if len(partners) == 1 and partners[0] != value:
+                    # "Tore Sohlberg and Lehla Abreder said": a joint statement, by both
+                    return f"{value} and {partners[0]}", self.doc[a : etok.right_edge.i + 1].text, "group"
             if label != "person" and b - a == 1 and tok.pos_ == "PROPN":
                 # A lone surname the NER took for an organisation ("Dia said"), named in full elsewhere.
                 full = self.expand_name(tok)

@@ -214,3 +214,10 @@ def test_multi_paragraph_quote_takes_the_speaker_of_its_cue(nlp):
             "“We will take this to the appeal court and we expect to win there,” said Tom Reyes, the family's lawyer.")
     a = nlp(text).user_data["newsfacet"]
     assert [q["speaker"] for q in a["quotes"]] == ["Tom Reyes", "Tom Reyes"]
+
+
+def test_joint_statement_and_they(nlp):
+    text = ("In a statement, the cafe's owners Ana Silva and Rui Costa said they respected the vote.\n\n"
+            "“Our priority is a safe and healthy workplace for everyone who works here,” they said.")
+    a = nlp(text).user_data["newsfacet"]
+    assert [q["speaker"] for q in a["quotes"]] == ["Ana Silva and Rui Costa"] * 2

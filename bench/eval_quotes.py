@@ -59,6 +59,48 @@ def evaluate(gold_path: Path = DEFAULT_GOLD, pred_path: Path | None = None, nlp=
     return scorer.score(gold, preds)
 
 
+def error_kinds(gold_path: Path = DEFAULT_GOLD, nlp=None) -> dict:
+    """Counts of errors by kind on the dev set: missed/extra quotes (direct or indirect) and wrong
+    speakers (none given, wrong name, right surname only), matched the way the scorer matches."""
+    scorer = load_scorer(gold_path)
+    gold = scorer.load(str(gold_path))
+    preds = predict(nlp or build_nlp(), list(gold.values()))
+    kinds: dict[str, int] = {}
+
+    def bump(key):
+        kinds[key] = kinds.get(key, 0) + 1
+
+    for doc_id, g in gold.items():
+        gq = [q for q in g.get("quotes", []) if (q.get("quote") or "").strip()]
+        pq = preds[doc_id]["_analysis"]["quotes"]
+        gt = [scorer.tokens(q["quote"]) for q in gq]
+        pt = [scorer.tokens(q["text"]) for q in pq]
+        pairs = sorted(((scorer.coverage(a, b), i, j) for i, a in enumerate(gt) for j, b in enumerate(pt)
+                        if scorer.coverage(a, b) >= 0.3), reverse=True)
+        used_g, used_p = {}, set()
+        for _c, i, j in pairs:
+            if i not in used_g and j not in used_p:
+                used_g[i] = j
+                used_p.add(j)
+        for i, q in enumerate(gq):
+            direct = q["quote"].strip()[:1] in "\"“”"
+            if i not in used_g:
+                bump(f"missed {'direct' if direct else 'indirect'} quote")
+                continue
+            said, ref = pq[used_g[i]]["speaker"], q.get("reference") or q.get("speaker")
+            if scorer.norm_name(said) == scorer.norm_name(ref):
+                continue
+            cue = "pronoun" if (q.get("speaker") or "").lower() in ("he", "she", "it", "they") else (
+                "no cue (floating)" if not q.get("speaker") else "named or described")
+            what = "no speaker" if not said else ("surname only right" if scorer.last_word(said) == scorer.last_word(ref)
+                                                   else "wrong speaker")
+            bump(f"{what}, gold cue {cue}")
+        for j, q in enumerate(pq):
+            if j not in used_p:
+                bump(f"extra {q['kind']} quote")
+    return dict(sorted(kinds.items(), key=lambda kv: -kv[1]))
+
+
 def speed(gold_path: Path = DEFAULT_GOLD, repeat: int = 3) -> dict:
     """CPU seconds of nlp.pipe over the dev texts without and with newsfacet's components.
 
@@ -106,12 +148,17 @@ def main(argv=None) -> int:
     ap.add_argument("--gold", type=Path, default=DEFAULT_GOLD)
     ap.add_argument("--pred", type=Path, default=None)
     ap.add_argument("--speed", action="store_true")
+    ap.add_argument("--errors", action="store_true", help="also count the errors by kind")
     a = ap.parse_args(argv)
     if not a.gold.exists():
         print(f"No gold file at {a.gold}", file=sys.stderr)
         return 1
     for k, v in evaluate(a.gold, a.pred).items():
         print(f"{k:36} {v}")
+    if a.errors:
+        print()
+        for k, v in error_kinds(a.gold).items():
+            print(f"{v:5}  {k}")
     if a.speed:
         for k, v in speed(a.gold).items():
             print(f"{k:36} {v}")

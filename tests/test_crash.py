@@ -43,12 +43,12 @@ def cli(*args) -> dict:
     return json.loads(result.output)
 
 
-def assert_complete(index_dir: Path, count: int, marker: str) -> None:
-    """The live index holds exactly `count` articles, all searchable, and finds the marker article."""
+def assert_complete(index_dir: Path, count: int, n: int) -> None:
+    """The live index holds exactly `count` articles, all searchable, and finds article a<n> by its marker."""
     assert cli("--index", index_dir, "stats", "--json")["articles"] == count
     assert cli("--index", index_dir, "search", "story", "--limit", "1", "--json")["total"] == count
-    found = cli("--index", index_dir, "search", marker, "--json")
-    assert [r["id"] for r in found["results"]] == [marker.lower().replace("marker", "a").split("x")[0]]
+    found = cli("--index", index_dir, "search", f"Marker{n}", "--json")
+    assert [r["id"] for r in found["results"]] == [f"a{n}"]
 
 
 def generations(index_dir: Path) -> list[str]:
@@ -125,13 +125,13 @@ def test_kill_9_of_rebuild_at_random_moments(corpus):
         state = state if after == before else target  # killed after its switch: the new index is live
         where = f"seed {SEED}, trial {trial}"
         assert after is not None, where
-        assert_complete(index_dir, corpus[state][1], "Marker7")
+        assert_complete(index_dir, corpus[state][1], 7)
         # The next run succeeds with no clean-up by hand, whatever the kill left behind.
         target = "A" if state == "B" else "B"
         done = run_newsfacet("--index", index_dir, "rebuild", corpus[target][0], "--quiet")
         assert done.returncode == 0, (where, done.stderr)
         state = target
-        assert_complete(index_dir, corpus[state][1], "Marker7")
+        assert_complete(index_dir, corpus[state][1], 7)
         assert not list(index_dir.glob("gen-*.tmp")), where
         assert len(generations(index_dir)) <= 2, (where, generations(index_dir))
     assert crashes >= 2, f"only {crashes} of 4 kills hit a running rebuild (seed {SEED})"
@@ -153,20 +153,20 @@ def test_kill_9_of_update_at_random_moments(corpus):
         if full is None:
             full = timed_run("--index", index_dir, "update", a, "--quiet")
             count += 10
-            assert_complete(index_dir, count, "Marker1000")
+            assert_complete(index_dir, count, 1000)
             continue
         proc = newsfacet("--index", index_dir, "update", a, "--quiet")
         wait_for_lock(proc, index_dir)
         crashes += kill_at(proc, rng.uniform(0, full / 2))
         where = f"seed {SEED + 1}, trial {trial}"
         if live_generation(index_dir) == before:
-            assert_complete(index_dir, count, f"Marker{1000 + 10 * (trial - 1)}")
+            assert_complete(index_dir, count, 1000 + 10 * (trial - 1))
         else:
-            assert_complete(index_dir, count + 10, f"Marker{1000 + 10 * trial}")
+            assert_complete(index_dir, count + 10, 1000 + 10 * trial)
         done = run_newsfacet("--index", index_dir, "update", a, "--quiet")
         assert done.returncode == 0, (where, done.stderr)
         count += 10
-        assert_complete(index_dir, count, f"Marker{1000 + 10 * trial}")
+        assert_complete(index_dir, count, 1000 + 10 * trial)
         assert cli("--index", index_dir, "search", f"Marker3x{trial}", "--json")["total"] == 1, where
         assert not list(index_dir.glob("gen-*.tmp")), where
     assert crashes >= 1, f"neither of 2 kills hit a running update (seed {SEED + 1})"
@@ -188,12 +188,12 @@ def test_kill_9_inside_the_final_switch(corpus, command):
     assert orphan, proc.communicate()
     assert kill_at(proc, 0.05)
     assert live_generation(index_dir) == before
-    assert_complete(index_dir, corpus["A"][1], "Marker7")
+    assert_complete(index_dir, corpus["A"][1], 7)
     # The next run finishes the job; the renamed-but-never-live generation is cleared away, and the
     # generation that was live stays on disk beside the new one for servers still reading it.
     done = run_newsfacet("--index", index_dir, command, b, "--quiet")
     assert done.returncode == 0, done.stderr
-    assert_complete(index_dir, count, "Marker250")
+    assert_complete(index_dir, count, 250)
     assert not (index_dir / orphan[0]).exists()
     assert generations(index_dir) == sorted([before.name, live_generation(index_dir).name])
 
@@ -220,4 +220,4 @@ def test_two_updates_at_once(corpus):
     out, err = waiting.communicate(timeout=120)
     assert waiting.returncode == 0, err
     assert f"{count} unchanged" in out
-    assert_complete(index_dir, count, "Marker250")
+    assert_complete(index_dir, count, 250)

@@ -150,13 +150,18 @@ def full(sizes=(FULL_SIZE, 100_000), previous: dict | None = None) -> dict:
 def summary(res: dict) -> dict:
     """The one-line JSON: headline ratios and latencies."""
     qs = res["queries"]
-    key = max(qs, key=int)
-    q = qs[key]
-    s = {
+    base = {
         "enrich_ratio": res["enrichment"]["enrich_ratio"],
         "workers_speedup": res["enrichment"]["workers_speedup"],
         "index_ratio": res["indexing"]["index_ratio"],
         "cache_rebuild_speedup": res["indexing"]["cache_rebuild_speedup"],
+    }
+    if not qs:
+        return base
+    key = max(qs, key=int)
+    q = qs[key]
+    s = {
+        **base,
         "docs": int(key),
         "plain_p95_ms": q["plain"]["p95_ms"],
         "faceted_p95_ms": q["newsfacet"]["p95_ms"],
@@ -205,14 +210,15 @@ def main() -> None:
         prev = json.loads((OUT / "results-full.json").read_text())
         for k in ("summary", "machine", "date", "load_avg", "seconds"):
             prev.pop(k, None)
-    res = full(tuple(int(x) for x in a.sizes.split(",")), prev) if a.full else quick()
+    sizes = tuple(int(x) for x in a.sizes.split(",") if x.strip())
+    res = full(sizes, prev) if a.full else quick()
     res["load_avg"] = {"start": [round(x, 1) for x in load_start], "end": [round(x, 1) for x in os.getloadavg()]}
     res["machine"] = machine()
     res["date"] = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     res["summary"] = summary(res)
     name = "full" if a.full else "quick"
     (OUT / f"results-{name}.json").write_text(json.dumps(res, indent=1))
-    if a.write:
+    if a.write and res["queries"]:
         from bench.report import write_report
 
         write_report(res, a.write)

@@ -8,7 +8,8 @@ from pathlib import Path
 from spacy.language import Language
 from spacy.util import compile_infix_regex, compile_suffix_regex
 
-from search.names import TITLE_WORDS, PersonIndex, clean_org, clean_person, clean_place, fold
+from search.names import (TITLE_WORDS, PersonIndex, clean_org, clean_person, clean_place, fold, is_disease,
+                          is_medium, is_time_zone)
 from search.quotes import extract_quotes
 
 # Components the analysis does not read. The parser, tagger and lemmatizer feed quote attribution,
@@ -142,8 +143,11 @@ def analyse(doc, aliases=None, places=frozenset(), alias_fold=None) -> dict:
     alias_fold = alias_fold if alias_fold is not None else {fold(k): v for k, v in (aliases or {}).items()}
     persons = PersonIndex(aliases)
     ents = list(doc.ents)
+    # words the article also writes in lower case ("affairs", "dean"): a lone one is no person's name
+    lower_words = {t.text for t in doc if t.is_lower and t.is_alpha}
     # First pass: full (multi-word) person names, so bare surnames tagged ORG or GPE can be recognised.
     surnames = set()  # words tagged PERSON on their own ("MacLeod said")
+    articled = set()  # lone "names" the article writes after "a"/"the"
     for e in ents:
         if e.label_ == "PERSON":
             name = clean_person(e.text)
@@ -151,6 +155,8 @@ def analyse(doc, aliases=None, places=frozenset(), alias_fold=None) -> dict:
                 persons.add(name)
             elif name:
                 surnames.add(name)
+                if _after_article(doc, e.start):
+                    articled.add(name)  # "a no-deal Brexit": the word is a thing wherever the article uses it
     mentions = []
     date_mentions = []
     for e in ents:
@@ -165,6 +171,8 @@ def analyse(doc, aliases=None, places=frozenset(), alias_fold=None) -> dict:
                 and not doc[e.start - 2].whitespace_ and not doc[e.start - 1].whitespace_:
             e = doc[e.start - 2 : e.end]  # "al-Shabaab", not "Shabaab"
             text = e.text
+        if label == "PERSON" and _medium_mention(doc, e):
+            label = "ORG"  # "wrote on Twitter": a platform the small model took for a person
         if label == "PERSON":
             start = e.start
             # "Mamadou Dia" with only "Dia" tagged: take in the untagged capitalised words before it.
@@ -177,12 +185,17 @@ def analyse(doc, aliases=None, places=frozenset(), alias_fold=None) -> dict:
             name = clean_person(text)
             if name is None:
                 continue
+            name = _strip_place_prefix(name, places)
             single = len(name.split()) == 1
             if single and not persons.knows(name):
                 if name in places or clean_place(name) in places:
                     kind, value = "place", clean_place(name)
                 elif e.root.tag_ not in ("NNP", "NNPS"):
                     continue  # a capitalised common word the small model took for a person
+                elif name.lower() in lower_words or name in articled:
+                    continue  # "a no-deal Brexit", "the Kepler telescope": a word or a thing, not a name
+                elif e.root.tag_ == "NNPS" and name.endswith("s"):
+                    kind, value = "org", clean_org(text)  # "the Houthis": a group of people
             if kind is None:
                 kind, value = "person", name
         elif label in ("GPE", "LOC", "ORG", "NORP", "FAC"):
@@ -197,6 +210,13 @@ def analyse(doc, aliases=None, places=frozenset(), alias_fold=None) -> dict:
             elif label == "ORG":
                 if len(e) == 1 and text.lower().rstrip(".") in TITLE_WORDS:
                     continue  # "State" out of "Secretary of State"
+                if is_time_zone(text) or (len(e) == 1 and text.isupper() and e.start > 0
+                                          and _time_like(doc[e.start - 1])):
+                    continue  # "12:00 UTC", "0100 EST": a time zone
+                if is_disease(text):
+                    continue  # "COVID-19" is an illness, not an institution
+                if len(text) == 2 and text.isupper() and _only_as_tag(doc, text):
+                    continue  # "((WN)) What ...": an interviewer's tag or byline, not a mention
                 if e.end < len(doc) and doc[e.end].like_num and doc[e.end].ent_type_ in ("CARDINAL", "") \
                         and e.end + 1 < len(doc) and not doc[e.end + 1].like_num:
                     e = doc[e.start : e.end + 1]  # "UFCW Local 832": the number is part of the name
@@ -246,6 +266,69 @@ def analyse(doc, aliases=None, places=frozenset(), alias_fold=None) -> dict:
             out["speakers"].append(q["speaker"])
         out["quotes"].append(q)
     return out
+
+
+_MEDIUM_HEADS = frozenset(
+    "post posted tweet tweeted write wrote written say said announce announced share shared publish published "
+    "stream streamed broadcast account page channel video message statement livestream live speaking".split()
+)
+
+
+def _medium_mention(doc, e) -> bool:
+    """A platform, never a person: a known platform or site, or a lone name after 'on'/'via' that hangs
+    on a verb or noun of posting ('announced on Parler', 'a video on Rumble')."""
+    if is_medium(e.text):
+        return True
+    if len(e) != 1 or e.start == 0:
+        return False
+    prep = doc[e.start - 1]
+    if prep.lower_ not in ("on", "via") or e.root.head.i != prep.i:
+        return False
+    return prep.head.lower_ in _MEDIUM_HEADS or prep.head.lemma_.lower() in _MEDIUM_HEADS
+
+
+def _strip_place_prefix(name: str, places) -> str:
+    """'Vermont Bernie Sanders' (from 'Senator from Vermont Bernie Sanders') -> 'Bernie Sanders'."""
+    words = name.split()
+    if len(words) >= 3 and words[0] in places and words[0] not in _PLACE_GIVEN_NAMES:
+        return " ".join(words[1:])
+    return name
+
+
+# Places that are also given names ("Georgia Brown", "Jordan Lee Smith").
+_PLACE_GIVEN_NAMES = frozenset("Georgia Jordan Chad Israel Virginia Carolina India Kenya Paris Sydney Dallas "
+                               "Houston Chelsea Florence Victoria Adelaide Eugene Lincoln Austin Orlando".split())
+
+
+def _after_article(doc, i: int) -> bool:
+    """Whether token i follows 'a', 'an', 'the' or 'no' within its phrase ('a no-deal Brexit')."""
+    for j in range(i - 1, max(-1, i - 4), -1):
+        t = doc[j]
+        if t.lower_ in ("a", "an", "the", "no"):
+            return True
+        if t.pos_ not in ("ADJ", "NOUN", "PROPN", "PUNCT") or t.text in (",", "(", ")"):
+            return False
+    return False
+
+
+def _time_like(tok) -> bool:
+    """'12:00', '0100', '7:49 a.m.', 'p.m.': what a time-zone abbreviation follows."""
+    return bool(re.match(r"^(?:\d{1,2}[:.]\d\d|\d{4}|[ap]\.?m\.?)$", tok.lower_)) or tok.ent_type_ == "TIME"
+
+
+def _only_as_tag(doc, text: str) -> bool:
+    """Whether every occurrence of text stands as a tag: in brackets ('((WN))') or opening a paragraph
+    before a colon ('WN: What ...')."""
+    for t in doc:
+        if t.text != text:
+            continue
+        prev = doc[t.i - 1] if t.i > 0 else None
+        nxt = doc[t.i + 1] if t.i + 1 < len(doc) else None
+        bracketed = prev is not None and prev.text[-1:] in "([" and nxt is not None and nxt.text[:1] in ")]"
+        opening = (prev is None or "\n" in prev.whitespace_ or "\n" in prev.text) and nxt is not None and nxt.text == ":"
+        if not (bracketed or opening):
+            return False
+    return True
 
 
 def _unlabelled_subjects(doc, persons: PersonIndex, places) -> list[dict]:

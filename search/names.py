@@ -232,3 +232,67 @@ class PersonIndex:
             # a surname or a first name ("Jordan" after "Jordan Stewart")
             return any(c.split()[-1] == words[0] or c.split()[0] == words[0] for c in self._by_word.get(words[0], ()))
         return any(c.split()[-1] == words[-1] for c in self._by_word.get(words[-1], ()))
+
+
+# ---- kinds of name that are never a person, a speaker or an organisation ----------------------------
+# Social platforms and websites news cites as the channel of a statement ("wrote on Twitter"). A closed,
+# slowly changing set: these are organisations, never people, and never the one who speaks.
+MEDIA_NAMES = frozenset(
+    """
+    twitter facebook instagram youtube tiktok whatsapp telegram reddit linkedin snapchat weibo wechat
+    parler gab pinterest tumblr twitch zoom skype discord signal mastodon threads vk vkontakte
+    wikipedia wikinews wikimedia wikileaks medium substack periscope vimeo flickr myspace
+    """.split()
+) | frozenset({"truth social", "google plus", "google+", "x (formerly twitter)"})
+# "Signal", "Medium", "Threads", "Zoom", "Gab" are also words: they only count after "on"/"via" (see is_medium).
+_MEDIA_WORDS = frozenset({"signal", "medium", "threads", "zoom", "gab", "discord", "telegram"})
+_DOMAIN = re.compile(r"^[\w-]+(?:\.[\w-]+)*\.(?:com|org|net|gov|edu|io|co|info|news|tv|ru|uk|de|fr|in|ca|au)$", re.I)
+
+# Time-zone abbreviations ("12:00 UTC"): a closed set, and never an organisation.
+TIME_ZONES = frozenset(
+    """
+    UTC GMT UT Z EST EDT CST CDT MST MDT PST PDT AKST AKDT HST AST ADT NST NDT BST IST CET CEST EET EEST
+    WET WEST MSK JST KST HKT SGT PHT WIB AEST AEDT ACST ACDT AWST NZST NZDT SAST WAT CAT EAT PKT ICT
+    """.split()
+)
+# Diseases and pathogens: "COVID-19" is what people die of, not an institution.
+DISEASE_NAMES = frozenset(
+    """
+    covid covid-19 covid19 coronavirus sars sars-cov-2 mers ebola zika hiv aids measles polio malaria
+    cholera tuberculosis influenza flu dengue mpox monkeypox smallpox anthrax h1n1 h5n1 h7n9 nipah
+    """.split()
+)
+_DISEASE_HEAD = re.compile(r"\b(?:virus|disease|syndrome|fever|flu|influenza|pox|itis)$", re.I)
+# "COVID-19", "SARS-CoV-2", "H1N1": an upper-case stem with a number is a pathogen or model designation.
+_DESIGNATION = re.compile(r"^(?:[A-Z]{3,}(?:-[A-Za-z]+)*-\d+|H\d+N\d+)$")
+
+
+def is_medium(name: str, strict: bool = False) -> bool:
+    """A social platform or website ('Twitter', 'Znak.com'); strict leaves out the names that are
+    also ordinary words ('Signal'), which only count as platforms where syntax says so."""
+    key = " ".join(name.casefold().split())
+    if key.startswith("the "):
+        key = key[4:]
+    if key in MEDIA_NAMES:
+        return not (strict and key in _MEDIA_WORDS)
+    return bool(_DOMAIN.match(key))
+
+
+def is_time_zone(name: str) -> bool:
+    """'UTC', 'GMT', 'EDT', 'UTC+3'."""
+    return re.sub(r"[+−-]\d{1,2}(?::?\d\d)?$", "", name.strip()) in TIME_ZONES
+
+
+def is_disease(name: str) -> bool:
+    """'COVID-19', 'SARS-CoV-2', 'Ebola', 'the Zika virus': an illness or pathogen, not an organisation."""
+    key = " ".join(name.split())
+    if key.lower().startswith("the "):
+        key = key[4:]
+    low = key.casefold()
+    if low in DISEASE_NAMES or _DESIGNATION.match(key) and low.split("-")[0] in DISEASE_NAMES | {"h1n1"}:
+        return True
+    if re.match(r"^H\d+N\d+$", key):
+        return True
+    words = low.split()
+    return len(words) >= 2 and (words[0] in DISEASE_NAMES or key.endswith(("virus", "Virus"))) \
+        and bool(_DISEASE_HEAD.search(low))

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from search.entities import ANALYSIS_KEYS, load_aliases
-from search.names import PersonIndex, clean_org, clean_person, clean_place
+from search.names import PersonIndex, clean_org, clean_person, clean_place, is_disease, is_medium, is_time_zone
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "seeds" / "000_83b8ae0f96c8195e.txt"
@@ -190,3 +190,69 @@ def test_seed_article_acceptance(nlp):
 def test_honorific_makes_a_month_name_a_person():
     assert clean_person("Ms. May") == "May"
     assert clean_person("May") is None
+
+
+# ---- kinds of junk kept out of the facets ----------------------------------------------------------
+@pytest.mark.parametrize("name", ["Twitter", "Wikinews", "Znak.com", "the Facebook"])
+def test_platforms_and_sites_are_media(name):
+    assert is_medium(name)
+
+
+def test_word_like_platforms_need_syntax():
+    assert is_medium("Signal") and not is_medium("Signal", strict=True)
+    assert not is_medium("Apple") and not is_medium("Reuters")
+
+
+@pytest.mark.parametrize("name, zone", [("UTC", True), ("GMT", True), ("EDT", True), ("UTC+3", True),
+                                        ("UN", False), ("NASA", False)])
+def test_time_zones(name, zone):
+    assert is_time_zone(name) is zone
+
+
+@pytest.mark.parametrize("name, disease", [("COVID-19", True), ("SARS-CoV-2", True), ("Ebola", True),
+                                           ("H1N1", True), ("the Zika virus", True), ("World Health Organization", False),
+                                           ("F-35", False), ("Centers for Disease Control", False)])
+def test_disease_names(name, disease):
+    assert is_disease(name) is disease
+
+
+@pytest.mark.model
+def test_platform_is_an_organisation_never_a_person(nlp):
+    a = nlp("Mayor Dana Holt wrote on Twitter that the road would reopen. "
+            "Holt also posted the news on Facebook.").user_data["newsfacet"]
+    assert "Twitter" not in a["persons"] and "Facebook" not in a["persons"]
+    assert "Dana Holt" in a["persons"]
+
+
+@pytest.mark.model
+def test_time_zone_after_a_time_is_no_organisation(nlp):
+    a = nlp("The storm reached the coast at 14:00 local time (1800 UTC) on Tuesday.").user_data["newsfacet"]
+    assert "UTC" not in a["organizations"]
+
+
+@pytest.mark.model
+def test_disease_is_no_organisation(nlp):
+    a = nlp("The minister said 40 people had died of COVID-19 in the province, according to the Health Ministry.")\
+        .user_data["newsfacet"]
+    assert "COVID-19" not in a["organizations"]
+
+
+@pytest.mark.model
+def test_interviewer_tag_is_no_organisation(nlp):
+    text = ("Wikinews spoke to the painter Lena Marsh about her work.\n\n((WN)) What got you started?\n\n"
+            "((Lena Marsh)) My grandmother taught me.\n\n((WN)) How long does a canvas take?\n\n"
+            "((Lena Marsh)) About a month.")
+    a = nlp(text).user_data["newsfacet"]
+    assert "WN" not in a["organizations"] and "WN" not in a["speakers"]
+
+
+@pytest.mark.model
+def test_state_before_a_full_name_is_no_part_of_it(nlp):
+    a = nlp("The bill was backed by Senator from Vermont Bernie Sanders and others.").user_data["newsfacet"]
+    assert "Vermont Bernie Sanders" not in a["persons"]
+
+
+@pytest.mark.model
+def test_a_word_with_an_article_is_no_person(nlp):
+    a = nlp("Critics warned that a no-deal Brexit would hurt farmers. Brexit was due in October.").user_data["newsfacet"]
+    assert "Brexit" not in a["persons"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from search.names import PRONOUNS, TITLE_WORDS, PersonIndex, clean_person, fold
+from search.names import ORG_WORDS, PRONOUNS, TITLE_WORDS, PersonIndex, clean_org, clean_person, fold, is_medium
 
 # Reporting verbs by lemma. Cognition verbs (think, believe, feel) are left out on purpose: in news
 # they mostly report opinions the writer infers, not speech, and they cost precision.
@@ -277,6 +277,13 @@ class Attributor:
             if low in {"who", "that", "which"} and tok.head.dep_ == "relcl":
                 return self.resolve(tok.head.head)
             return None, tok.text, None
+        if self.is_channel(tok):
+            # "praised him on Twitter": the platform carries the words; whoever posted them speaks
+            h = tok.head.head if tok.head.dep_ == "prep" else tok.head
+            s = self.subject_of(h) if h.pos_ in ("VERB", "AUX") and h.i != tok.i else None
+            if s is not None and s.i != tok.i and not self.is_channel(s):
+                return self.resolve(s)
+            return None, tok.text, None
         ent = self.ent_of.get(tok.i)
         etok = tok
         if ent is None:
@@ -321,6 +328,8 @@ class Attributor:
             while a > 0 and self.doc[a - 1].pos_ == "PROPN" and self.doc[a - 1].dep_ in ("compound", "nmod", "amod", "flat"):
                 a -= 1
             written = self.doc[a : tok.i + 1].text
+            if is_medium(written, strict=True):
+                return clean_org(written), written, "org"  # "Facebook told employees": the company
             name = clean_person(written)
             if name:
                 if len(name.split()) == 1 and not self.persons.knows(name):
@@ -368,6 +377,14 @@ class Attributor:
             return None, written, None
         return None, tok.text, None
 
+    def is_channel(self, tok) -> bool:
+        """Whether tok names the medium of a statement ('on Twitter', 'via Facebook', 'through Telegram'),
+        not its author."""
+        if tok.dep_ == "pobj" and tok.head.lower_ in ("on", "via", "through"):
+            ent = self.ent_of.get(tok.i)
+            return tok.pos_ == "PROPN" and (ent is None or ent[0] != "person")
+        return is_medium(tok.text, strict=True) and tok.dep_ not in ("nsubj", "nsubjpass")
+
     def description(self, tok) -> tuple[str | None, str | None]:
         """(The subject noun phrase as written, without relative clauses, "group"); None when too vague."""
         a, b = tok.left_edge.i, tok.right_edge.i + 1
@@ -397,7 +414,8 @@ class Attributor:
     def resolve_document(self, tok, written):
         """'A statement from X said': X, else whoever spoke last."""
         for u in tok.subtree:
-            if u.i != tok.i and u.i in self.ent_of and self.ent_of[u.i][0] in ("person", "org", "place"):
+            if u.i != tok.i and u.i in self.ent_of and self.ent_of[u.i][0] in ("person", "org", "place") \
+                    and not self.is_channel(u):  # "a statement posted on Twitter" is not Twitter's
                 label, value, _a, _b = self.ent_of[u.i]
                 return value, written, "person" if label == "person" else "org"
         for c in tok.children:
@@ -672,6 +690,8 @@ class Attributor:
             return None
         for j in range(hi - 2, max(lo - 1, hi - 8), -1):
             t = self.doc[j]
+            if self.is_channel(t):
+                return t  # resolve() finds who posted it
             if t.i in self.ent_of and self.ent_of[t.i][0] in ("person", "org"):
                 return t
             if t.pos_ in ("PROPN", "PRON"):

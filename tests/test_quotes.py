@@ -221,3 +221,26 @@ def test_joint_statement_and_they(nlp):
             "“Our priority is a safe and healthy workplace for everyone who works here,” they said.")
     a = nlp(text).user_data["newsfacet"]
     assert [q["speaker"] for q in a["quotes"]] == ["Ana Silva and Rui Costa"] * 2
+
+
+@pytest.mark.model
+def test_platform_after_on_is_the_medium_not_the_speaker(nlp):
+    text = ('Former coach Ray Dunn praised the team on Twitter: "They played with heart all season."\n\n'
+            'The club also posted a statement on Facebook. "We are proud of every player," it read.')
+    a = nlp(text).user_data["newsfacet"]
+    assert "Twitter" not in a["speakers"] and "Facebook" not in a["speakers"]
+    assert "Ray Dunn" in a["speakers"]
+
+
+@pytest.mark.model
+def test_statement_posted_on_a_platform_is_not_the_platform_s(nlp):
+    text = 'A family statement, which was posted on Instagram, said the singer died "peacefully at home."'
+    a = nlp(text).user_data["newsfacet"]
+    assert "Instagram" not in a["speakers"]
+
+
+@pytest.mark.model
+def test_platform_company_as_subject_still_speaks(nlp):
+    text = "Facebook told employees in a memo that the outage had been fixed by Friday morning."
+    a = nlp(text).user_data["newsfacet"]
+    assert "Facebook" in a["speakers"]

@@ -309,7 +309,9 @@ class Attributor:
                     return self.persons.canonical(full), tok.text, "person"
             written = self.doc[a:b].text
             if label != "person" and any(w.lower().rstrip(".") in TITLE_WORDS for w in written.split()[:-1]) \
-                    and written.split()[-1][:1].isupper():
+                    and written.split()[-1][:1].isupper() \
+                    and not any(w.lower().strip(".,") in ORG_WORDS for w in written.split()) \
+                    and not any(w == "of" for w in written.split()[1:]):
                 # "Hereditary Chief Na'moks" tagged ORG: a title before a name makes it a person.
                 name = clean_person(written)
                 if name:

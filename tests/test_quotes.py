@@ -244,3 +244,10 @@ def test_platform_company_as_subject_still_speaks(nlp):
     text = "Facebook told employees in a memo that the outage had been fixed by Friday morning."
     a = nlp(text).user_data["newsfacet"]
     assert "Facebook" in a["speakers"]
+
+
+@pytest.mark.model
+def test_ministry_with_a_title_word_stays_an_organisation(nlp):
+    text = 'The Ministry of Foreign Affairs said the ambassador "will be recalled for consultations this week."'
+    a = nlp(text).user_data["newsfacet"]
+    assert "Affairs" not in a["speakers"] and "Affairs" not in a["persons"]

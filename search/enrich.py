@@ -199,18 +199,94 @@ class Enricher:
         nlp = self.nlp
         limit = self.settings.max_chars
         workers = max(1, int(self.settings.workers))
-        pairs = ((a.text[:limit], i) for i, (a, _, _) in enumerate(chunk))
+        # Long texts go through spaCy in paragraph-aligned pieces: parser memory and our own components grow
+        # faster than linearly with Doc length, so one 1M-character Doc would take minutes and gigabytes.
+        pieces = ((text, (i, k, n, offset)) for i, (a, _, _) in enumerate(chunk)
+                  for k, (offset, text), n in _numbered(split_text(a.text[:limit], PIECE_CHARS)))
         with warnings.catch_warnings():
             # spaCy's worker processes warn about nothing users can act on; pytest turns warnings into errors
             warnings.simplefilter("ignore")
-            docs = nlp.pipe(pairs, as_tuples=True, batch_size=self.settings.batch_size,
-                            n_process=workers if len(chunk) >= 2 * workers else 1)
-            for doc, i in docs:
+            n_process = workers if len(chunk) >= 2 * workers else 1
+            batch = self.settings.batch_size
+            if n_process > 1:
+                # spaCy hands batches to workers round-robin: at least ~8 batches a worker keeps them equally
+                # busy (100 articles in batches of 32 would give one worker 64 and the other 36).
+                batch = max(1, min(batch, len(chunk) // (n_process * 8)))
+            docs = nlp.pipe(pieces, as_tuples=True, batch_size=batch, n_process=n_process)
+            parts: list[tuple[int, dict]] = []
+            for doc, (i, k, n, offset) in docs:
+                parts.append((offset, doc.user_data.get("newsfacet", {})))
+                if k < n - 1:
+                    continue  # nlp.pipe keeps order: the article's other pieces come next
                 article, key, notes = chunk[i]
-                analysis = finish_analysis(doc.user_data.get("newsfacet", {}), article)
+                raw = parts[0][1] if len(parts) == 1 else merge_analyses(parts)
+                parts = []
+                analysis = finish_analysis(raw, article)
                 self.cache.put(key, analysis)
                 self.analysed += 1
                 yield make_record(article, analysis, notes)
+
+
+# Longest piece of text handed to spaCy at once (a long news feature is ~30,000 characters).
+PIECE_CHARS = 100_000
+
+
+def _numbered(pieces: list) -> Iterator[tuple[int, tuple[int, str], int]]:
+    return ((k, p, len(pieces)) for k, p in enumerate(pieces))
+
+
+def split_text(text: str, size: int) -> list[tuple[int, str]]:
+    """Cut text into (offset, piece) of at most `size` characters, at paragraph, else line or word breaks."""
+    if len(text) <= size:
+        return [(0, text)]
+    out, start = [], 0
+    while start < len(text):
+        end = min(start + size, len(text))
+        if end < len(text):
+            window = text[start:end]
+            cut = max(window.rfind("\n\n"), window.rfind("\n"))
+            if cut < size // 2:
+                cut = window.rfind(" ")
+            if cut >= size // 2:
+                end = start + cut + 1
+        out.append((start, text[start:end]))
+        start = end
+    return out
+
+
+def merge_analyses(parts: list[tuple[int, dict]]) -> dict:
+    """One analysis from those of consecutive pieces: offsets shifted, names unified across pieces."""
+    merged: dict = {k: [] for k in ANALYSIS_KEYS}
+    for offset, a in parts:
+        for key in ("persons", "places", "organizations", "speakers"):
+            merged[key].extend(v for v in a.get(key) or [] if v not in merged[key])
+        for key in ("quotes", "entities", "date_mentions"):
+            for item in a.get(key) or []:
+                item = dict(item)
+                for pos in ("start", "end"):
+                    if isinstance(item.get(pos), int):
+                        item[pos] += offset
+                merged[key].append(item)
+    # "Blinken" in a later piece is the "Antony Blinken" named in an earlier one.
+    full = {}
+    for name in merged["persons"]:
+        if " " in name:
+            full.setdefault(name.split()[-1], name)
+    rename = {n: full[n] for n in merged["persons"] + merged["speakers"] if " " not in n and n in full}
+    if rename:
+        for key in ("persons", "speakers"):
+            seen: list = []
+            for v in merged[key]:
+                v = rename.get(v, v)
+                if v not in seen:
+                    seen.append(v)
+            merged[key] = seen
+        for q in merged["quotes"]:
+            q["speaker"] = rename.get(q.get("speaker"), q.get("speaker"))
+        for e in merged["entities"]:
+            if e.get("label") == "person":
+                e["value"] = rename.get(e.get("value"), e.get("value"))
+    return merged
 
 
 def _static_signature(model: str, aliases: dict | None) -> str:

@@ -121,3 +121,25 @@ def test_unknown_model_is_a_clear_error(tmp_path):
     res = run("--index", tmp_path / "ix", "rebuild", "-q", "--model", "no_such_pipeline", src)
     assert res.exit_code == 1
     assert "spaCy pipeline 'no_such_pipeline' is not installed" in res.output
+
+
+def test_long_texts_are_enriched_in_pieces_with_offsets_kept():
+    from search.enrich import merge_analyses, split_text
+
+    text = ("One paragraph here.\n\n" * 30) + "x" * 50
+    pieces = split_text(text, 100)
+    assert "".join(p for _, p in pieces) == text
+    assert all(len(p) <= 100 for _, p in pieces)
+    assert all(text[off:off + len(p)] == p for off, p in pieces)
+    merged = merge_analyses([
+        (0, {"persons": ["Antony Blinken"], "speakers": ["Antony Blinken"],
+             "quotes": [{"speaker": "Antony Blinken", "text": "a", "start": 1, "end": 2}]}),
+        (500, {"persons": ["Blinken", "Jane Roe"], "speakers": ["Blinken"],
+               "quotes": [{"speaker": "Blinken", "text": "b", "start": 3, "end": 4}],
+               "entities": [{"label": "person", "start": 0, "end": 7, "text": "Blinken", "value": "Blinken"}]}),
+    ])
+    assert merged["persons"] == ["Antony Blinken", "Jane Roe"]
+    assert merged["speakers"] == ["Antony Blinken"]
+    assert [(q["speaker"], q["start"], q["end"]) for q in merged["quotes"]] == [("Antony Blinken", 1, 2),
+                                                                                ("Antony Blinken", 503, 504)]
+    assert merged["entities"][0]["value"] == "Antony Blinken" and merged["entities"][0]["start"] == 500

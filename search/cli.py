@@ -64,7 +64,7 @@ def _exit_status(report, strict: bool) -> int:
 def _index_command(fn, verb, ctx, paths, workers, model, aliases, max_chars, strict, wait, as_json, quiet):
     from search.enrich import PipelineError
     from search.entities import load_aliases  # noqa: F401  (fail early on a broken install)
-    from search.indexer import IndexBusy
+    from search.indexer import AliasFileError, IndexBusy
 
     settings = _settings(ctx, workers=workers, model=model, aliases=aliases, max_chars=max_chars)
     paths = list(paths) or list(DEFAULT_PATHS)
@@ -78,7 +78,7 @@ def _index_command(fn, verb, ctx, paths, workers, model, aliases, max_chars, str
         raise click.ClickException(str(exc)) from None
     except PipelineError as exc:
         raise click.ClickException(str(exc)) from None
-    except ValueError as exc:  # alias file errors name file:line
+    except AliasFileError as exc:  # names file:line
         raise click.ClickException(str(exc)) from None
     finally:
         if bar is not None:
@@ -162,12 +162,12 @@ def enrich(ctx, paths, output, workers, model, aliases, max_chars, no_text):
     """Enrich articles and print the records as JSON Lines (no index is written)."""
     from search.articles import Skip, read_articles
     from search.enrich import Enricher, PipelineError
-    from search.indexer import load_aliases_for
+    from search.indexer import AliasFileError, load_aliases_for
 
     settings = _settings(ctx, workers=workers, model=model, aliases=aliases, max_chars=max_chars)
     try:
         table = load_aliases_for(settings)
-    except (ValueError, OSError) as exc:
+    except AliasFileError as exc:
         raise click.ClickException(str(exc)) from None
     enricher = Enricher(settings, aliases=table)
     out = open(output, "w", encoding="utf-8") if output else sys.stdout

@@ -41,6 +41,10 @@ class IndexBusy(Exception):
     """Another writer holds the index."""
 
 
+class AliasFileError(Exception):
+    """The alias file cannot be read; the message names file:line."""
+
+
 @dataclass
 class Report:
     """What a rebuild or update did."""
@@ -219,7 +223,12 @@ def load_aliases_for(settings: Settings) -> dict:
     if path is None:
         candidate = Path(settings.index) / "aliases.txt"
         path = candidate if candidate.exists() else None
-    return load_aliases(path) if path else {}
+    if not path:
+        return {}
+    try:
+        return load_aliases(path)
+    except (ValueError, OSError) as exc:
+        raise AliasFileError(f"{exc} (fix the alias file, or pass another with --aliases)") from exc
 
 
 def _write_records(writer, records: Iterable, report: Report, manifest: dict, progress, replace: bool):

@@ -143,3 +143,12 @@ def test_long_texts_are_enriched_in_pieces_with_offsets_kept():
     assert [(q["speaker"], q["start"], q["end"]) for q in merged["quotes"]] == [("Antony Blinken", 1, 2),
                                                                                 ("Antony Blinken", 503, 504)]
     assert merged["entities"][0]["value"] == "Antony Blinken" and merged["entities"][0]["start"] == 500
+
+
+def test_bad_alias_file_names_its_line(tmp_path):
+    aliases = tmp_path / "aliases.txt"
+    aliases.write_text("Volodymyr Zelensky = Zelenskiy, Zelenskyy\nno equals sign here\n")
+    res = run("--index", tmp_path / "ix", "rebuild", "-q", "--aliases", aliases, SEED)
+    assert res.exit_code == 1
+    assert f"{aliases}:2:" in res.output and "--aliases" in res.output
+    assert not (tmp_path / "ix" / "CURRENT").exists()

@@ -151,6 +151,7 @@ def analyse(doc, aliases=None, places=frozenset(), alias_fold=None) -> dict:
     for e in ents:
         if e.label_ == "PERSON":
             name = clean_person(e.text)
+            name = name and _strip_place_prefix(name, places)
             if name and len(name.split()) > 1:
                 persons.add(name)
             elif name:
@@ -201,7 +202,7 @@ def analyse(doc, aliases=None, places=frozenset(), alias_fold=None) -> dict:
         elif label in ("GPE", "LOC", "ORG", "NORP", "FAC"):
             stripped = clean_person(text)
             if stripped and persons.knows(stripped) and _PERSON_LIKE_ORG.match(stripped.split()[-1]):
-                kind, value = "person", stripped  # "Lonechild said" tagged ORG after "Darian Lonechild"
+                kind, value = "person", _strip_place_prefix(stripped, places)  # "Lonechild said" tagged ORG
             elif stripped and 2 <= len(stripped.split()) <= 4 and stripped.split()[-1] in surnames \
                     and label == "ORG" and all(w[:1].isupper() for w in stripped.split()):
                 kind, value = "person", stripped  # "Ethan Simon MacLeod" tagged ORG, "MacLeod" a PERSON

@@ -153,6 +153,7 @@ def summary(res: dict) -> dict:
     base = {
         "enrich_ratio": res["enrichment"]["enrich_ratio"],
         "workers_speedup": res["enrichment"]["workers_speedup"],
+        "enrich_cpu_ratio": res["enrichment"].get("enrich_cpu_ratio"),
         "index_ratio": res["indexing"]["index_ratio"],
         "cache_rebuild_speedup": res["indexing"]["cache_rebuild_speedup"],
     }

@@ -64,7 +64,8 @@ def write_report(res: dict, path: Path) -> None:
         L += ["Rebuild from the cache at scale (child process):", "",
               "| docs | seconds | docs/s | peak RSS | index on disk |", "|---|---|---|---|---|"]
         for n, b in sorted(res["scale"].items(), key=lambda kv: int(kv[0])):
-            L.append(f"| {int(n):,} | {b['seconds']} | {b['docs_per_s']} | {b['peak_rss_mb']:.0f} MB | {b['index_mb']:.0f} MB |")
+            rss = f"{b['peak_rss_mb']:.0f} MB" if b.get("peak_rss_mb") else "not measured"
+            L.append(f"| {int(n):,} | {b.get('seconds', 'n/a')} | {b.get('docs_per_s', 'n/a')} | {rss} | {b['index_mb']:.0f} MB |")
         L.append("")
     L += ["## 3. Faceted queries", "",
           "Realistic requests: single terms of four frequency bands from the index's own body vocabulary, two-term",

@@ -58,6 +58,13 @@ def scaled_build(seeds: list[dict], n: int) -> dict:
     meta = base / "build.json"
     if meta.exists():
         return json.loads(meta.read_text())
+    quick_index = OUT / f"index-{n}-{len(seeds)}-{code_digest()}"
+    from search.indexer import live_generation
+
+    if live_generation(quick_index) is not None:
+        # built by --quick with index_records (same records, same writer); its build was timed there
+        return {"docs": n, "index_dir": str(quick_index), "built_by": "index_records (--quick)",
+                "index_mb": round(dir_size_mb(live_generation(quick_index)), 1)}
     for old in OUT.glob(f"scale-{n}-{len(seeds)}-*"):
         __import__("shutil").rmtree(old, ignore_errors=True)
     arts = base / "articles"

@@ -128,9 +128,9 @@ CHANGES = [
     "| enrichment: `doc.tensor` emptied after the analysis (workers shipped ~0.4 MB a Doc back); batches sized so both "
     "workers stay busy | | |",
     "",
-    "Whoosh remains the limit in two places: **indexing** (analysis and posting writing in pure Python: ~40-100",
-    "docs/s per core here for ~1,000-word articles; about 2/3 of a rebuild from the cache is Whoosh's writer, the",
-    "rest newsfacet's JSON decoding, cache reads, hashing and the stored record), and **posting decoding** (each block",
+    "Whoosh remains the limit in two places: **indexing** (analysis and posting writing in pure Python: ~110-130",
+    "docs/s on one idle core for ~1,000-word articles, 15-40 under load; ~5/6 of a rebuild from the cache is Whoosh's",
+    "writer, the rest newsfacet's JSON decoding, cache reads, hashing and the stored record), and **posting decoding** (each block",
     "is a pickle; a very common term at 100k documents is hundreds of blocks to unpickle even when only counted).",
     "`groupedby` is not a limit any more: it is not used.", "",
 ]

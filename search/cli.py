@@ -302,7 +302,7 @@ def stats(ctx, as_json):
     if as_json:
         click.echo(json.dumps(s, ensure_ascii=False, indent=2))
         return
-    click.echo(f"Index {settings.index}/ ({s['generation']}): {s['articles']} articles"
+    click.echo(f"Index {settings.index}/ ({s['generation']}): {s['articles']} article{'' if s['articles'] == 1 else 's'}"
                + (f", published {s['first']} to {s['last']}" if s["first"] else ""))
     for key, label in (("speakers", "Top speakers"), ("persons", "Top people"), ("places", "Top places"),
                        ("organizations", "Top organizations")):

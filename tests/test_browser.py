@@ -9,7 +9,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from servers import serving
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("NEWSFACET_SHARED", ROOT.parent / "shared"))
@@ -40,12 +40,6 @@ HOSTILE = {
 }
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.model]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _newsfacet() -> list[str]:
@@ -87,35 +81,10 @@ def wikinews_index(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def server(wikinews_index):
+def server(wikinews_index, tmp_path_factory):
     """Base URL of `newsfacet serve` running on a free port; stopped at the end of the session."""
-    port = _free_port()
-    proc = subprocess.Popen(
-        _newsfacet() + ["--index", str(wikinews_index), "serve", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"newsfacet serve exited: {proc.stdout.read()}")
-            try:
-                requests.get(base + "/static/favicon.svg", timeout=2).close()
-                break
-            except requests.ConnectionError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
+    with serving(wikinews_index, tmp_path_factory.mktemp("serve") / "serve.log") as base:
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        proc.stdout.close()
 
 
 @pytest.fixture(scope="session")

@@ -3,9 +3,6 @@ run beside it, and serves each new index as soon as it is switched in, without a
 from __future__ import annotations
 
 import json
-import socket
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -15,7 +12,8 @@ import requests
 
 from search.config import Settings
 from search.indexer import rebuild
-from warm_cache import cli_env, prewarm, run_newsfacet
+from servers import serving
+from warm_cache import prewarm, run_newsfacet
 
 CLIENTS = 4
 MAX_REQUESTS_PER_CLIENT = 3000  # a bound besides the stop signal, so a runaway loop still ends
@@ -38,12 +36,6 @@ def write_articles(path: Path, start: int, count: int) -> None:
                                         f"was busy. Marker{n}."}) + "\n")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def server(tmp_path):
     """`newsfacet serve` on a free loopback port over an index of 240 articles; yields (base URL, paths)."""
@@ -56,35 +48,11 @@ def server(tmp_path):
     index_dir = tmp_path / "ix"
     prewarm(index_dir, [corpus, bigger, tmp_path / "later"])
     rebuild([str(corpus)], Settings(index=index_dir))
-    port = free_port()
-    log = tmp_path / "serve.log"  # a file, not a pipe: a full pipe would stall the server's logging
-    with open(log, "w") as err:
-        proc = subprocess.Popen([sys.executable, "-m", "search.cli", "--index", str(index_dir), "serve", "--host",
-                                 "127.0.0.1", "--port", str(port), "--threads", "8"], env=cli_env(),
-                                stdout=subprocess.DEVNULL, stderr=err)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if requests.get(base + "/api/search", timeout=5).status_code == 200:
-                break
-        except requests.ConnectionError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise AssertionError(f"the server did not start: {log.read_text()}")
-        time.sleep(0.1)
-    try:
+    log = tmp_path / "serve.log"
+    with serving(index_dir, log) as base:
         yield base, {"index": index_dir, "corpus": corpus, "bigger": bigger, "later": tmp_path / "later"}
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        err = log.read_text()
-        assert "Traceback" not in err, err[-5000:]
+    err = log.read_text()
+    assert "Traceback" not in err, err[-5000:]
 
 
 def total(base: str) -> int:

@@ -9,7 +9,7 @@ import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from datetime import date
+from datetime import date, datetime
 
 import numpy as np
 
@@ -172,6 +172,48 @@ class FacetData:
         return {fp.values[i]: int(counts[i]) for i in np.flatnonzero(counts)}
 
 
+class FacetCollector:
+    """FacetData of a fresh single-segment build, gathered from the documents as they are added.
+
+    Whoosh numbers the documents of a new segment 0, 1, 2, ... in the order they are added, and indexes a
+    keyword field as its analyzer's terms: collecting the same terms here gives the arrays `FacetData(reader)`
+    would read back from the postings, without reading them (that read was ~6% of a rebuild).
+    """
+
+    def __init__(self, schema):
+        self._fields = list(FACET_FIELDS.values()) + [MONTH_FIELD]
+        self._analyse = {name: schema[name].process_text for name in self._fields}
+        self._per_value: dict[str, dict[str, list[int]]] = {name: {} for name in self._fields}
+        self._days: list[int] = []
+
+    def add(self, doc: dict) -> None:
+        """Call once per add_document, with the same keyword arguments, in the same order."""
+        n = len(self._days)
+        for name in self._fields:
+            raw = doc.get(name)
+            if raw:
+                per_value = self._per_value[name]
+                for term in dict.fromkeys(self._analyse[name](raw, mode="index")):
+                    per_value.setdefault(term, []).append(n)
+        pub = doc.get("published")
+        # As _load_days reads the column: whole days since 0001-01-01, the very first instant meaning "none".
+        self._days.append(NO_DAY if pub is None or pub == datetime.min else (pub.date() - EPOCH).days)
+
+    def facet_data(self) -> FacetData:
+        size = len(self._days)
+        fd = FacetData.__new__(FacetData)
+        fd.size = size
+        fd.alive = np.ones(size, dtype=bool)
+        fd.day = np.array(self._days, dtype=np.int32)
+        fd.fields = {}
+        for name in self._fields:
+            per_value = self._per_value[name]
+            fd.fields[name] = _pairs(sorted(per_value), [np.array(per_value[v], dtype=np.int64) for v in sorted(per_value)])
+            fd.fields[name].set_size(size)
+        fd.lengths = FieldLengths()
+        return fd
+
+
 def _load_pairs(reader, fieldname: str) -> FieldPairs:
     """(document, value) pairs of a keyword field, read from its postings segment by segment."""
     per_value: dict[str, list] = {}
@@ -185,6 +227,11 @@ def _load_pairs(reader, fieldname: str) -> FieldPairs:
                     per_value.setdefault(v, []).append(ids + offset if offset else ids)
     values = sorted(per_value)
     docs = [np.concatenate(per_value[v]) if len(per_value[v]) > 1 else per_value[v][0] for v in values]
+    return _pairs(values, docs)
+
+
+def _pairs(values: list[str], docs: list[np.ndarray]) -> FieldPairs:
+    """FieldPairs from sorted values and, for each, its ascending document numbers."""
     lens = np.fromiter((len(d) for d in docs), dtype=np.int64, count=len(docs))
     offsets = np.zeros(len(values) + 1, dtype=np.int64)
     np.cumsum(lens, out=offsets[1:])

@@ -6,6 +6,8 @@ import sqlite3
 import zlib
 from pathlib import Path
 
+import orjson
+
 
 class EnrichCache:
     """A small SQLite key-value store of enriched analyses (zlib-compressed JSON)."""
@@ -30,7 +32,7 @@ class EnrichCache:
         if row is None:
             return None
         try:
-            return json.loads(zlib.decompress(row[0]))
+            return orjson.loads(zlib.decompress(row[0]))
         except (zlib.error, ValueError):
             return None  # a damaged entry is recomputed, never trusted
 

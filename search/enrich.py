@@ -5,7 +5,7 @@ import hashlib
 import json
 import logging
 import warnings
-from dataclasses import asdict
+from dataclasses import fields
 from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
@@ -135,7 +135,8 @@ def finish_analysis(raw: dict, article: Article) -> dict:
 
 def make_record(article: Article, analysis: dict, warnings_: list[str]) -> dict:
     """Article fields + analysis -> the enriched record (plain JSON-able dict)."""
-    rec = asdict(article)
+    # Shallow: dataclasses.asdict deep-copies every list and dict (all of a JSON record's metadata) for nothing.
+    rec = {f.name: getattr(article, f.name) for f in fields(article)}
     rec.update(analysis)
     rec["content_hash"] = content_hash(article)
     rec["warnings"] = list(warnings_)

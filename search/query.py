@@ -518,7 +518,7 @@ class NewsSearcher:
                     analyzer = self._ix.schema["body"].analyzer
                     hl = highlight.highlight(
                         _snippet_region(text, frozenset(terms), analyzer), frozenset(terms), analyzer,
-                        highlight.ContextFragmenter(maxchars=SNIPPET_CHARS, surround=70),
+                        _word_fragmenter(),
                         highlight.HtmlFormatter(tagname="mark", between=" … "), top=2,
                     )
                     if hl:
@@ -587,6 +587,38 @@ class NewsSearcher:
 
 
 _REGION_CHARS = 700  # texts up to this long are highlighted whole
+_fragmenter = None
+
+
+def _word_fragmenter():
+    """Whoosh's ContextFragmenter, with fragments widened to whole words.
+
+    Highlighting tokenises "Trump's" as "trump" + "s", so a fragment could open on the "s" ("… s border
+    security") or close inside a hyphenated or apostrophised word; widening to the surrounding whitespace
+    (at most 30 characters each way) shows whole words.
+    """
+    global _fragmenter
+    if _fragmenter is None:
+        from whoosh import highlight
+
+        class WordFragmenter(highlight.ContextFragmenter):
+            def fragment_tokens(self, text, tokens):
+                for frag in super().fragment_tokens(text, tokens):
+                    start, end = frag.startchar, frag.endchar
+                    lo = start
+                    while lo > 0 and start - lo < 30 and not text[lo - 1].isspace():
+                        lo -= 1
+                    hi = end
+                    while hi < len(text) and hi - end < 30 and not text[hi].isspace():
+                        hi += 1
+                    if lo == 0 or text[lo - 1].isspace():
+                        frag.startchar = lo
+                    if hi == len(text) or text[hi].isspace():
+                        frag.endchar = hi
+                    yield frag
+
+        _fragmenter = WordFragmenter(maxchars=SNIPPET_CHARS, surround=70)
+    return _fragmenter
 
 
 def _snippet_region(text: str, terms: frozenset, analyzer) -> str:

@@ -65,6 +65,27 @@ def test_snippet_escapes_markup(tiny_index):
     assert "&lt;b&gt;" in hit["snippet"]
 
 
+def test_snippet_fragments_hold_whole_words():
+    """Fragments open and close at whitespace, never inside "Trump's" or "well-known" (whatever the offsets)."""
+    import random
+
+    from whoosh import highlight
+    from whoosh.analysis import StemmingAnalyzer
+
+    from search.query import _word_fragmenter
+
+    rnd = random.Random(4)
+    words = ["Trump's", "well-known", "border", "U.S.-Mexico", "plan", "officials'", "security", "a", "o'clock"]
+    analyzer, frag = StemmingAnalyzer(), _word_fragmenter()
+    for _ in range(200):
+        text = " ".join(rnd.choice(words) for _ in range(rnd.randint(5, 120)))
+        tokens = highlight.set_matched_filter(analyzer(text, chars=True, mode="query", removestops=False),
+                                              frozenset({"border"}))
+        for f in frag.fragment_tokens(text, (t.copy() for t in tokens)):
+            assert f.startchar == 0 or text[f.startchar - 1] == " ", (text, f.startchar)
+            assert f.endchar == len(text) or text[f.endchar] == " ", (text, f.endchar)
+
+
 def test_date_range_and_drilldown(tiny_index):
     res = search(tiny_index, **{"from": "2021-05", "to": "2021-06"})
     assert sorted(r["id"] for r in res.results) == ["kyiv-talks", "nato-summit"]

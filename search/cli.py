@@ -123,28 +123,26 @@ def _index_option(f):
                         callback=callback, is_eager=True, help="Index directory (default index/, env NEWSFACET_INDEX).")(f)
 
 
-@main.command()
-@click.argument("paths", nargs=-1, type=click.Path())
-@_index_options
-@_index_option
-@click.pass_context
-def rebuild(ctx, paths, workers, model, aliases, max_chars, strict, wait, as_json, quiet):
-    """Build the index from PATHS (files or folders; default seeds/) and switch to it atomically."""
-    from search import indexer
+def _index_subcommand(name: str, verb: str, doc: str):
+    """`rebuild` and `update`: the same arguments and options, over the indexer function of the same name."""
 
-    _index_command(indexer.rebuild, "Indexed", ctx, paths, workers, model, aliases, max_chars, strict, wait, as_json, quiet)
+    @main.command(name, help=doc)
+    @click.argument("paths", nargs=-1, type=click.Path())
+    @_index_options
+    @_index_option
+    @click.pass_context
+    def command(ctx, paths, **options):
+        from search import indexer
+
+        _index_command(getattr(indexer, name), verb, ctx, paths, **options)
+
+    return command
 
 
-@main.command()
-@click.argument("paths", nargs=-1, type=click.Path())
-@_index_options
-@_index_option
-@click.pass_context
-def update(ctx, paths, workers, model, aliases, max_chars, strict, wait, as_json, quiet):
-    """Index new and changed articles under PATHS; remove those whose source file is gone."""
-    from search import indexer
-
-    _index_command(indexer.update, "Updated", ctx, paths, workers, model, aliases, max_chars, strict, wait, as_json, quiet)
+rebuild = _index_subcommand(
+    "rebuild", "Indexed", "Build the index from PATHS (files or folders; default seeds/) and switch to it atomically.")
+update = _index_subcommand(
+    "update", "Updated", "Index new and changed articles under PATHS; remove those whose source file is gone.")
 
 
 @main.command()

@@ -28,6 +28,9 @@ from search.schema import build_schema, to_document
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 KEEP_GENERATIONS = 2  # the live one and the one before, which a server may still be reading
+# An older generation is kept until its successor has been live this long, so a request that opened it just
+# before two quick switches (update, update) still finds its files.
+RETIRE_GRACE_SECONDS = 120.0
 
 
 class IndexMissing(Exception):
@@ -169,8 +172,16 @@ def _clean(index_dir: Path) -> None:
     keep = set(gens[-KEEP_GENERATIONS:])
     if live is not None:
         keep.add(live)
-    for p in gens:
-        if p not in keep:
+    now = time.time()
+    for p, successor in zip(gens, gens[1:]):
+        if p in keep:
+            continue
+        try:
+            # the rename that made the successor a finished generation sets its ctime: its switch time
+            retired_for = now - successor.stat().st_ctime
+        except OSError:
+            retired_for = RETIRE_GRACE_SECONDS
+        if retired_for >= RETIRE_GRACE_SECONDS:
             shutil.rmtree(p, ignore_errors=True)
 
 

@@ -10,6 +10,7 @@ from search.config import Settings
 from search.indexer import (IndexBusy, IndexMissing, index_records, live_generation, rebuild, update,
                             writer_lock)
 from search.query import open_searcher, parse_request
+from tests.conftest import make_record
 
 pytestmark = pytest.mark.model  # rebuild/update run spaCy on small articles
 
@@ -71,6 +72,23 @@ def test_stale_half_built_generation_is_cleaned(tmp_path):
     rebuild([str(src)], settings)
     assert not stale.exists()
     assert ids(settings.index) == ["a1", "a2", "a3"]
+
+
+def test_old_generations_outlive_their_retirement_by_a_grace_period(tmp_path, monkeypatch):
+    import search.indexer as indexer
+
+    settings = Settings(index=tmp_path / "ix")
+    made = []
+    for n in range(4):  # four quick switches: all within the grace period
+        index_records([make_record(f"r{n}", f"Record {n}", "Text.")], settings)
+        made.append(live_generation(settings.index).name)
+    gens = sorted(p.name for p in Path(settings.index).glob("gen-*"))
+    assert gens == made  # none removed yet: a request may have opened any of them seconds ago
+    monkeypatch.setattr(indexer, "RETIRE_GRACE_SECONDS", 0.0)
+    index_records([make_record("r4", "Record 4", "Text.")], settings)
+    gens = sorted(p.name for p in Path(settings.index).glob("gen-*"))
+    assert gens == [made[-1], live_generation(settings.index).name]  # the live one and the one before
+    assert ids(settings.index) == ["r4"]
 
 
 def test_update_adds_changes_and_removes(tmp_path):

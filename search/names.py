@@ -23,6 +23,24 @@ TITLE_WORDS = frozenset(
     head mla mpp mp councillor trustee superintendent principal pastor rabbi imam bishop cardinal
     """.split()
 )
+# Occupations written before a name as a label ("Actor Brendan Fraser", "Immunologist Kristian Andersen").
+# Stripped only when two or more words of name remain: some are also given names or surnames ("Baker
+# Mayfield", "Carter Page" stay whole).
+OCCUPATION_WORDS = frozenset(
+    """
+    actor actress adviser advisor administrator analyst anchor architect artist astronaut astronomer athlete
+    activist advocate assemblyman assemblywoman author banker biologist blogger broadcaster businessman
+    businesswoman campaigner cardiologist chef chemist climatologist columnist comedian commentator composer
+    conductor consultant correspondent councilman councilwoman critic dancer dentist designer developer
+    diplomat drummer ecologist economist editor educator engineer entrepreneur epidemiologist explorer farmer
+    filmmaker geologist guitarist historian immunologist investor journalist lawmaker lawyer legislator
+    linguist mathematician microbiologist model musician neuroscientist novelist nurse paleontologist
+    pathologist philanthropist philosopher photographer physician physicist pianist pilot playwright
+    podcaster poet politician pollster producer prosecutor psychiatrist psychologist publisher rapper
+    scholar scientist screenwriter sculptor sheriff singer singer-songwriter sociologist songwriter
+    strategist student surgeon teacher virologist volcanologist writer youtuber
+    """.split()
+)
 # Titles that only count as titles when capitalised in front of a name (they are also common words).
 PRONOUNS = frozenset(
     "i me my mine we us our ours you your yours he him his she her hers it its they them their theirs "
@@ -100,7 +118,8 @@ def clean_person(text: str) -> str | None:
     # Strip leading titles and roles ("Secretary of State Antony Blinken"): drop title words and the
     # "of"/"the" glue between them, but never the last word.
     honorific = bool(words) and words[0].lower().rstrip(".") in _HONORIFICS
-    while len(words) > 1 and (words[0].lower().rstrip(".") in TITLE_WORDS or words[0].lower() in {"of", "the"}):
+    while len(words) > 1 and (words[0].lower().rstrip(".") in TITLE_WORDS or words[0].lower() in {"of", "the"}
+                              or (len(words) > 2 and words[0].lower() in OCCUPATION_WORDS)):
         words.pop(0)
     # "Wet'suwet'en Hereditary Chief Na'moks", "UFCW Local 832 president Jeff Traeger": a title inside
     # the span ends the description before the name.

@@ -52,6 +52,11 @@ def test_load_aliases_bad_line_names_file_and_line(tmp_path, line):
         ("May 6", None),
         ("2021", None),
         ("Jane Doe/Getty Images", None),
+        ("Actor Brendan Fraser", "Brendan Fraser"),
+        ("Immunologist Kristian Andersen", "Kristian Andersen"),
+        ("Podcaster Spike Cohen", "Spike Cohen"),
+        ("Baker Mayfield", "Baker Mayfield"),  # an occupation that is also a given name, with one word after it
+        ("Carter Page", "Carter Page"),
     ],
 )
 def test_clean_person(raw, name):

@@ -182,7 +182,7 @@ class FacetCollector:
 
     def __init__(self, schema):
         self._fields = list(FACET_FIELDS.values()) + [MONTH_FIELD]
-        self._analyse = {name: schema[name].process_text for name in self._fields}
+        self._analyse = {name: _terms_function(schema[name]) for name in self._fields}
         self._per_value: dict[str, dict[str, list[int]]] = {name: {} for name in self._fields}
         self._days: list[int] = []
 
@@ -193,7 +193,7 @@ class FacetCollector:
             raw = doc.get(name)
             if raw:
                 per_value = self._per_value[name]
-                for term in dict.fromkeys(self._analyse[name](raw, mode="index")):
+                for term in dict.fromkeys(self._analyse[name](raw)):
                     per_value.setdefault(term, []).append(n)
         pub = doc.get("published")
         # As _load_days reads the column: whole days since 0001-01-01, the very first instant meaning "none".
@@ -212,6 +212,22 @@ class FacetCollector:
             fd.fields[name].set_size(size)
         fd.lengths = FieldLengths()
         return fd
+
+
+def _split_commas(raw: str) -> list[str]:
+    return [t.strip() for t in raw.split(",") if t]
+
+
+def _terms_function(field):
+    """raw value -> the terms Whoosh indexes for it. A plain comma keyword field (tokens `[^,]+`, then
+    stripped) is split in C; any other analyzer is run as Whoosh runs it (5x slower)."""
+    from whoosh.analysis import CompositeAnalyzer, RegexTokenizer, StripFilter
+
+    a = getattr(field, "analyzer", None)
+    if isinstance(a, CompositeAnalyzer) and len(a.items) == 2 and isinstance(a.items[0], RegexTokenizer) \
+            and a.items[0].expression.pattern == "[^,]+" and not a.items[0].gaps and isinstance(a.items[1], StripFilter):
+        return _split_commas
+    return lambda raw: field.process_text(raw, mode="index")
 
 
 def _load_pairs(reader, fieldname: str) -> FieldPairs:

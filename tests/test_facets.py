@@ -185,3 +185,15 @@ def test_saved_facet_arrays_equal_computed(tmp_path):
         assert lp.values == fp.values
         for attr in ("pair_docs", "pair_vals", "offsets", "doc_vals", "doc_offsets"):
             assert np.array_equal(getattr(lp, attr), getattr(fp, attr)), (name, attr)
+
+
+@pytest.mark.parametrize("raw", ["a,b", " a , b ", "a,,b", "a, ,b", ",a,", "A B,a b", "Zoë Ångström", ""])
+def test_collector_splits_keywords_as_whoosh_indexes_them(raw):
+    from whoosh.fields import KEYWORD
+
+    from search.facets import _split_commas, _terms_function
+    from search.schema import build_schema
+
+    for field in (build_schema()["persons"], KEYWORD(commas=True, lowercase=True)):
+        assert list(_terms_function(field)(raw)) == list(field.process_text(raw, mode="index"))
+    assert _terms_function(build_schema()["persons"]) is _split_commas  # the fast path is the one in use

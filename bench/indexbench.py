@@ -74,7 +74,7 @@ def bare_write(docs: list[dict], where: Path, **writer_args) -> float:
     return now() - t
 
 
-def index_bench(records: list[dict], rounds: int = 3, spacy_articles: int = 60, workers: int = 2) -> dict:
+def index_bench(records: list[dict], rounds: int = 5, spacy_articles: int = 60, workers: int = 2) -> dict:
     """docs/s of rebuild-from-cache and of a bare writer (interleaved rounds, best of each), and cached vs
     spaCy rebuilds."""
     from search.config import Settings

@@ -15,9 +15,11 @@ def _load_words(res: dict) -> str:
     end = res.get("load_avg", {}).get("end", [None])[0]
     if start is None or end is None:
         return "The load on the machine was not recorded."
-    if max(start, end) < 1.5:
-        return f"The machine was otherwise quiet (load average {start} at the start, {end} at the end, on 2 cores)."
-    return (f"Other jobs shared the machine (load average {start} at the start, {end} at the end, on 2 cores): "
+    # The load at the end counts the benchmark's own processes; the one at the start says who else was there.
+    if start < 1.0:
+        return (f"The machine was otherwise quiet (load average {start} before the run, {end} at its end, which "
+                "counts the benchmark's own processes; 2 cores).")
+    return (f"Other jobs shared the machine (load average {start} before the run, {end} at its end; 2 cores): "
             "absolute times are inflated by that load.")
 
 

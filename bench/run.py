@@ -106,7 +106,7 @@ def quick() -> dict:
     cached = OUT / "seed-1500.jsonl.gz"
     seeds = _load_records(cached) if cached.exists() else produced
     # 600 documents either way: on a fresh clone the seeds are the 300 articles just enriched, replicated
-    idx = index_bench(list(replicate(seeds, 600)), rounds=3, spacy_articles=80)
+    idx = index_bench(list(replicate(seeds, 600)), rounds=5, spacy_articles=80)
     log(f"  {idx}  [{now() - t0:.0f}s]")
     q = query_bench(seeds, 20_000, 200, groupedby_every=8)
     log(f"  queries done [{now() - t0:.0f}s]")
@@ -130,7 +130,7 @@ def full(sizes=(FULL_SIZE, 100_000), previous: dict | None = None) -> dict:
         result["enrichment"], _ = enrichment(300)
         log(f"  {result['enrichment']}  [{now() - t0:.0f}s]")
     if "indexing" not in result:
-        result["indexing"] = index_bench(seeds[:1000], rounds=3, spacy_articles=100)
+        result["indexing"] = index_bench(seeds[:1000], rounds=5, spacy_articles=100)
         log(f"  {result['indexing']}  [{now() - t0:.0f}s]")
     for n in sizes:
         if str(n) in result["queries"]:

@@ -141,13 +141,13 @@ CHANGES = [
     "| body field without unused character offsets | | ~15% faster indexing, smaller postings |",
     "| enrichment: `doc.tensor` emptied after the analysis (workers shipped ~0.4 MB a Doc back); batches sized so both "
     "workers stay busy | | |",
-    "| rebuild: facet arrays gathered from the documents as they are added (`FacetCollector`) instead of reading every "
-    "facet posting back after the commit | ~6% of a rebuild from the cache | <1% |",
+    "| rebuild: facet arrays gathered from the documents as they are added (`FacetCollector`, comma keywords split in C) "
+    "instead of reading every facet posting back after the commit | ~6% of a rebuild from the cache | <1% |",
     "| rebuild: the stored record and cached analyses through orjson (same JSON text), the record a shallow dict "
-    "(`dataclasses.asdict` deep-copied every metadata list) | index ratio 0.82-0.86 (with the row above) | 0.90-0.93 |",
+    "(`dataclasses.asdict` deep-copied every metadata list) | index ratio 0.82-0.86 (with the row above) | 0.92-1.00 a round |",
     "",
     "Whoosh remains the limit in two places: **indexing** (analysis and posting writing in pure Python: ~110-140",
-    "docs/s on one idle core for ~1,000-word articles, 15-40 under load; ~92% of a rebuild from the cache is Whoosh's",
+    "docs/s on one idle core for ~1,000-word articles, 15-40 under load; ~95% of a rebuild from the cache is Whoosh's",
     "writer, the rest newsfacet's reading, cache lookups, hashing and the stored record), and **posting decoding** (each block",
     "is a pickle; a very common term at 100k documents is hundreds of blocks to unpickle even when only counted).",
     "`groupedby` is not a limit any more: it is not used.", "",

@@ -26,9 +26,14 @@ def fill_cache(articles_path: Path, records: list[dict], index_dir: Path) -> int
     from search.config import Settings
     from search.enrich import ANALYSIS_KEYS, Enricher, analysis_key
 
+    from search.enrich import code_digest
+
     by_id = {r["id"]: r for r in records}
     cache = EnrichCache(index_dir / "cache" / "enrich.sqlite")
     settings = Settings(index=index_dir)
+    # Keys from the enrichment code as it is now, not as this process first read it: a rebuild in a child
+    # process (scaled_build) hashes the files afresh, and an edit in between would make every key miss.
+    code_digest.cache_clear()
     sig = Enricher(settings).signature()
     n = 0
     for a in read_articles([articles_path]):

@@ -59,7 +59,11 @@ def write_report(res: dict, path: Path) -> None:
             L.append(f"| {int(n):,} docs: newsfacet p95 | {q['newsfacet']['p95_ms']:.0f} ms | ≤ 200 ms | "
                      f"{_ok(q['newsfacet']['p95_ms'], 200, False)} |")
     L += ["", "## 1. Enrichment", "",
-          f"{e['articles']} articles ({e['words']:,} words), in 3 chunks, each run by every system in rotating order.",
+          f"{e['articles']} articles ({e['words']:,} words), in {len(e.get('workers_speedup_by_chunk') or [0, 0, 0])} chunks, "
+          "each run by every system in rotating order. The headline ratios are the median of the chunks' own ratios "
+          f"(enrichment: {', '.join(map(str, e.get('enrich_ratio_by_chunk', []))) or 'n/a'}; 2 workers / 1: "
+          f"{', '.join(map(str, e.get('workers_speedup_by_chunk', []))) or 'n/a'}); of the totals below they are "
+          f"{e.get('enrich_ratio_of_totals', 'n/a')} and {e.get('workers_speedup_of_totals', 'n/a')}.",
           "",
           "| system | seconds | articles/s | words/s |", "|---|---|---|---|"]
     for k in ("bare_1", "newsfacet_1", "newsfacet_2"):

@@ -40,7 +40,7 @@ def _load_records(path: Path) -> list[dict]:
         return [json.loads(line) for line in f]
 
 
-def enrichment(n: int, chunks: int = 3) -> tuple[dict, list[dict]]:
+def enrichment(n: int, chunks: int = 6) -> tuple[dict, list[dict]]:
     """The enrichment figures, and the records newsfacet produced (seeds for replication when none are cached)."""
     from bench.enrichbench import enrich_bench
 

@@ -197,3 +197,22 @@ def test_collector_splits_keywords_as_whoosh_indexes_them(raw):
     for field in (build_schema()["persons"], KEYWORD(commas=True, lowercase=True)):
         assert list(_terms_function(field)(raw)) == list(field.process_text(raw, mode="index"))
     assert _terms_function(build_schema()["persons"]) is _split_commas  # the fast path is the one in use
+
+
+def test_multi_process_writer_index_searches_and_counts_like_the_single_writer(tmp_path):
+    """index_records(writer_procs=2): several segments, facet arrays read back, same results and counts."""
+    records = [dict(r) for r in TINY] + generated_records(300, seed=5)
+    one, two = tmp_path / "one", tmp_path / "two"
+    index_records(records, Settings(index=one))
+    index_records(records, Settings(index=two), writer_procs=2)
+    for args in ({}, {"q": [WORDS[0]]}, {"speaker": [PEOPLE[0]]}, {"q": [f"{WORDS[1]} OR {WORDS[2]}"], "place": [PLACES[0]]},
+                 {"q": [WORDS[3]], "sort": ["oldest"], "size": ["100"]}):
+        req, _ = parse_request(args)
+        with open_searcher(one) as a, open_searcher(two) as b:
+            ra, rb = a.search(req), b.search(req)
+        assert ra.total == rb.total > 0, args
+        assert ra.facets == rb.facets and ra.histogram == rb.histogram, args
+        if ra.total <= len(ra.results):  # the whole match fits on the page: the same articles
+            assert sorted(r["id"] for r in ra.results) == sorted(r["id"] for r in rb.results), args
+    assert len(list(live_generation(two).glob("MAIN_*.pst"))) == 2  # one segment per writer process
+    assert len(list(live_generation(one).glob("MAIN_*.pst"))) == 1

@@ -101,21 +101,24 @@ class FacetData:
             with np.load(path, allow_pickle=False) as z:
                 if int(z["size"]) != size or (live is not None and int(np.count_nonzero(z["alive"])) != live):
                     return None
-                fd = cls.__new__(cls)
-                fd.size = size
-                fd.alive = z["alive"]
-                fd.day = z["day"]
-                fd.fields = {}
+                fields = {}
                 for name in list(FACET_FIELDS.values()) + [MONTH_FIELD]:
                     raw = bytes(z[f"{name}.values"]).decode("utf-8")
                     values = raw.split(_SEP) if raw else []
-                    fd.fields[name] = FieldPairs(
+                    fields[name] = FieldPairs(
                         values, {v: i for i, v in enumerate(values)}, z[f"{name}.pair_docs"],
                         z[f"{name}.pair_vals"], z[f"{name}.offsets"], z[f"{name}.doc_vals"], z[f"{name}.doc_offsets"])
-                fd.lengths = FieldLengths()
-                return fd
+                return cls.from_arrays(size, z["alive"], z["day"], fields)
         except (OSError, KeyError, ValueError):
             return None
+
+    @classmethod
+    def from_arrays(cls, size: int, alive: np.ndarray, day: np.ndarray, fields: dict[str, FieldPairs]) -> "FacetData":
+        """FacetData from arrays already made (saved ones, or gathered while indexing)."""
+        fd = cls.__new__(cls)
+        fd.size, fd.alive, fd.day, fd.fields = size, alive, day, fields
+        fd.lengths = FieldLengths()
+        return fd
 
     def save(self, path: Path) -> None:
         """Write the arrays beside the index (an .npz), so a searcher opening it need not read postings."""
@@ -201,17 +204,13 @@ class FacetCollector:
 
     def facet_data(self) -> FacetData:
         size = len(self._days)
-        fd = FacetData.__new__(FacetData)
-        fd.size = size
-        fd.alive = np.ones(size, dtype=bool)
-        fd.day = np.array(self._days, dtype=np.int32)
-        fd.fields = {}
+        fields = {}
         for name in self._fields:
             per_value = self._per_value[name]
-            fd.fields[name] = _pairs(sorted(per_value), [np.array(per_value[v], dtype=np.int64) for v in sorted(per_value)])
-            fd.fields[name].set_size(size)
-        fd.lengths = FieldLengths()
-        return fd
+            values = sorted(per_value)
+            fields[name] = _pairs(values, [np.array(per_value[v], dtype=np.int64) for v in values])
+            fields[name].set_size(size)
+        return FacetData.from_arrays(size, np.ones(size, dtype=bool), np.array(self._days, dtype=np.int32), fields)
 
 
 def _split_commas(raw: str) -> list[str]:

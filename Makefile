@@ -8,7 +8,7 @@ INDEX ?= index
 SHARED ?= $(or $(NEWSFACET_SHARED),../shared)
 STAMP := $(VENV)/.installed
 
-.PHONY: install run index test test-fast eval bench bench-quick browser-deps clean
+.PHONY: install run index test test-long test-fast eval bench bench-quick browser-deps clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PYTHON) not found); set PYTHON=/path/to/python3.11"; exit 1; }
@@ -31,10 +31,14 @@ browser-deps:
 	bash scripts/install-chromium.sh
 
 test: install browser-deps
-	NEWSFACET_SHARED=$(SHARED) $(PY) -m pytest -q
+	NEWSFACET_SHARED=$(SHARED) $(PY) -m pytest -q -m "not long"
+
+# Suites too slow for `make test` (longer property runs, real installs, clusters); .ci/run runs both.
+test-long: install browser-deps
+	NEWSFACET_SHARED=$(SHARED) NEWSFACET_HYPOTHESIS=long $(PY) -m pytest -q -m long
 
 test-fast: install
-	NEWSFACET_SHARED=$(SHARED) $(PY) -m pytest -q -m "not browser and not slow"
+	NEWSFACET_SHARED=$(SHARED) $(PY) -m pytest -q -m "not browser and not slow and not long"
 
 eval: install
 	@mkdir -p bench/out

@@ -94,3 +94,12 @@ def tiny_index(tmp_path, tiny_records):
     index_dir = tmp_path / "index"
     index_records(tiny_records, Settings(index=index_dir))
     return index_dir
+
+
+# Property tests: bounded under `make test`, longer under `make test-long` (NEWSFACET_HYPOTHESIS=long).
+from hypothesis import HealthCheck, settings as _hsettings  # noqa: E402
+
+_hsettings.register_profile("default", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+_hsettings.register_profile("long", max_examples=400, deadline=None,
+                            suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+_hsettings.load_profile(__import__("os").environ.get("NEWSFACET_HYPOTHESIS", "default"))

@@ -61,19 +61,29 @@ def _exit_status(report, strict: bool) -> int:
     return 0
 
 
-def _index_command(fn, verb, ctx, paths, workers, model, aliases, max_chars, strict, wait, as_json, quiet):
+def _backend(settings):
+    from search.backend import BackendError, get_backend
+
+    try:
+        return get_backend(settings)
+    except BackendError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
+def _index_command(name, verb, ctx, paths, workers, model, aliases, max_chars, strict, wait, as_json, quiet):
     from search.enrich import PipelineError
     from search.entities import load_aliases  # noqa: F401  (fail early on a broken install)
     from search.indexer import AliasFileError, IndexBusy
 
     settings = _settings(ctx, workers=workers, model=model, aliases=aliases, max_chars=max_chars)
+    backend = _backend(settings)
     paths = list(paths) or list(DEFAULT_PATHS)
     missing = [p for p in paths if not os.path.exists(p)]
-    if missing and len(missing) == len(paths) and fn.__name__ == "rebuild":
+    if missing and len(missing) == len(paths) and name == "rebuild":
         raise click.UsageError(f"No such file or folder: {', '.join(missing)}")
-    bar = _progress(fn.__name__, quiet or as_json)
+    bar = _progress(name, quiet or as_json)
     try:
-        report = fn(paths, settings, progress=bar, wait=wait)
+        report = getattr(backend, name)(paths, progress=bar, wait=wait)
     except IndexBusy as exc:
         raise click.ClickException(str(exc)) from None
     except PipelineError as exc:
@@ -107,10 +117,11 @@ def _index_options(f):
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--index", "index", type=click.Path(file_okay=False), default=None,
               help="Index directory (default index/, env NEWSFACET_INDEX).")
+@click.option("--backend", default=None, help="Engine holding the index: whoosh (default); env NEWSFACET_BACKEND.")
 @click.pass_context
-def main(ctx, index):
+def main(ctx, index, backend):
     """newsfacet: faceted search over news articles - who is in them, where, when, and who said what."""
-    ctx.obj = {"index": index} if index else {}
+    ctx.obj = {k: v for k, v in (("index", index), ("backend", backend)) if v}
 
 
 def _index_option(f):
@@ -124,7 +135,7 @@ def _index_option(f):
 
 
 def _index_subcommand(name: str, verb: str, doc: str):
-    """`rebuild` and `update`: the same arguments and options, over the indexer function of the same name."""
+    """`rebuild` and `update`: the same arguments and options, over the backend method of the same name."""
 
     @main.command(name, help=doc)
     @click.argument("paths", nargs=-1, type=click.Path())
@@ -132,9 +143,7 @@ def _index_subcommand(name: str, verb: str, doc: str):
     @_index_option
     @click.pass_context
     def command(ctx, paths, **options):
-        from search import indexer
-
-        _index_command(getattr(indexer, name), verb, ctx, paths, **options)
+        _index_command(name, verb, ctx, paths, **options)
 
     return command
 
@@ -194,11 +203,11 @@ def enrich(ctx, paths, output, workers, model, aliases, max_chars, no_text):
 
 
 def _open(ctx):
-    from search.query import IndexMissing, open_searcher
+    from search.contracts import IndexMissing
 
     settings = _settings(ctx)
     try:
-        return open_searcher(settings.index, settings), settings
+        return _backend(settings).open_searcher(), settings
     except IndexMissing as exc:
         raise click.ClickException(str(exc)) from None
 
@@ -224,7 +233,7 @@ def _open(ctx):
 def search(ctx, query, speaker, person, place, org, not_speaker, not_person, not_place, not_org,
            date_from, date_to, sort, limit, page, as_json):
     """Search the index: full text narrowed by speaker, person, place, organisation and date."""
-    from search.query import parse_request
+    from search.contracts import parse_request
 
     args = {"q": [" ".join(query)], "speaker": list(speaker), "person": list(person), "place": list(place),
             "org": list(org), "not_speaker": list(not_speaker), "not_person": list(not_person),
@@ -321,7 +330,8 @@ def serve(ctx, host, port, threads):
 
     settings = _settings(ctx)
     click.echo(f"newsfacet: serving {settings.index}/ on http://{host}:{port}/ (Ctrl-C stops)", err=True)
-    run(host=host, port=port, index_dir=str(settings.index), threads=threads)
+    _backend(settings)  # an unknown backend is a usage error now, not a 500 on every request
+    run(host=host, port=port, index_dir=str(settings.index), threads=threads, settings=settings)
 
 
 if __name__ == "__main__":  # pragma: no cover

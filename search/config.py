@@ -32,6 +32,8 @@ class Settings:
     """Every tunable of newsfacet, with its default."""
 
     index: Path = Path("index")
+    # Which engine holds the index (search/backend.py): "whoosh", embedded, is the default.
+    backend: str = "whoosh"
     model: str = DEFAULT_MODEL
     workers: int = 1
     batch_size: int = 32

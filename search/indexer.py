@@ -23,6 +23,7 @@ from typing import Iterable
 from search.articles import Article, Skip, read_articles
 from search.cache import EnrichCache
 from search.config import Settings
+from search.contracts import IndexMissing  # noqa: F401  (raised here; re-exported)
 from search.schema import build_schema, to_document
 
 CURRENT = "CURRENT"
@@ -31,13 +32,6 @@ KEEP_GENERATIONS = 2  # the live one and the one before, which a server may stil
 # An older generation is kept until its successor has been live this long, so a request that opened it just
 # before two quick switches (update, update) still finds its files.
 RETIRE_GRACE_SECONDS = 120.0
-
-
-class IndexMissing(Exception):
-    """There is no index at the given directory."""
-
-    def __init__(self, index_dir):
-        super().__init__(f"No index at {index_dir}/ - run `newsfacet rebuild` first")
 
 
 class IndexBusy(Exception):

@@ -10,175 +10,23 @@ import json
 import re
 import threading
 import time
-from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Iterator, Mapping
+from typing import Iterator
 
 import numpy as np
 
 from search.config import Settings
+from search.contracts import (FACET_KEYS, FACET_LABELS, QUOTE_KEYS, IndexMissing, SearchRequest, SearchResult,
+                              parse_request)
 from search.facets import NO_DAY, FacetData, facet_data, from_day, to_day
-from search.indexer import IndexMissing, live_generation, open_whoosh
-from search.schema import FACET_FIELDS, FACET_LABELS
+from search.indexer import live_generation, open_whoosh
 
-FACETS = tuple(FACET_FIELDS)  # speaker, person, place, org
-SORTS = ("relevance", "newest", "oldest")
+FACETS = FACET_KEYS  # speaker, person, place, org
 TEXT_FIELDS = ("title", "body", "quotes")
-MAX_PAGE_SIZE = 100
 SNIPPET_CHARS = 240
-# What of a quote leaves this module: who, what, the cue verb, where in the text, direct or reported.
-QUOTE_KEYS = ("speaker", "text", "verb", "start", "end", "kind")
 
 __all__ = ["IndexMissing", "SearchRequest", "SearchResult", "parse_request", "open_searcher", "NewsSearcher"]
-
-
-@dataclass
-class SearchRequest:
-    """Everything a search depends on, validated."""
-
-    q: str = ""
-    filters: dict = field(default_factory=lambda: {f: [] for f in FACETS})
-    exclude: dict = field(default_factory=lambda: {f: [] for f in FACETS})
-    date_from: str | None = None
-    date_to: str | None = None
-    sort: str = "relevance"
-    page: int = 1
-    page_size: int = 20
-    facet_size: int = 10
-
-    def to_params(self) -> dict[str, list[str]]:
-        """Back to query-string parameters (lists), for building links."""
-        p: dict[str, list[str]] = {}
-        if self.q:
-            p["q"] = [self.q]
-        for f in FACETS:
-            if self.filters.get(f):
-                p[f] = list(self.filters[f])
-            if self.exclude.get(f):
-                p["not_" + f] = list(self.exclude[f])
-        if self.date_from:
-            p["from"] = [self.date_from]
-        if self.date_to:
-            p["to"] = [self.date_to]
-        if self.sort != "relevance":
-            p["sort"] = [self.sort]
-        if self.page != 1:
-            p["page"] = [str(self.page)]
-        return p
-
-
-@dataclass
-class SearchResult:
-    """One page of results with facets and histogram; plain data."""
-
-    total: int
-    page: int
-    pages: int
-    page_size: int
-    took_ms: float
-    request: SearchRequest
-    results: list[dict]
-    facets: dict
-    histogram: list[dict]
-    messages: list[str] = field(default_factory=list)
-
-    def to_dict(self) -> dict:
-        """JSON-ready dict (the /api/search and `newsfacet search --json` shape)."""
-        d = asdict(self)
-        d["request"] = self.request.to_params()
-        d["facets"] = {
-            name: [{k: r[k] for k in ("value", "count", "selected", "excluded") if k in r} for r in f["results"]]
-            for name, f in self.facets.items()
-        }
-        return d
-
-
-def _first(args: Mapping, key: str) -> str | None:
-    v = args.get(key)
-    if v is None:
-        return None
-    if isinstance(v, (list, tuple)):
-        return str(v[0]) if v else None
-    return str(v)
-
-
-def _many(args: Mapping, key: str) -> list[str]:
-    v = args.get(key)
-    if v is None:
-        return []
-    vals = v if isinstance(v, (list, tuple)) else [v]
-    out = []
-    for x in vals:
-        x = " ".join(str(x).split())[:300]
-        if x and x not in out:
-            out.append(x)
-    return out[:50]
-
-
-def _parse_date(raw: str | None, name: str, end: bool, messages: list[str]) -> str | None:
-    """ISO date, or year / year-month (widened to its first or last day); else a message and None."""
-    if raw is None or not raw.strip():
-        return None
-    s = raw.strip()
-    try:
-        if re.fullmatch(r"\d{4}", s):
-            y = int(s)
-            return (date(y, 12, 31) if end else date(y, 1, 1)).isoformat()
-        if re.fullmatch(r"\d{4}-\d{1,2}", s):
-            y, m = map(int, s.split("-"))
-            last = calendar.monthrange(y, m)[1]
-            return date(y, m, last if end else 1).isoformat()
-        return date.fromisoformat(s[:10]).isoformat() if re.fullmatch(r"\d{4}-\d{2}-\d{2}", s[:10]) else _bad()
-    except (ValueError, TypeError):
-        messages.append(f"Ignored {name}={s[:40]!r}: not a date; use YYYY-MM-DD, YYYY-MM or YYYY.")
-        return None
-
-
-def _bad():
-    raise ValueError("not a date")
-
-
-def _int(raw: str | None, name: str, default: int, lo: int, hi: int, messages: list[str]) -> int:
-    if raw is None or raw.strip() == "":
-        return default
-    try:
-        n = int(raw.strip())
-    except ValueError:
-        messages.append(f"Ignored {name}={raw[:20]!r}: not a whole number.")
-        return default
-    if n < lo or n > hi:
-        clamped = min(max(n, lo), hi)
-        messages.append(f"{name}={raw[:20]} is out of range; using {clamped}.")
-        return clamped
-    return n
-
-
-def parse_request(args: Mapping, settings: Settings | None = None) -> tuple[SearchRequest, list[str]]:
-    """Query-string style mapping (values str or lists) -> a valid SearchRequest and messages for the user."""
-    settings = settings or Settings()
-    messages: list[str] = []
-    q = (_first(args, "q") or "").replace("\x00", " ").strip()
-    if len(q) > settings.max_query_chars:
-        messages.append(f"Your query was {len(q):,} characters; only the first {settings.max_query_chars:,} were used.")
-        q = q[: settings.max_query_chars]
-    req = SearchRequest(q=q, page_size=settings.page_size, facet_size=settings.facet_size)
-    for f in FACETS:
-        req.filters[f] = _many(args, f)
-        req.exclude[f] = [v for v in _many(args, "not_" + f) if v not in req.filters[f]]
-    req.date_from = _parse_date(_first(args, "from"), "from", False, messages)
-    req.date_to = _parse_date(_first(args, "to"), "to", True, messages)
-    if req.date_from and req.date_to and req.date_from > req.date_to:
-        messages.append("The 'from' date is after the 'to' date; they were swapped.")
-        req.date_from, req.date_to = req.date_to, req.date_from
-    sort = (_first(args, "sort") or "relevance").strip().lower()
-    if sort not in SORTS:
-        messages.append(f"Unknown sort {sort[:20]!r}; use relevance, newest or oldest.")
-        sort = "relevance"
-    req.sort = sort
-    req.page = _int(_first(args, "page"), "page", 1, 1, 10_000, messages)
-    req.page_size = _int(_first(args, "size") or _first(args, "limit"), "size", settings.page_size, 1, MAX_PAGE_SIZE, messages)
-    return req, messages
 
 
 # ---------------------------------------------------------------- query parsing

@@ -9,20 +9,10 @@ import orjson
 from whoosh import fields
 from whoosh.analysis import StemmingAnalyzer
 
-# Facet name (as used in URLs and the API) -> Whoosh field.
-FACET_FIELDS = {
-    "speaker": "speakers",
-    "person": "persons",
-    "place": "places",
-    "org": "organizations",
-}
-FACET_LABELS = {
-    "speaker": "Speakers",
-    "person": "People",
-    "place": "Places",
-    "org": "Organizations",
-    "date": "Date",
-}
+from search.contracts import FACET_LABELS, RECORD_KEYS  # noqa: F401  (FACET_LABELS: re-exported)
+
+# Facet name (as used in URLs and the API) -> Whoosh field: each is named as the record key it indexes.
+FACET_FIELDS = dict(RECORD_KEYS)
 # Derived keyword field holding "YYYY-MM" of the published date: the date facet and histogram count it.
 MONTH_FIELD = "month"
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import secrets
 from contextlib import ExitStack
+from dataclasses import replace
 from pathlib import Path
 
 from flask import Flask, g
@@ -34,29 +35,21 @@ SECURITY_HEADERS = {
 }
 
 
-def _default_open_searcher(index_dir):
-    """Open a searcher with the search layer (imported late so the web layer loads on its own)."""
-    from search.query import open_searcher
+def _default_open_searcher(settings):
+    """A searcher of the configured backend (search/backend.py); web/ never knows which engine it is."""
+    from search.backend import open_searcher
 
-    return open_searcher(index_dir)
-
-
-def _index_missing_types() -> tuple[type[BaseException], ...]:
-    """The search layer's IndexMissing exception, if it can be imported."""
-    try:
-        from search.query import IndexMissing
-    except ImportError:  # pragma: no cover - only while the search layer is being written
-        return ()
-    return (IndexMissing,)
+    return open_searcher(settings)
 
 
 def create_app(config: dict | None = None) -> Flask:
-    """Build the Flask app; config overrides INDEX_DIR, PAGE_SIZE, FACET_FETCH and friends."""
+    """Build the Flask app; config overrides SETTINGS (search.config.Settings), INDEX_DIR, FACET_FETCH and friends."""
     from search.config import load_settings
 
-    settings = load_settings()
+    settings = (config or {}).get("SETTINGS") or load_settings()
     app = Flask(__name__)
     app.config.from_mapping(
+        SETTINGS=settings,
         INDEX_DIR=str(settings.index),
         # How many values of each facet the page fetches: the first FACET_VISIBLE are shown,
         # the rest sit behind "show more" and the facet's filter box, with no extra request.
@@ -72,6 +65,8 @@ def create_app(config: dict | None = None) -> Flask:
     if config:
         app.config.update(config)
     app.config["INDEX_DIR"] = str(app.config["INDEX_DIR"])
+    if str(app.config["SETTINGS"].index) != app.config["INDEX_DIR"]:
+        app.config["SETTINGS"] = replace(app.config["SETTINGS"], index=Path(app.config["INDEX_DIR"]))
     app.json.sort_keys = False
     # The templates use the same helpers on every page.
     app.jinja_env.trim_blocks = True
@@ -111,9 +106,7 @@ def get_searcher():
     if "searcher" not in g:
         stack = ExitStack()
         try:
-            searcher = stack.enter_context(
-                current_app.config["OPEN_SEARCHER"](Path(current_app.config["INDEX_DIR"]))
-            )
+            searcher = stack.enter_context(current_app.config["OPEN_SEARCHER"](current_app.config["SETTINGS"]))
         except BaseException:
             stack.close()
             raise
@@ -122,11 +115,13 @@ def get_searcher():
     return g.searcher
 
 
-def serve(host: str = "127.0.0.1", port: int = 5000, index_dir=None, threads: int = 8) -> None:
+def serve(host: str = "127.0.0.1", port: int = 5000, index_dir=None, threads: int = 8, settings=None) -> None:
     """Serve the UI with waitress (a production WSGI server), on 127.0.0.1 unless told otherwise."""
     from waitress import serve as waitress_serve
 
-    config = {"INDEX_DIR": str(index_dir)} if index_dir is not None else None
+    config = {"SETTINGS": settings} if settings is not None else {}
+    if index_dir is not None:
+        config["INDEX_DIR"] = str(index_dir)
     app = create_app(config)
     logging.getLogger("waitress").setLevel(logging.INFO)
     waitress_serve(app, host=host, port=int(port), threads=threads, ident="newsfacet")

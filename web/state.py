@@ -5,15 +5,7 @@ import datetime as _dt
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-FACETS = (
-    ("speaker", "Speakers", "Speaker"),
-    ("person", "People", "Person"),
-    ("place", "Places", "Place"),
-    ("org", "Organizations", "Organization"),
-)
-FACET_KEYS = tuple(key for key, _, _ in FACETS)
-SINGULAR = {key: one for key, _, one in FACETS}
-SORTS = (("relevance", "Relevance"), ("newest", "Newest"), ("oldest", "Oldest"))
+from search.contracts import FACET_KEYS, SINGULAR, SORTS  # noqa: F401  (re-exported for the views)
 
 
 def _iso(value) -> str | None:

@@ -7,7 +7,6 @@ import datetime as _dt
 import hashlib
 import io
 import re
-from pathlib import Path
 
 from flask import (
     Blueprint,
@@ -22,21 +21,18 @@ from flask import (
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
+from search.contracts import (DATE_FACET, FACET_KEYS, FACETS, PRIVATE_RECORD_FIELDS, RESULT_FIELDS, SINGULAR, SORTS,
+                              IndexMissing, parse_request)
+
 from . import get_searcher
 from .charts import histogram_summary, histogram_svg, month_label, month_range
 from .marking import mark_text, safe_snippet
-from .state import FACET_KEYS, FACETS, SINGULAR, SORTS, SearchState
+from .state import SearchState
 
 bp = Blueprint("web", __name__)
 
-RESULT_FIELDS = (
-    "id", "title", "published", "source", "url", "snippet",
-    "speakers", "persons", "places", "organizations", "quotes",
-)
 CSV_FIELDS = ("id", "title", "published", "source", "url", "speakers", "persons", "places",
               "organizations")
-# Fields of an enriched record that say where it lives on the server: not for the API.
-PRIVATE_RECORD_FIELDS = ("path", "encoding", "line")
 _YEAR = re.compile(r"^\d{4}$")
 _MONTH = re.compile(r"^\d{4}-\d{2}$")
 
@@ -48,8 +44,6 @@ def _args() -> dict[str, list[str]]:
 
 def _parse(args: dict[str, list[str]], *, for_page: bool):
     """parse_request, defensively: bad input becomes messages, never an exception."""
-    from search.query import parse_request
-
     try:
         req, messages = parse_request(args)
     except Exception:
@@ -57,41 +51,33 @@ def _parse(args: dict[str, list[str]], *, for_page: bool):
         req, messages = parse_request({})
         messages = ["This search could not be understood, so all articles are shown instead."]
     messages = [str(m) for m in messages or ()]
-    if for_page and dataclasses.is_dataclass(req) and hasattr(req, "facet_size"):
+    if for_page:
         # The page shows FACET_VISIBLE values and keeps the rest behind "show more".
         fetch = int(current_app.config["FACET_FETCH"])
-        if (req.facet_size or 0) < fetch:
+        if req.facet_size < fetch:
             req = dataclasses.replace(req, facet_size=fetch)
     return req, messages
 
 
 def _search(req) -> tuple[dict | None, list[str]]:
     """Run the search; a failure in the search layer is logged and reported, not raised."""
-    from . import _index_missing_types
-
     searcher = get_searcher()
     try:
         res = searcher.search(req)
-    except _index_missing_types():
+    except IndexMissing:
         raise
     except Exception:
         current_app.logger.exception("search failed for %r", req)
         return None, ["Sorry, this search could not be run. Try simpler words, or remove a filter."]
-    if dataclasses.is_dataclass(res):
-        # Not to_dict(): the page wants the facets' full {results, truncated} form.
-        data = {f.name: getattr(res, f.name) for f in dataclasses.fields(res) if f.name != "request"}
-    else:
-        data = dict(res)
-    return data, []
+    # Not to_dict(): the page wants the facets' full {results, truncated} form.
+    return {f.name: getattr(res, f.name) for f in dataclasses.fields(res) if f.name != "request"}, []
 
 
-def _facet_parts(facet) -> tuple[list[dict], bool]:
-    """(values, truncated) from a facet as {results, truncated} or as a plain list."""
-    if isinstance(facet, dict):
-        return list(facet.get("results") or []), bool(facet.get("truncated"))
-    if isinstance(facet, list):
-        return facet, False
-    return [], False
+def _facet_parts(facet: dict | None) -> tuple[list[dict], bool]:
+    """(values, truncated) of a facet {results, truncated}; a facet that is absent has neither."""
+    if not facet:
+        return [], False
+    return list(facet.get("results") or []), bool(facet.get("truncated"))
 
 
 def _empty_result(req) -> dict:
@@ -150,10 +136,7 @@ def register_template_helpers(app) -> None:
     app.jinja_env.globals["SORTS"] = SORTS
     app.jinja_env.globals["SINGULAR"] = SINGULAR
 
-    from . import _index_missing_types
-
-    for exc_type in _index_missing_types():
-        app.register_error_handler(exc_type, _index_missing)
+    app.register_error_handler(IndexMissing, _index_missing)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)
 
@@ -346,8 +329,8 @@ def _search_context(args) -> dict:
         "failed": failed,
         "messages": messages,
         "results": [_result_view(r, state) for r in res.get("results") or ()],
-        "facets": [_facet_view(key, title, facets.get(key), state) for key, title, _ in FACETS],
-        "date": _date_view(facets.get("date"), state),
+        "facets": [_facet_view(f.key, f.label, facets.get(f.key), state) for f in FACETS],
+        "date": _date_view(facets.get(DATE_FACET), state),
         "chips": state.chips(),
         "sort": sort,
         "sort_links": [{"value": v, "label": label, "url": state.with_sort(v), "current": v == sort}
@@ -374,7 +357,7 @@ def search():
     return render_template(template, **ctx), status
 
 
-FACET_TITLES = {key: title for key, title, _ in FACETS}
+FACET_TITLES = {f.key: f.label for f in FACETS}
 FILTER_MATCHES_SHOWN = 50
 
 
@@ -390,14 +373,8 @@ def facet_values(key: str):
     args = _args()
     contains = " ".join(((args.pop("contains", None) or [""])[0]).split())[:100]
     req, messages = _parse(args, for_page=False)
-    if dataclasses.is_dataclass(req):
-        fields = {f.name for f in dataclasses.fields(req)}
-        changes = {"facet_size": int(current_app.config["FACET_ALL"])}
-        if "page_size" in fields:
-            changes["page_size"] = 1  # only the counts are wanted
-        if "page" in fields:
-            changes["page"] = 1
-        req = dataclasses.replace(req, **{k: v for k, v in changes.items() if k in fields})
+    # Only the counts are wanted: one result, every value up to FACET_ALL.
+    req = dataclasses.replace(req, facet_size=int(current_app.config["FACET_ALL"]), page_size=1, page=1)
     state = SearchState.from_request(req, args, base=url_for("web.search"))
     res, errors = _search(req)
     res = res or _empty_result(req)
@@ -436,10 +413,10 @@ def api_search():
                  **({"excluded": bool(v.get("excluded"))} if key != "date" else {})}
                 for v in _facet_parts(facets.get(key))[0]
             ]
-            for key in (*FACET_KEYS, "date")
+            for key in (*FACET_KEYS, DATE_FACET)
         },
         "facets_truncated": {key: _facet_parts(facets.get(key))[1]
-                             for key in (*FACET_KEYS, "date")},
+                             for key in (*FACET_KEYS, DATE_FACET)},
         "histogram": [{"month": h.get("month"), "count": h.get("count", 0)} for h in res.get("histogram") or ()],
     }
     return jsonify(payload), (400 if failed else 200)
@@ -472,12 +449,7 @@ def article(article_id: str):
                      record.get("quotes"))
     state = SearchState(base=url_for("web.search"))
     quotes = [q for q in record.get("quotes") or () if isinstance(q, dict) and q.get("text")]
-    lists = [
-        {"key": "speaker", "title": "Speakers", "values": record.get("speakers") or []},
-        {"key": "person", "title": "People", "values": record.get("persons") or []},
-        {"key": "place", "title": "Places", "values": record.get("places") or []},
-        {"key": "org", "title": "Organizations", "values": record.get("organizations") or []},
-    ]
+    lists = [{"key": f.key, "title": f.label, "values": record.get(f.record_key) or []} for f in FACETS]
     dates = sorted({str(d)[:10] for d in record.get("dates") or () if d})
     return render_template("article.html", a=record, body=body, quotes=quotes, lists=lists, dates=dates,
                            state=state)
@@ -527,7 +499,7 @@ def export_csv():
     req, _ = _parse(_args(), for_page=False)
     # Its own searcher, not the per-request one: the stream outlives the request's teardown.
     # Opened now, so a missing index is a clear 503 and not a broken stream.
-    cm = current_app.config["OPEN_SEARCHER"](Path(current_app.config["INDEX_DIR"]))
+    cm = current_app.config["OPEN_SEARCHER"](current_app.config["SETTINGS"])
     searcher = cm.__enter__()
     logger = current_app.logger
 

@@ -1,0 +1,113 @@
+"""The seam between newsfacet's users (web/, the CLI) and the engine that stores and searches the index.
+
+A backend writes generations of the index (rebuild, update, index_records) and opens searchers on the live
+one. Every answer is plain data (search/contracts.py); web/ and the CLI never know which engine serves them.
+The backend is chosen in one place, `get_backend(settings)`, from `Settings.backend` (`--backend`,
+NEWSFACET_BACKEND). Whoosh, embedded in the process, is the default.
+"""
+from __future__ import annotations
+
+from typing import Callable, Iterable, Iterator, Protocol
+
+from search.config import Settings
+from search.contracts import SearchRequest, SearchResult
+
+
+class Searcher(Protocol):
+    """What web/ and the CLI ask of one open index. Open per request; close after (it is a context manager)."""
+
+    def search(self, req: SearchRequest, messages: list[str] | None = None) -> SearchResult:
+        """One page of results with every facet (each under the other filters) and the histogram."""
+
+    def article(self, article_id: str) -> dict | None:
+        """The enriched record of an article, or None."""
+
+    def speaker(self, name: str) -> dict:
+        """A speaker's quotes across the index, with per-month counts."""
+
+    def iter_matching(self, req: SearchRequest) -> Iterator[dict]:
+        """Every article matching a request, in its sort order (exports)."""
+
+    def stats(self) -> dict:
+        """Figures about the whole index."""
+
+    def close(self) -> None:
+        """Release what the searcher holds."""
+
+    def __enter__(self) -> "Searcher": ...
+
+    def __exit__(self, *exc) -> None: ...
+
+
+class Backend(Protocol):
+    """An engine holding newsfacet's index: writes generations, opens searchers."""
+
+    name: str
+
+    def open_searcher(self) -> Searcher:
+        """A searcher on the live generation (raises contracts.IndexMissing when there is none)."""
+
+    def rebuild(self, paths, progress=None, wait: float = 0.0):
+        """Build a new generation from article files and switch to it atomically; returns an indexer Report."""
+
+    def update(self, paths, progress=None, wait: float = 0.0):
+        """Index new and changed articles under paths, drop the gone ones; returns an indexer Report."""
+
+    def index_records(self, records: Iterable[dict], wait: float = 0.0):
+        """Build a new generation from already enriched records (tests, benchmarks, imports)."""
+
+
+class BackendError(ValueError):
+    """The configured backend is unknown or cannot be used; the message says what to do."""
+
+
+class WhooshBackend:
+    """The embedded default: Whoosh generations under `settings.index` (search/indexer.py, search/query.py)."""
+
+    name = "whoosh"
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+
+    def open_searcher(self) -> Searcher:
+        """A NewsSearcher on the live generation."""
+        from search.query import NewsSearcher
+
+        return NewsSearcher(self.settings.index, self.settings)
+
+    def rebuild(self, paths, progress=None, wait: float = 0.0):
+        """search.indexer.rebuild with this backend's settings."""
+        from search import indexer
+
+        return indexer.rebuild(paths, self.settings, progress=progress, wait=wait)
+
+    def update(self, paths, progress=None, wait: float = 0.0):
+        """search.indexer.update with this backend's settings."""
+        from search import indexer
+
+        return indexer.update(paths, self.settings, progress=progress, wait=wait)
+
+    def index_records(self, records: Iterable[dict], wait: float = 0.0):
+        """search.indexer.index_records with this backend's settings."""
+        from search import indexer
+
+        return indexer.index_records(records, self.settings, wait=wait)
+
+
+# name -> constructor taking Settings. Backends needing extra packages import them in their constructor.
+BACKENDS: dict[str, Callable[[Settings], Backend]] = {"whoosh": WhooshBackend}
+
+
+def get_backend(settings: Settings) -> Backend:
+    """The backend Settings.backend names (raises BackendError naming the choices)."""
+    name = (settings.backend or "whoosh").strip().lower()
+    make = BACKENDS.get(name)
+    if make is None:
+        raise BackendError(f"Unknown backend {settings.backend!r}: choose one of {', '.join(sorted(BACKENDS))} "
+                           f"(--backend or NEWSFACET_BACKEND)")
+    return make(settings)
+
+
+def open_searcher(settings: Settings) -> Searcher:
+    """A searcher on the live index of the configured backend."""
+    return get_backend(settings).open_searcher()

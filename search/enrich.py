@@ -17,7 +17,7 @@ from search.dates import infer_published, resolve_mentions
 
 log = logging.getLogger(__name__)
 
-ANALYSIS_KEYS = ("persons", "places", "organizations", "speakers", "quotes", "entities", "date_mentions")
+ANALYSIS_KEYS = ("persons", "places", "organizations", "speakers", "quotes", "entities", "date_mentions", "credits")
 # Articles per call of nlp.pipe: big enough that worker start-up (n_process > 1) is paid rarely.
 CHUNK = 2000
 
@@ -133,11 +133,25 @@ def finish_analysis(raw: dict, article: Article) -> dict:
     return out
 
 
+def merge_names(first: list[str], more: list[str]) -> list[str]:
+    """first, then the names of more not already there (compared case- and accent-insensitively)."""
+    from search.names import fold
+
+    out, seen = list(first), {fold(n) for n in first}
+    for n in more:
+        if fold(n) not in seen:
+            seen.add(fold(n))
+            out.append(n)
+    return out
+
+
 def make_record(article: Article, analysis: dict, warnings_: list[str]) -> dict:
     """Article fields + analysis -> the enriched record (plain JSON-able dict)."""
     # Shallow: dataclasses.asdict deep-copies every list and dict (all of a JSON record's metadata) for nothing.
     rec = {f.name: getattr(article, f.name) for f in fields(article)}
     rec.update(analysis)
+    # Bylines and credit lines found in the text join the authors the metadata names (search/credits.py).
+    rec["authors"] = merge_names(article.authors, analysis.get("credits") or [])
     rec["content_hash"] = content_hash(article)
     rec["warnings"] = list(warnings_)
     return rec
@@ -259,7 +273,7 @@ def merge_analyses(parts: list[tuple[int, dict]]) -> dict:
     """One analysis from those of consecutive pieces: offsets shifted, names unified across pieces."""
     merged: dict = {k: [] for k in ANALYSIS_KEYS}
     for offset, a in parts:
-        for key in ("persons", "places", "organizations", "speakers"):
+        for key in ("persons", "places", "organizations", "speakers", "credits"):
             merged[key].extend(v for v in a.get(key) or [] if v not in merged[key])
         for key in ("quotes", "entities", "date_mentions"):
             for item in a.get(key) or []:

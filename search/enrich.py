@@ -12,8 +12,9 @@ from typing import Callable, Iterable, Iterator
 
 from search.articles import Article, Skip
 from search.cache import EnrichCache
-from search.config import ENRICH_VERSION, Settings
+from search.config import ENRICH_VERSION, Settings, language_models
 from search.dates import infer_published, resolve_mentions
+from search.language import detect_language
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +84,8 @@ def code_digest() -> str:
     """Hash of the enrichment code itself, so a changed rule never serves stale cached analyses."""
     h = hashlib.sha256(ENRICH_VERSION.encode())
     here = Path(__file__).parent
-    for name in ("entities.py", "quotes.py", "names.py", "dates.py", "enrich.py"):
+    for name in ("entities.py", "quotes.py", "names.py", "dates.py", "enrich.py", "credits.py", "lexicon.py",
+                 "language.py"):
         p = here / name
         if p.exists():
             h.update(p.read_bytes())
@@ -145,6 +147,24 @@ def merge_names(first: list[str], more: list[str]) -> list[str]:
     return out
 
 
+def drop_source(rec: dict, source: str) -> None:
+    """The publisher's own name ('Daily Wire' in its own articles) is neither an organisation in the story
+    nor a speaker: leave it out of both."""
+    from search.names import fold
+
+    own = fold(source)
+    rec["organizations"] = [v for v in rec.get("organizations") or [] if fold(v) != own]
+    rec["speakers"] = [v for v in rec.get("speakers") or [] if fold(v) != own]
+    rec["entities"] = [e for e in rec.get("entities") or [] if not (e.get("label") == "org" and fold(e.get("value") or "") == own)]
+
+
+def bare_analysis(article: Article, language: str) -> dict:
+    """The analysis of an article no pipeline reads: its language and metadata date, nothing else."""
+    out = {k: [] for k in ANALYSIS_KEYS}
+    out.update(published=article.published, published_inferred=False, dates=[], language=language)
+    return out
+
+
 def make_record(article: Article, analysis: dict, warnings_: list[str]) -> dict:
     """Article fields + analysis -> the enriched record (plain JSON-able dict)."""
     # Shallow: dataclasses.asdict deep-copies every list and dict (all of a JSON record's metadata) for nothing.
@@ -152,6 +172,8 @@ def make_record(article: Article, analysis: dict, warnings_: list[str]) -> dict:
     rec.update(analysis)
     # Bylines and credit lines found in the text join the authors the metadata names (search/credits.py).
     rec["authors"] = merge_names(article.authors, analysis.get("credits") or [])
+    if article.source:
+        drop_source(rec, article.source)
     rec["content_hash"] = content_hash(article)
     rec["warnings"] = list(warnings_)
     return rec
@@ -165,6 +187,10 @@ class Enricher:
         self.cache = cache or EnrichCache(None)
         self.aliases = aliases or {}
         self._nlp = nlp
+        # language -> spaCy pipeline name; the default model is the English one unless configured otherwise
+        self.models = language_models(settings)
+        self.default_language = next(iter(self.models))
+        self._others: dict = {}
         self.analysed = 0  # articles that went through spaCy
         self.cached = 0  # articles answered by the cache
 
@@ -176,11 +202,22 @@ class Enricher:
             self._nlp.max_length = max(self.settings.max_chars + 1, self._nlp.max_length)
         return self._nlp
 
+    def pipeline(self, lang: str):
+        """The loaded pipeline for a language (the default one is self.nlp)."""
+        if lang == self.default_language:
+            return self.nlp
+        if lang not in self._others:
+            nlp = _load_pipeline(self.models[lang], self.aliases)
+            nlp.max_length = max(self.settings.max_chars + 1, nlp.max_length)
+            self._others[lang] = nlp
+        return self._others[lang]
+
     def signature(self) -> str:
         """Pipeline signature, without loading the model when it can be avoided."""
+        routes = ",".join(f"{k}={v}" for k, v in self.models.items())
         if self._nlp is not None:
-            return pipeline_signature(self._nlp, self.aliases)
-        return _static_signature(self.settings.model, self.aliases)
+            return pipeline_signature(self._nlp, self.aliases) + "|" + routes
+        return _static_signature(self.settings.model, self.aliases) + "|" + routes
 
     def enrich(self, items: Iterable[Article | Skip], on_item: Callable[[object], None] | None = None) -> Iterator[dict | Skip]:
         """Yield an enriched record per Article (order not kept), and every Skip passed through."""
@@ -211,7 +248,22 @@ class Enricher:
         self.cache.flush()
 
     def _run(self, chunk):
-        nlp = self.nlp
+        """Analyse a chunk of (article, key, notes): each article by the pipeline of its language, articles
+        in a language without one get no entities, speakers or quotes (search/language.py)."""
+        routes: dict[str, list] = {}
+        for item in chunk:
+            lang = detect_language(item[0].text, item[0].title) or self.default_language
+            routes.setdefault(lang if lang in self.models else "", []).append((item, lang))
+        for lang, items in routes.items():
+            if not lang:
+                for (article, key, notes), detected in items:
+                    analysis = bare_analysis(article, detected)
+                    self.cache.put(key, analysis)
+                    yield make_record(article, analysis, notes)
+                continue
+            yield from self._pipe(self.pipeline(lang), [item for item, _ in items], lang)
+
+    def _pipe(self, nlp, chunk, lang: str):
         limit = self.settings.max_chars
         workers = max(1, int(self.settings.workers))
         # Long texts go through spaCy in paragraph-aligned pieces: parser memory and our own components grow
@@ -237,6 +289,7 @@ class Enricher:
                 raw = parts[0][1] if len(parts) == 1 else merge_analyses(parts)
                 parts = []
                 analysis = finish_analysis(raw, article)
+                analysis["language"] = lang
                 self.cache.put(key, analysis)
                 self.analysed += 1
                 yield make_record(article, analysis, notes)

@@ -9,9 +9,9 @@ from spacy.language import Language
 from spacy.util import compile_infix_regex, compile_suffix_regex
 
 from search.credits import classify, kind_at
-from search.lexicon import is_given_name, place_types, title_words
+from search.lexicon import is_given_name, place_types, title_words, zipf
 from search.names import (HONORIFICS, OCCUPATION_WORDS, TITLE_WORDS, PersonIndex, clean_org, clean_person, clean_place, fold,
-                          is_disease, is_medium, is_time_zone, person_verdict, strip_possessive)
+                          is_disease, is_medium, is_time_zone, person_verdict, split_abbreviation, strip_possessive)
 from search.quotes import extract_quotes
 
 # Components the analysis does not read. The parser, tagger and lemmatizer feed quote attribution,
@@ -98,7 +98,8 @@ def configure_pipeline(nlp, aliases=None):
         ruler.add_patterns([{"label": "GPE", "pattern": name} for name in gazetteer_places()])
     if "newsfacet_analysis" in nlp.pipe_names:
         nlp.remove_pipe("newsfacet_analysis")
-    nlp.add_pipe("newsfacet_analysis", last=True, config={"aliases": dict(aliases or {})})
+    # Quote attribution is written for English; other languages get entities only.
+    nlp.add_pipe("newsfacet_analysis", last=True, config={"aliases": dict(aliases or {}), "quotes": nlp.lang == "en"})
     return nlp
 
 
@@ -116,31 +117,40 @@ def mark_paragraphs(doc):
     return doc
 
 
-@Language.factory("newsfacet_analysis", default_config={"aliases": {}})
-def make_analysis(nlp, name, aliases):
+@Language.factory("newsfacet_analysis", default_config={"aliases": {}, "quotes": True})
+def make_analysis(nlp, name, aliases, quotes):
     """spaCy factory for the component that writes doc.user_data['newsfacet']."""
-    return Analysis(aliases)
+    return Analysis(aliases, quotes)
 
 
 class Analysis:
     """Writes the plain-data analysis of an article to doc.user_data['newsfacet']."""
 
-    def __init__(self, aliases: dict[str, str] | None = None):
+    def __init__(self, aliases: dict[str, str] | None = None, quotes: bool = True):
         """Keep the alias table and the gazetteer names."""
         self.aliases = dict(aliases or {})
+        self.quotes = quotes
         self.places = frozenset(gazetteer_places())
         self._alias_fold = {fold(k): v for k, v in self.aliases.items()}
 
     def __call__(self, doc):
         """Analyse one Doc in place."""
-        doc.user_data["newsfacet"] = analyse(doc, self.aliases, self.places, self._alias_fold)
+        doc.user_data["newsfacet"] = analyse(doc, self.aliases, self.places, self._alias_fold, self.quotes)
         return doc
 
+
+# A lone organisation word after "the" this common in English is a generic stand-in ("the Court" for a named
+# court), not a name (wordfreq Zipf; "court" 5.4, "house" 5.7; "senate" 4.4 and "fed" 4.2 stay).
+GENERIC_ZIPF = 4.9
 
 _PERSON_LIKE_ORG = re.compile(r"^[A-Z][\w'’-]*[a-z][\w'’-]*$")
 
 
-def analyse(doc, aliases=None, places=frozenset(), alias_fold=None) -> dict:
+# Labels of other pipelines (WikiNER's PER, LOC, ORG, MISC) in the English scheme.
+_LABELS = {"PER": "PERSON", "MISC": "MISC"}
+
+
+def analyse(doc, aliases=None, places=frozenset(), alias_fold=None, quotes_too: bool = True) -> dict:
     """Canonical entities, quotes and date mentions of one parsed Doc, as plain data."""
     alias_fold = alias_fold if alias_fold is not None else {fold(k): v for k, v in (aliases or {}).items()}
     persons = PersonIndex(aliases)
@@ -151,7 +161,7 @@ def analyse(doc, aliases=None, places=frozenset(), alias_fold=None) -> dict:
     surnames = set()  # words tagged PERSON on their own ("MacLeod said")
     articled = set()  # lone "names" the article writes after "a"/"the"
     for e in ents:
-        if e.label_ == "PERSON":
+        if _LABELS.get(e.label_, e.label_) == "PERSON":
             name = clean_person(e.text)
             name = name and _strip_place_prefix(name, places)
             if name and len(name.split()) > 1:
@@ -162,8 +172,9 @@ def analyse(doc, aliases=None, places=frozenset(), alias_fold=None) -> dict:
                     articled.add(name)  # "a no-deal Brexit": the word is a thing wherever the article uses it
     mentions = []
     date_mentions = []
+    acronyms: dict[str, str] = {}
     for e in ents:
-        label = e.label_
+        label = _LABELS.get(e.label_, e.label_)
         text = e.text
         if label in ("DATE", "TIME"):
             if label == "DATE":
@@ -233,8 +244,14 @@ def analyse(doc, aliases=None, places=frozenset(), alias_fold=None) -> dict:
                 place = clean_place(text)
                 if place in places and not text.lower().startswith("the "):
                     kind, value = "place", place
+                elif len(e) == 1 and e.start > 0 and doc[e.start - 1].lower_ == "the" and text.istitle() \
+                        and zipf(text, "en") >= GENERIC_ZIPF:
+                    continue  # "the Court", "the House": a generic word standing for a longer name
                 else:
                     kind, value = "org", clean_org(text)
+                    abbr = split_abbreviation(text)[1] if "(" in text else None
+                    if abbr and value:
+                        acronyms[abbr] = value  # "World Trade Body (WTB)": WTB is its alias
             else:
                 continue
         else:
@@ -246,14 +263,15 @@ def analyse(doc, aliases=None, places=frozenset(), alias_fold=None) -> dict:
         if kind == "person":
             persons.add(value)
     mentions.extend(_unlabelled_subjects(doc, persons, places))
-    _expand_acronyms(doc, mentions)
+    _expand_acronyms(doc, mentions, acronyms)
+    _one_spelling(mentions)
     mentions.sort(key=lambda m: m["tstart"])
     for m in mentions:
         if m["label"] == "person":
             m["value"] = persons.canonical(m["value"])
         else:
             m["value"] = alias_fold.get(fold(m["value"]), m["value"])
-    quotes = extract_quotes(doc, mentions, persons)
+    quotes = extract_quotes(doc, mentions, persons) if quotes_too else []
     speaking = {q["speaker"] for q in quotes if q.get("label") == "person" and q["speaker"]}
     paras, credit_values = classify(doc.text, [(m["start"], m["end"], m["value"]) for m in mentions
                                                if m["label"] == "person" or _person_like(m)])
@@ -285,6 +303,8 @@ def analyse(doc, aliases=None, places=frozenset(), alias_fold=None) -> dict:
                 and q["speaker"] not in credit_values and person_verdict(q["speaker"], True)[0] == "person":
             seen["persons"].add(q["speaker"])
             out["persons"].append(q["speaker"])
+        if q["speaker"] and q["speaker"][:4].lower() == "the " and q["speaker"][4:5].isupper():
+            q["speaker"] = clean_org(q["speaker"]) or q["speaker"]  # the same value as the organisation
         if q["speaker"] and q["speaker"] not in speakers_seen:
             speakers_seen.add(q["speaker"])
             out["speakers"].append(q["speaker"])
@@ -448,11 +468,26 @@ def _unlabelled_subjects(doc, persons: PersonIndex, places) -> list[dict]:
     return out
 
 
-def _expand_acronyms(doc, mentions: list[dict]) -> None:
+def _one_spelling(mentions: list[dict]) -> None:
+    """Values that differ only in case or accents ('Green party', 'Green Party') take one spelling: the most
+    frequent in the article, ties to the one with more capitals, then the first in sort order."""
+    forms: dict[tuple, dict[str, int]] = {}
+    for m in mentions:
+        if m["value"]:
+            f = forms.setdefault((m["label"], fold(m["value"])), {})
+            f[m["value"]] = f.get(m["value"], 0) + 1
+    best = {k: max(sorted(v), key=lambda x: (v[x], sum(c.isupper() for c in x))) for k, v in forms.items() if len(v) > 1}
+    for m in mentions:
+        key = (m["label"], fold(m["value"] or ""))
+        if key in best:
+            m["value"] = best[key]
+
+
+def _expand_acronyms(doc, mentions: list[dict], acronyms: dict[str, str] | None = None) -> None:
     """'the PBO' after 'Parliamentary Budget Officer (PBO)' or with matching initials is one organisation
     (and a full name whose initials are an organisation's acronym is that organisation, not a person)."""
     used = {m["value"] for m in mentions if m["label"] in ("org", "place") and m["value"].isupper() and len(m["value"]) > 1}
-    expansions: dict[str, str] = {}
+    expansions: dict[str, str] = dict(acronyms or {})
     for m in mentions:
         words = [w for w in re.split(r"[\s-]+", m["value"]) if w[:1].isupper()]
         initials = "".join(w[0] for w in words)

@@ -238,11 +238,30 @@ def clean_place(text: str) -> str | None:
     return PLACE_ALIASES.get(text.lower(), PLACE_ALIASES.get(text.lower() + ".", text))
 
 
+_PAREN_TAIL = re.compile(r"\s*\(\s*([^()]*?)\s*\)?\s*$")
+_DOTTED = re.compile(r"\b(?:[A-Z]\.){2,}(?=\s|$)")
+
+
+def split_abbreviation(text: str) -> tuple[str, str | None]:
+    """'World Trade Body (WTB)' -> ('World Trade Body', 'WTB'); a trailing unbalanced '(' part goes too."""
+    m = _PAREN_TAIL.search(text)
+    if not m or m.start() == 0:
+        return text, None
+    inner = m.group(1).strip()
+    abbr = inner if inner and inner.replace(".", "").replace("&", "").isalnum() and inner.upper() == inner else None
+    return text[: m.start()].rstrip(), abbr
+
+
 def clean_org(text: str) -> str | None:
-    """Canonical organisation name: leading 'the' and possessive removed; None for junk."""
-    text = strip_possessive(" ".join(text.split())).strip(_EDGE_PUNCT)
+    """Canonical organisation name: leading 'the', possessive, a parenthesised abbreviation and the
+    dots of 'U.S.'-style initials removed ('the U.S. Senate' -> 'US Senate'); None for junk."""
+    text = " ".join(text.split())
+    if "(" in text:
+        text = split_abbreviation(text)[0]
+    text = strip_possessive(text).strip(_EDGE_PUNCT)
     if text.lower().startswith("the "):
         text = text[4:]
+    text = _DOTTED.sub(lambda m: m.group().replace(".", ""), text + " ").strip()
     # "al-Shabaab": a lower-case particle may open an organisation's name ("iPhone" is a product)
     if not text or not (text[:1].isupper() or re.match(r"[a-z]{1,3}-[A-Z]", text)) or text.lower() in PRONOUNS:
         return None

@@ -145,7 +145,7 @@ def test_embedded_partial_quote_joins_the_indirect_quote(nlp):
 def test_organisation_and_country_speakers(nlp):
     assert speaker_of(nlp, "Statistics Canada said the economy added 20,000 jobs in May.", "20,000 jobs") == "Statistics Canada"
     assert speaker_of(nlp, "Russia said its troops were returning to their bases after the drills.", "returning") == "Russia"
-    assert speaker_of(nlp, "The Kremlin said the talks had produced no agreement on the border.", "no agreement") == "the Kremlin"
+    assert speaker_of(nlp, "The Kremlin said the talks had produced no agreement on the border.", "no agreement") == "Kremlin"  # one value with the organisation (issue 11)
 
 
 def test_i_and_we_inside_a_quote_are_never_speakers(nlp):

@@ -218,6 +218,8 @@ def _open(ctx):
 @click.option("--person", multiple=True, help="Only articles mentioning this person.")
 @click.option("--place", multiple=True, help="Only articles mentioning this place.")
 @click.option("--org", multiple=True, help="Only articles mentioning this organisation.")
+@click.option("--author", multiple=True, help="Only articles by this author (byline or credit).")
+@click.option("--language", multiple=True, help="Only articles in this language (ISO 639-1 code, e.g. en).")
 @click.option("--not-speaker", multiple=True, help="Leave out articles quoting this speaker.")
 @click.option("--not-person", multiple=True, help="Leave out articles mentioning this person.")
 @click.option("--not-place", multiple=True, help="Leave out articles mentioning this place.")
@@ -230,13 +232,13 @@ def _open(ctx):
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @_index_option
 @click.pass_context
-def search(ctx, query, speaker, person, place, org, not_speaker, not_person, not_place, not_org,
+def search(ctx, query, speaker, person, place, org, author, language, not_speaker, not_person, not_place, not_org,
            date_from, date_to, sort, limit, page, as_json):
     """Search the index: full text narrowed by speaker, person, place, organisation and date."""
     from search.contracts import parse_request
 
     args = {"q": [" ".join(query)], "speaker": list(speaker), "person": list(person), "place": list(place),
-            "org": list(org), "not_speaker": list(not_speaker), "not_person": list(not_person),
+            "org": list(org), "author": list(author), "language": list(language), "not_speaker": list(not_speaker), "not_person": list(not_person),
             "not_place": list(not_place), "not_org": list(not_org), "sort": [sort], "page": [str(page)],
             "size": [str(limit)]}
     if date_from:
@@ -311,8 +313,11 @@ def stats(ctx, as_json):
         return
     click.echo(f"Index {settings.index}/ ({s['generation']}): {s['articles']} article{'' if s['articles'] == 1 else 's'}"
                + (f", published {s['first']} to {s['last']}" if s["first"] else ""))
+    if s.get("not_enriched"):
+        click.echo(f"{s['not_enriched']} article{'' if s['not_enriched'] == 1 else 's'} in a language without a "
+                   f"pipeline: indexed for full text, without people, places, organisations or quotes")
     for key, label in (("speakers", "Top speakers"), ("persons", "Top people"), ("places", "Top places"),
-                       ("organizations", "Top organizations")):
+                       ("organizations", "Top organizations"), ("authors", "Top authors"), ("languages", "Languages")):
         top = s["top_" + key]
         if top:
             click.echo(f"{label} ({s['distinct_' + key]} in all): " + ", ".join(f"{t['value']} ({t['count']})" for t in top))

@@ -30,6 +30,8 @@ FACETS: tuple[FacetSpec, ...] = (
     FacetSpec("person", "People", "Person", "persons"),
     FacetSpec("place", "Places", "Place", "places"),
     FacetSpec("org", "Organizations", "Organization", "organizations"),
+    FacetSpec("author", "Authors", "Author", "authors"),
+    FacetSpec("language", "Language", "Language", "language"),
 )
 FACET_KEYS: tuple[str, ...] = tuple(f.key for f in FACETS)
 DATE_FACET = "date"

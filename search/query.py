@@ -427,10 +427,17 @@ class NewsSearcher:
             "last": from_day(days.max()).isoformat() if len(days) else None,
             "generation": Path(self.generation).name,
         }
-        for f, key in (("speaker", "speakers"), ("person", "persons"), ("place", "places"), ("org", "organizations")):
+        for f, key in (("speaker", "speakers"), ("person", "persons"), ("place", "places"), ("org", "organizations"),
+                       ("author", "authors"), ("language", "languages")):
             top = fd.top(f, fd.alive, 10)
             out["top_" + key] = [{"value": r["value"], "count": r["count"]} for r in top["results"]]
             out["distinct_" + key] = top["distinct"]
+        # Articles in a language without a pipeline were indexed for full text only (search/enrich.py).
+        from search.config import language_models
+
+        enriched = set(language_models(self.settings))
+        every = fd.top("language", fd.alive, 1000)["results"]
+        out["not_enriched"] = sum(r["count"] for r in every if r["value"] not in enriched)
         return out
 
 

@@ -137,7 +137,7 @@ def _total(pg) -> int:
 # -- the acceptance checks over plain HTTP ---------------------------------------------------------
 def test_acceptance_api_search_and_speaker_filter(server, top_speaker):
     everything = requests.get(server + "/api/search", params={"q": "said"}, timeout=30).json()
-    assert set(everything["facets"]) == {"speaker", "person", "place", "org", "date"}
+    assert set(everything["facets"]) == {"speaker", "person", "place", "org", "author", "language", "date"}
     assert all(everything["facets"][f] for f in ("speaker", "person", "place", "org", "date"))
     narrowed = requests.get(server + "/api/search", params={"q": "said", "speaker": top_speaker}, timeout=30).json()
     assert 0 < narrowed["total"] < everything["total"]

@@ -53,7 +53,7 @@ def test_search_seed_by_speaker(seed_index):
     data = json.loads(res.output)
     assert data["total"] == 1
     assert data["results"][0]["id"] == "000_83b8ae0f96c8195e"
-    assert set(data["facets"]) == {"speaker", "person", "place", "org", "date"}
+    assert set(data["facets"]) == {"speaker", "person", "place", "org", "author", "language", "date"}
     assert {"value": "Antony Blinken", "count": 1, "selected": True, "excluded": False} in data["facets"]["speaker"]
     for key in ("id", "title", "published", "source", "url", "snippet", "speakers", "persons", "places", "organizations"):
         assert key in data["results"][0]

@@ -69,3 +69,31 @@ def test_detected_language_agrees_with_html_lang_on_real_pages():
             total += 1
             agree += detect_language(a.text, a.title) == declared[a.id]
     assert total >= 80 and agree / total >= 0.95, (agree, total)
+
+
+def test_language_facet_filter_and_stats(tmp_path):
+    from click.testing import CliRunner
+
+    from conftest import make_record
+    from search.cli import main
+    from search.indexer import index_records
+
+    recs = [make_record("a", "Ferry", "The ferry terminal opens in spring."),
+            make_record("b", "Fähre", "Das Fährterminal öffnet im Frühjahr."),
+            make_record("c", "Port", "The port reopened on Monday.")]
+    for r, lang in zip(recs, ("en", "de", "en")):
+        r["language"] = lang
+    recs[2]["authors"] = ["Ivo Renk"]
+    index_records(recs, Settings(index=tmp_path / "ix"))
+    run = CliRunner().invoke
+    res = run(main, ["--index", str(tmp_path / "ix"), "search", "--language", "de", "--json"])
+    import json
+
+    data = json.loads(res.output)
+    assert [r["id"] for r in data["results"]] == ["b"]
+    assert {r["value"]: r["count"] for r in data["facets"]["language"]} == {"en": 2, "de": 1}
+    res = run(main, ["--index", str(tmp_path / "ix"), "search", "--author", "Ivo Renk", "--json"])
+    assert [r["id"] for r in json.loads(res.output)["results"]] == ["c"]
+    stats = json.loads(run(main, ["--index", str(tmp_path / "ix"), "stats", "--json"]).output)
+    assert stats["not_enriched"] == 1
+    assert "1 article in a language without a pipeline" in run(main, ["--index", str(tmp_path / "ix"), "stats"]).output

@@ -154,7 +154,7 @@ def test_article_speaker_stats_and_export(tiny_index):
 def test_to_dict_shape(tiny_index):
     d = search(tiny_index, q="russia").to_dict()
     assert set(d) >= {"total", "page", "results", "facets", "histogram"}
-    assert set(d["facets"]) == {"speaker", "person", "place", "org", "date"}
+    assert set(d["facets"]) == {"speaker", "person", "place", "org", "author", "language", "date"}
     assert set(d["facets"]["date"][0]) == {"value", "count", "selected"}
 
 

@@ -188,7 +188,7 @@ def test_result_shows_title_date_source_snippet_and_chips(client):
 def test_api_search_shape(client):
     data = client.get("/api/search?q=said").get_json()
     assert set(data) >= {"total", "page", "results", "facets", "histogram"}
-    assert set(data["facets"]) == {"speaker", "person", "place", "org", "date"}
+    assert set(data["facets"]) == {"speaker", "person", "place", "org", "author", "language", "date"}
     assert set(data["results"][0]) == {"id", "title", "published", "source", "url", "snippet", "speakers",
                                        "persons", "places", "organizations", "quotes"}
     assert all(set(v) >= {"value", "count", "selected"} for f in data["facets"].values() for v in f)

@@ -176,12 +176,19 @@ def enrich(ctx, paths, output, workers, model, aliases, max_chars, no_text):
         table = load_aliases_for(settings)
     except AliasFileError as exc:
         raise click.ClickException(str(exc)) from None
+    from search.names import count_names, name_table, resolve_record
+
     enricher = Enricher(settings, aliases=table)
     out = open(output, "w", encoding="utf-8") if output else sys.stdout
     n = skipped = 0
     try:
         items = read_articles(paths, max_file_bytes=settings.max_file_bytes)
-        for rec in enricher.enrich(items):
+        records = list(enricher.enrich(items))
+        # The collection's canonical names over all inputs, as an index applies them (search/names.py).
+        names = name_table(count_names(r for r in records if not isinstance(r, Skip)))
+        for rec in records:
+            if not isinstance(rec, Skip):
+                rec = resolve_record(rec, names)
             if isinstance(rec, Skip):
                 if not rec.warning:
                     skipped += 1
@@ -337,6 +344,57 @@ def serve(ctx, host, port, threads):
     click.echo(f"newsfacet: serving {settings.index}/ on http://{host}:{port}/ (Ctrl-C stops)", err=True)
     _backend(settings)  # an unknown backend is a usage error now, not a 500 on every request
     run(host=host, port=port, index_dir=str(settings.index), threads=threads, settings=settings)
+
+
+@main.command()
+@click.option("--merge", nargs=2, metavar="CANONICAL VARIANT", default=None,
+              help="Write 'CANONICAL = VARIANT' to the alias file (aliases.txt next to the index, or --aliases).")
+@click.option("--aliases", type=click.Path(dir_okay=False), default=None, help="Alias file to write to.")
+@click.option("--limit", type=click.IntRange(1), default=50, show_default=True, help="Names per facet.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@_index_option
+@click.pass_context
+def names(ctx, merge, aliases, limit, as_json):
+    """Canonical names of the index with their variants and article counts; --merge A B writes an alias."""
+    from search.names import name_table
+
+    if merge:
+        settings = _settings(ctx, aliases=aliases)
+        path = Path(settings.aliases or Path(settings.index) / "aliases.txt")
+        canon, variant = (" ".join(x.split()) for x in merge)
+        if not canon or not variant or "=" in canon + variant or "," in canon + variant:
+            raise click.UsageError("--merge needs two names without '=' or ','")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8") as f:
+            f.write(f"{canon} = {variant}\n")
+        click.echo(f"{path}: {canon} = {variant} (applied by the next rebuild or update; spaCy is not re-run)")
+        return
+    searcher, _ = _open(ctx)
+    with searcher:
+        fd = searcher.facets
+        counts = {key: {r["value"]: r["count"] for r in fd.top(f, fd.alive, 10**9)["results"]}
+                  for f, key in (("person", "persons"), ("org", "organizations"), ("place", "places"))}
+    table = name_table(counts)
+    out = {}
+    for key, values in counts.items():
+        groups: dict[str, dict] = {}
+        for v, n in values.items():
+            c = table.get(key, {}).get(v, v)
+            if not c:
+                continue
+            g = groups.setdefault(c, {"name": c, "count": 0, "variants": {}})
+            g["count"] += n
+            if v != c:
+                g["variants"][v] = n
+        out[key] = sorted(groups.values(), key=lambda g: (-g["count"], g["name"]))[:limit]
+    if as_json:
+        click.echo(json.dumps(out, ensure_ascii=False, indent=2))
+        return
+    for key, groups in out.items():
+        click.echo(click.style(key.capitalize(), bold=True))
+        for g in groups:
+            variants = ", ".join(f"{v} ({n})" for v, n in sorted(g["variants"].items()))
+            click.echo(f"  {g['name']} ({g['count']})" + (f"  <- {variants}" if variants else ""))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -198,7 +198,7 @@ class Enricher:
     def nlp(self):
         """The spaCy pipeline, loaded on first need (a fully cached run never loads it)."""
         if self._nlp is None:
-            self._nlp = load_pipeline(self.settings.model, self.aliases)
+            self._nlp = load_pipeline(self.settings.model)
             self._nlp.max_length = max(self.settings.max_chars + 1, self._nlp.max_length)
         return self._nlp
 
@@ -207,7 +207,7 @@ class Enricher:
         if lang == self.default_language:
             return self.nlp
         if lang not in self._others:
-            nlp = _load_pipeline(self.models[lang], self.aliases)
+            nlp = _load_pipeline(self.models[lang])
             nlp.max_length = max(self.settings.max_chars + 1, nlp.max_length)
             self._others[lang] = nlp
         return self._others[lang]
@@ -216,11 +216,20 @@ class Enricher:
         """Pipeline signature, without loading the model when it can be avoided."""
         routes = ",".join(f"{k}={v}" for k, v in self.models.items())
         if self._nlp is not None:
-            return pipeline_signature(self._nlp, self.aliases) + "|" + routes
-        return _static_signature(self.settings.model, self.aliases) + "|" + routes
+            return pipeline_signature(self._nlp, None) + "|" + routes
+        return _static_signature(self.settings.model, None) + "|" + routes
 
     def enrich(self, items: Iterable[Article | Skip], on_item: Callable[[object], None] | None = None) -> Iterator[dict | Skip]:
-        """Yield an enriched record per Article (order not kept), and every Skip passed through."""
+        """Yield an enriched record per Article (order not kept), and every Skip passed through.
+
+        The alias file is applied to the finished records, not inside spaCy, so it is no part of the cache
+        key: changing one line of it re-runs nothing."""
+        from search.names import apply_aliases
+
+        for rec in self._enrich(items):
+            yield rec if isinstance(rec, Skip) or not self.aliases else apply_aliases(rec, self.aliases)
+
+    def _enrich(self, items: Iterable[Article | Skip]) -> Iterator[dict | Skip]:
         chunk: list[tuple[Article, str, list[str]]] = []
         sig = self.signature()
         for item in items:

@@ -28,7 +28,9 @@ import json
 import logging
 import os
 import re
+import shlex
 import stat
+import sys
 import unicodedata
 import warnings
 import zlib
@@ -91,6 +93,30 @@ _DATE_KEYS = ("published", "date")
 _AUTHOR_KEYS = ("authors", "author")
 _HEADLINE_MAX = 150
 _TITLE_MAX = 120
+
+
+class ReaderUnavailable(RuntimeError):
+    """A library a reader needs will not import: no file of that kind can be read until it is installed.
+
+    Not a Skip: it is the same for every such file, so it stops the run with one message (naming the command
+    that fixes it) instead of one "unexpected error" per file."""
+
+
+def _unavailable(exc: ImportError, what: str) -> ReaderUnavailable:
+    """The ReaderUnavailable for a failed import: what cannot be read, what is missing, the command that fixes it."""
+    text = str(exc).strip().splitlines()[0].rstrip(".") if str(exc).strip() else "no message"
+    # lxml >= 5.2 raises a plain ImportError (no .name) from its lxml.html.clean stub when the
+    # separate lxml_html_clean package is absent (trafilatura -> jusText -> lxml.html.clean).
+    module = "lxml_html_clean" if "lxml_html_clean" in str(exc) else (exc.name or "").partition(".")[0]
+    python = shlex.quote(sys.executable)
+    if module:
+        fix = f"{python} -m pip install {module}"
+        missing = f"the Python package {module} is missing or broken"
+    else:
+        fix = f"{python} -m pip install --force-reinstall newsfacet  (in a checkout: make install)"
+        missing = "a library it needs does not import"
+    return ReaderUnavailable(f"cannot read {what}: {missing} ({type(exc).__name__}: {text}). "
+                             f"Install it with:\n    {fix}")
 
 
 class _Bad(Exception):
@@ -236,6 +262,8 @@ def _read_file(path: str, rel: str, abspath: str, max_file_bytes: int, seen_file
         gen = _read_html(where, max_file_bytes)
     try:
         yield from gen
+    except ReaderUnavailable:
+        raise  # the same for every file of this kind: one message for the run, not a Skip per file
     except _Bad as e:
         yield Skip(path, e.reason, e.line)
     except PermissionError:
@@ -512,7 +540,10 @@ def _normalise_date(value: Any) -> str | None:
         # dateparser (and pytz/regex under it) warn about their own internals; nothing a user can act on.
         warnings.simplefilter("ignore")
         if _dateparser is None:
-            import dateparser
+            try:
+                import dateparser
+            except ImportError as exc:
+                raise _unavailable(exc, "dates other than YYYY-MM-DD") from exc
 
             _dateparser = dateparser
         try:
@@ -811,6 +842,8 @@ def _read_jsonl(where: _Where, max_line_bytes: int, gz: bool) -> Iterator[Articl
                 yield from _record(obj, where, f"{where.base_id}-L{line}", line, encoding)
             except _Bad as e:
                 yield Skip(where.path, e.reason, line)
+            except ReaderUnavailable:
+                raise
             except Exception as e:  # noqa: BLE001 -- one bad line must not cost the rest of the file
                 yield Skip(where.path, f"unexpected error ({type(e).__name__}: {e}); please report it with this "
                                        "line", line)
@@ -878,7 +911,10 @@ def _import_trafilatura():
     if _trafilatura is None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            import trafilatura
+            try:
+                import trafilatura
+            except ImportError as exc:
+                raise _unavailable(exc, ".html and .htm files") from exc
         # trafilatura and htmldate log every page they cannot use at WARNING/ERROR; we report those
         # as Skips, and without this Python's last-resort handler prints them over the progress bar.
         for name in ("trafilatura", "htmldate", "courlan", "justext", "charset_normalizer"):
@@ -901,7 +937,10 @@ def _read_html(where: _Where, max_file_bytes: int) -> Iterator[Article | Skip]:
     trafilatura = _import_trafilatura()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # lxml/htmldate warnings about odd markup; the result is what counts
-        doc = trafilatura.bare_extraction(html, with_metadata=True, include_comments=False)
+        try:
+            doc = trafilatura.bare_extraction(html, with_metadata=True, include_comments=False)
+        except ImportError as exc:  # a library trafilatura imports only when a page needs it
+            raise _unavailable(exc, ".html and .htm files") from exc
     text = _normalise(doc.text or "") if doc is not None else ""
     if not text:
         raise _Bad("no article text found (the page has no body text); save the article page itself, "

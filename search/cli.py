@@ -71,6 +71,7 @@ def _backend(settings):
 
 
 def _index_command(name, verb, ctx, paths, workers, model, aliases, max_chars, strict, wait, as_json, quiet):
+    from search.articles import ReaderUnavailable
     from search.enrich import PipelineError
     from search.entities import load_aliases  # noqa: F401  (fail early on a broken install)
     from search.indexer import AliasFileError, IndexBusy
@@ -90,6 +91,8 @@ def _index_command(name, verb, ctx, paths, workers, model, aliases, max_chars, s
         raise click.ClickException(str(exc)) from None
     except AliasFileError as exc:  # names file:line
         raise click.ClickException(str(exc)) from None
+    except ReaderUnavailable as exc:  # articles are all read before any is enriched, so this comes first
+        raise click.ClickException(f"{exc}\nThe index was not changed.") from None
     finally:
         if bar is not None:
             bar.close()
@@ -167,7 +170,7 @@ update = _index_subcommand(
 @click.pass_context
 def enrich(ctx, paths, output, workers, model, aliases, max_chars, no_text):
     """Enrich articles and print the records as JSON Lines (no index is written)."""
-    from search.articles import Skip, read_articles
+    from search.articles import ReaderUnavailable, Skip, read_articles
     from search.enrich import Enricher, PipelineError
     from search.indexer import AliasFileError, load_aliases_for
 
@@ -200,7 +203,7 @@ def enrich(ctx, paths, output, workers, model, aliases, max_chars, no_text):
                 rec.pop("text", None)
             out.write(json.dumps(rec, ensure_ascii=False) + "\n")
             n += 1
-    except PipelineError as exc:
+    except (PipelineError, ReaderUnavailable) as exc:
         raise click.ClickException(str(exc)) from None
     finally:
         if output:

@@ -18,6 +18,17 @@
     q.value = params.get("q") || "";
   });
 
+  // Enter on a query whose results the typing delay already fetched asks for the page that is shown:
+  // skip it, so each query is one request and one history entry (Back would otherwise seem to do nothing).
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var detail = event.detail;
+    if (!detail.elt || detail.elt.id !== "search-form" || !detail.pathInfo) return;
+    var wanted = new URL(detail.pathInfo.finalRequestPath, window.location.href);
+    if (wanted.pathname + wanted.search === window.location.pathname + window.location.search) {
+      event.preventDefault();
+    }
+  });
+
   document.addEventListener("htmx:afterSettle", function (event) {
     enableFacetFilters(event.target);
   });

@@ -1,17 +1,22 @@
 # newsfacet: `make run` sets everything up and serves; `make test` runs the whole suite.
 SHELL := /bin/bash
 PYTHON ?= python3.11
-VENV := .venv
+# One environment per interpreter: .venv for the default 3.11 (what `make run` and `make test` use),
+# .venv-3.12, .venv-3.13 ... for others (`PYTHON=python3.12 make test`), so switching never reuses the wrong one.
+PYVER := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
+VENV := $(if $(filter-out 3.11,$(PYVER)),.venv-$(PYVER),.venv)
 PY := $(VENV)/bin/python
 NEWSFACET := $(VENV)/bin/newsfacet
 INDEX ?= index
 SHARED ?= $(or $(NEWSFACET_SHARED),../shared)
 STAMP := $(VENV)/.installed
 
-.PHONY: install run index test test-long test-fast eval bench bench-quick browser-deps clean
+.PHONY: install run index test test-long test-fast screenshot eval bench bench-quick browser-deps clean
 
 $(STAMP): pyproject.toml
-	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PYTHON) not found); set PYTHON=/path/to/python3.11"; exit 1; }
+	@[ -n "$(PYVER)" ] || { echo "Python 3.11 or newer is needed and $(PYTHON) does not run; set PYTHON to one that does (PYTHON=/path/to/python3.12)"; exit 1; }
+	@if [ -x $(PY) ] && [ "$$($(PY) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)" != "$(PYVER)" ]; then \
+		echo "$(VENV) was made by another Python; making it again with $(PYTHON) ($(PYVER))"; rm -rf $(VENV); fi
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test]'
@@ -40,6 +45,11 @@ test-long: install browser-deps
 test-fast: install
 	NEWSFACET_SHARED=$(SHARED) $(PY) -m pytest -q -m "not browser and not slow and not long"
 
+# The README's picture, on purpose (tests write theirs to tests/.out/, which git ignores).
+screenshot: install browser-deps
+	NEWSFACET_SHARED=$(SHARED) NEWSFACET_SCREENSHOT=$(CURDIR)/docs/screenshot.png $(PY) -m pytest -q \
+		tests/test_browser.py -k test_screenshot_search_with_speaker_filter
+
 eval: install
 	@mkdir -p bench/out
 	$(NEWSFACET) enrich $(SHARED)/eval/quotes-dev.jsonl --no-text --output bench/out/quotes-dev.pred.jsonl
@@ -52,4 +62,4 @@ bench: install
 	NEWSFACET_SHARED=$(SHARED) $(PY) bench/run.py --full --write bench/RESULTS.md
 
 clean:
-	rm -rf $(VENV) bench/out .pytest_cache
+	rm -rf .venv .venv-* bench/out .pytest_cache tests/.out

@@ -259,6 +259,7 @@ def test_enter_after_the_results_came_asks_nothing_more(page):
     page.wait_for_load_state("networkidle")
     entries = page.evaluate("history.length")
     page.locator("#q").press("Enter")
+    page.wait_for_timeout(300)  # time for a request to go out, were one sent
     page.wait_for_load_state("networkidle")
     assert len(sent) == 1, sent
     assert page.evaluate("history.length") == entries

@@ -56,8 +56,9 @@ def pypi():
     """Skip, saying how to run these tests, when the package index is out of reach."""
     problem = _pypi_problem()
     if problem:
-        pytest.skip(f"needs the package index (no network here: {problem}); run it where PyPI answers, with "
-                    f"`make test` (or `{Path(sys.executable).name} -m pytest tests/test_packaging.py -m 'not long'`)")
+        pytest.skip(f"needs the package index (no network here: {problem}); run it where PyPI answers: `make test` "
+                    "runs the dry run, `make test-long` the real install (both: `.venv/bin/python -m pytest "
+                    "tests/test_packaging.py -m network`)")
 
 
 @pytest.fixture(scope="module")
@@ -122,6 +123,7 @@ def _reader_distributions(folder: Path) -> set[str]:
 
 
 @pytest.mark.slow
+@pytest.mark.network
 def test_stock_pip_installs_every_library_the_readers_import(pypi, project_copy, tmp_path):
     """`pip install --dry-run` of the project with a fresh venv's own pip: lxml_html_clean and every other
     distribution the readers import is in what it would install."""
@@ -144,6 +146,7 @@ def test_stock_pip_installs_every_library_the_readers_import(pypi, project_copy,
 
 
 @pytest.mark.long
+@pytest.mark.network
 def test_stock_pip_install_reads_an_html_page(pypi, project_copy, tmp_path):
     """A real install into a fresh venv with its stock pip, then `newsfacet rebuild` of an HTML page and a search."""
     python = _stock_venv(tmp_path / "venv")

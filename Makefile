@@ -10,6 +10,7 @@ NEWSFACET := $(VENV)/bin/newsfacet
 INDEX ?= index
 SHARED ?= $(or $(NEWSFACET_SHARED),../shared)
 STAMP := $(VENV)/.installed
+BENCH_STAMP := $(VENV)/.installed-bench
 
 .PHONY: install run index test test-long test-fast screenshot eval bench bench-quick browser-deps clean
 
@@ -23,6 +24,11 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 install: $(STAMP)
+
+# The benchmark's peers (SQLite FTS5 through sqlite-utils, Tantivy): the `bench` extra, only for make bench*.
+$(BENCH_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e '.[test,bench]'
+	@touch $(BENCH_STAMP)
 
 index: install
 	@if [ -f "$(INDEX)/CURRENT" ]; then echo "Index $(INDEX)/ exists (rebuild with: $(NEWSFACET) rebuild seeds/)"; \
@@ -55,11 +61,12 @@ eval: install
 	$(NEWSFACET) enrich $(SHARED)/eval/quotes-dev.jsonl --no-text --output bench/out/quotes-dev.pred.jsonl
 	$(PY) $(SHARED)/eval/score_quotes.py --gold $(SHARED)/eval/quotes-dev.jsonl --pred bench/out/quotes-dev.pred.jsonl
 
-bench-quick: install
-	NEWSFACET_SHARED=$(SHARED) $(PY) bench/run.py --quick
+# BENCH_ARGS passes options through, e.g. make bench BENCH_ARGS="--only peers" (see bench/README.md).
+bench-quick: $(BENCH_STAMP)
+	NEWSFACET_SHARED=$(SHARED) $(PY) bench/run.py --quick $(BENCH_ARGS)
 
-bench: install
-	NEWSFACET_SHARED=$(SHARED) $(PY) bench/run.py --full --write bench/RESULTS.md
+bench: $(BENCH_STAMP)
+	NEWSFACET_SHARED=$(SHARED) $(PY) bench/run.py --full --write bench/RESULTS.md $(BENCH_ARGS)
 
 clean:
 	rm -rf .venv .venv-* bench/out .pytest_cache tests/.out

@@ -25,6 +25,13 @@ def now() -> float:
     return time.perf_counter()
 
 
+def stamp() -> dict:
+    """When a figure was taken and how busy the machine was then (1-minute load average; 2 cores)."""
+    from datetime import datetime, timezone
+
+    return {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "load_avg": round(os.getloadavg()[0], 1)}
+
+
 def peak_rss_mb(pid: int | None = None) -> float:
     """Peak resident set (VmHWM) of a live process, in MB; of this process when pid is None."""
     try:

@@ -48,33 +48,51 @@ def sample_articles(n: int, offset: int = 0) -> list:
     return out
 
 
-def seed_records(n: int, workers: int = 2, log=print) -> list[dict]:
+def seed_path(n: int, offset: int = 0) -> Path:
+    """Where the enriched records of n sampled articles (from `offset`) are kept."""
+    return OUT / (f"seed-{n}.jsonl.gz" if not offset else f"seed-{n}-at{offset}.jsonl.gz")
+
+
+def save_seeds(records: list[dict], articles: list, offset: int = 0) -> Path:
+    """Keep enriched records of sampled articles (in corpus order) for later runs and sections."""
+    order = {a.id: i for i, a in enumerate(articles)}
+    records = sorted(records, key=lambda r: order[r["id"]])
+    path = seed_path(len(articles), offset)
+    OUT.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    with gzip.open(tmp, "wt", encoding="utf-8") as f:
+        for r in records:
+            f.write(json.dumps(r, ensure_ascii=False) + "\n")
+    os.replace(tmp, path)
+    return path
+
+
+def load_seeds(path: Path) -> list[dict]:
+    """Enriched records saved by save_seeds."""
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        return [json.loads(line) for line in f]
+
+
+def seed_records(n: int, workers: int = 2, log=print, offset: int = 0) -> list[dict]:
     """Enriched records of n sampled articles: read from bench/out when there, else enriched once with spaCy."""
     from search.cache import EnrichCache
     from search.config import Settings
     from search.enrich import Enricher
 
-    OUT.mkdir(parents=True, exist_ok=True)
-    path = OUT / f"seed-{n}.jsonl.gz"
+    path = seed_path(n, offset)
     if path.exists():
-        with gzip.open(path, "rt", encoding="utf-8") as f:
-            return [json.loads(line) for line in f]
-    arts = sample_articles(n)
+        return load_seeds(path)
+    arts = sample_articles(n, offset)
     log(f"enriching {len(arts)} sampled articles with spaCy ({workers} workers; cached in {OUT}) ...")
     started = time.monotonic()
+    OUT.mkdir(parents=True, exist_ok=True)
     cache = EnrichCache(OUT / "cache" / "enrich.sqlite")
     enricher = Enricher(Settings(workers=workers), cache=cache)
     recs = [r for r in enricher.enrich(arts) if isinstance(r, dict)]
     cache.close()
-    order = {a.id: i for i, a in enumerate(arts)}
-    recs.sort(key=lambda r: order[r["id"]])
-    tmp = path.with_suffix(".tmp")
-    with gzip.open(tmp, "wt", encoding="utf-8") as f:
-        for r in recs:
-            f.write(json.dumps(r, ensure_ascii=False) + "\n")
-    os.replace(tmp, path)
+    save_seeds(recs, arts, offset)
     log(f"  {len(recs)} records in {time.monotonic() - started:.0f}s -> {path}")
-    return recs
+    return load_seeds(path)
 
 
 def replicate(seeds: list[dict], n: int):

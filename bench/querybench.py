@@ -12,7 +12,7 @@ import re
 import shutil
 from pathlib import Path
 
-from bench.common import log, now, pct
+from bench.common import log, now, pct, stamp
 from bench.data import OUT, ROOT, replicate
 
 STOP = set("the and for that with this from have was were are but not his her they their its said will would "
@@ -35,24 +35,43 @@ def code_digest() -> str:
     return h.hexdigest()[:10]
 
 
-def build_index(seeds: list[dict], n: int, fresh: bool = False) -> tuple[Path, float | None]:
-    """An index of n records replicated from seeds, under bench/out (reused when the code did not change)."""
+def build_index(seeds: list[dict], n: int, fresh: bool = False) -> tuple[Path, dict]:
+    """An index of n records replicated from seeds, under bench/out (reused when the code did not change), and how
+    it was built: {"seconds", "writer_procs", "date", "load_avg", "this_run"} (this_run False when reused)."""
     from search.config import Settings
     from search.indexer import index_records, live_generation
 
     path = OUT / f"index-{n}-{len(seeds)}-{code_digest()}"
+    meta = path / "build.json"
     if live_generation(path) is not None and not fresh:
-        return path, None
+        built = json.loads(meta.read_text()) if meta.exists() else {"seconds": None}
+        return path, {**built, "this_run": False}
     for old in OUT.glob(f"index-{n}-{len(seeds)}-*"):
         shutil.rmtree(old, ignore_errors=True)
     log(f"indexing {n:,} replicated records -> {path.name} ...")
+    before = stamp()
     t = now()
     # Whoosh's multi-process writer: the index is only the ground the queries run on (both systems search the
     # same one), and it is built in ~60% of the time.
     index_records(replicate(seeds, n), Settings(index=path), writer_procs=2)
     secs = now() - t
     log(f"  {secs:.1f}s ({n / secs:.0f} docs/s)")
-    return path, secs
+    built = {"seconds": round(secs, 2), "writer_procs": 2, **before}
+    meta.write_text(json.dumps(built))
+    return path, {**built, "this_run": True}
+
+
+def surface_words(seeds: list[dict], analyzer) -> dict[str, str]:
+    """stem -> the lower-case word of the seeds' texts most often analysed to it (and to nothing else)."""
+    from collections import Counter
+
+    counts = Counter(w.lower() for r in seeds for w in re.findall(r"[A-Za-z]{3,}", r.get("text") or ""))
+    best: dict[str, tuple[int, str]] = {}
+    for w, c in counts.items():
+        stems = [t.text for t in analyzer(w)]
+        if len(stems) == 1 and (stems[0] not in best or c > best[stems[0]][0]):
+            best[stems[0]] = (c, w)
+    return {stem: w for stem, (_, w) in best.items()}
 
 
 def make_queries(index_dir: Path, seeds: list[dict], count: int = 240, seed: int = 7) -> list[dict]:
@@ -72,7 +91,12 @@ def make_queries(index_dir: Path, seeds: list[dict], count: int = 240, seed: int
         for facet in FACET_FIELDS:
             res = fd.top(facet, fd.alive, 60)["results"]
             top_values[facet] = [r["value"] for r in res]
-    words = [(t, df) for t, df in vocab if re.fullmatch(r"[a-z]{3,}", t) and t not in STOP and df >= 2]
+    # The index holds stems ("isolat"); users type words ("isolation"). Each stem is asked as the word the seeds
+    # spell it with most often, which Whoosh analyses back to that stem (same documents, same frequency band), and
+    # which another engine's analyzer reads as a user's word, not as a stem it would stem again.
+    surface = surface_words(seeds, s._ix.schema["body"].analyzer)
+    words = [(surface[t], df) for t, df in vocab
+             if re.fullmatch(r"[a-z]{3,}", t) and t not in STOP and df >= 2 and t in surface]
     words.sort(key=lambda x: x[1])
     # frequency bands: rare (<0.1%), uncommon, common, very common (>10% of documents)
     bands = [[w for w, df in words if lo * n <= df < hi * n]
@@ -89,9 +113,10 @@ def make_queries(index_dir: Path, seeds: list[dict], count: int = 240, seed: int
     out = []
     for i in range(count):
         kind = ("single", "single", "two", "phrase")[i % 4]
+        band = None
         if kind == "single":
-            band = bands[(i // 4) % len(bands)]
-            q = rnd.choice(band)
+            band = (i // 4) % len(bands)
+            q = rnd.choice(bands[band])
         elif kind == "two":
             q = f"{rnd.choice(mid)} {rnd.choice(mid)}"
         else:
@@ -102,8 +127,24 @@ def make_queries(index_dir: Path, seeds: list[dict], count: int = 240, seed: int
                 args[facet] = [rnd.choice(top_values[facet][:30])]
         if i % 10 == 9:
             args["from"], args["to"] = ["2016-01"], ["2019-12"]
-        out.append({"kind": kind, "filters": i % 3, "args": args})
+        out.append({"kind": kind, "band": band, "filters": i % 3, "args": args})
     return out
+
+
+def sample_requests(queries: list[dict], every: int, seed: int = 11) -> set[int]:
+    """Indices of about 1/every of the requests, drawn at random within each kind (and frequency band of single
+    terms), so the sample has the mix of the whole set. (Every k-th request would not: the mix repeats every 4
+    requests and the bands every 16, so a stride of 8 or 16 picked only single terms of one or two bands.)"""
+    if every <= 1:
+        return set(range(len(queries)))
+    rnd = random.Random(seed)
+    strata: dict = {}
+    for i, q in enumerate(queries):
+        strata.setdefault((q["kind"], q.get("band")), []).append(i)
+    picked: set[int] = set()
+    for members in strata.values():
+        picked.update(rnd.sample(members, max(1, round(len(members) / every))))
+    return picked
 
 
 def _whoosh_filter(req):
@@ -126,8 +167,16 @@ def _whoosh_filter(req):
     return wq.And(parts) if parts else None
 
 
+def latency(values: list[float]) -> dict:
+    """n, p50, p95, mean and max of latencies in ms."""
+    return {"n": len(values), "p50_ms": round(pct(values, 50), 2), "p95_ms": round(pct(values, 95), 2),
+            "mean_ms": round(sum(values) / len(values), 2) if values else 0.0,
+            "max_ms": round(max(values), 2) if values else 0.0}
+
+
 def run_queries(index_dir: Path, queries: list[dict], groupedby_every: int = 1, rounds: int = 1) -> dict:
-    """Time plain search, groupedby and newsfacet on every query (groupedby on every k-th), interleaved."""
+    """Time plain search, groupedby and newsfacet on every query (groupedby on a sample with the same mix of
+    query kinds, see sample_requests), interleaved; per kind, each system on the same requests."""
     from whoosh import sorting
 
     from search.query import build_query, open_searcher, parse_request
@@ -136,6 +185,7 @@ def run_queries(index_dir: Path, queries: list[dict], groupedby_every: int = 1, 
     times = {"plain": [], "groupedby": [], "newsfacet": [], "newsfacet_on_groupedby_queries": [],
              "plain_on_groupedby_queries": []}
     by_kind: dict = {}
+    with_groupedby = sample_requests(queries, groupedby_every)
     facets = {f: sorting.FieldFacet(f, allow_overlap=True) for f in list(FACET_FIELDS.values()) + [MONTH_FIELD]}
     with open_searcher(index_dir) as s:
         ws = s._searcher
@@ -163,7 +213,7 @@ def run_queries(index_dir: Path, queries: list[dict], groupedby_every: int = 1, 
             for i, qd in enumerate(queries):
                 req, _ = parse_request(qd["args"])
                 systems = [("plain", plain), ("newsfacet", nf)]
-                with_g = i % groupedby_every == 0
+                with_g = i in with_groupedby
                 if with_g:
                     systems.append(("groupedby", grouped))
                 k = (i + rnd) % len(systems)
@@ -173,18 +223,16 @@ def run_queries(index_dir: Path, queries: list[dict], groupedby_every: int = 1, 
                     t = now()
                     fn(req)
                     got[name] = (now() - t) * 1000
+                if with_g:
+                    got["newsfacet_on_groupedby_queries"] = got["newsfacet"]
+                    got["plain_on_groupedby_queries"] = got["plain"]
                 for name, ms in got.items():
                     times[name].append(ms)
                     by_kind.setdefault(qd["kind"], {}).setdefault(name, []).append(ms)
-                if with_g:
-                    times["newsfacet_on_groupedby_queries"].append(got["newsfacet"])
-                    times["plain_on_groupedby_queries"].append(got["plain"])
-    out = {}
-    for name, v in times.items():
-        if v:
-            out[name] = {"n": len(v), "p50_ms": round(pct(v, 50), 2), "p95_ms": round(pct(v, 95), 2),
-                         "mean_ms": round(sum(v) / len(v), 2), "max_ms": round(max(v), 2)}
-    out["by_kind"] = {k: {n: round(pct(v, 95), 2) for n, v in d.items()} for k, d in by_kind.items()}
+    out = {name: latency(v) for name, v in times.items() if v}
+    out["by_kind"] = {k: {n: latency(v) for n, v in d.items()} for k, d in by_kind.items()}
+    out["groupedby_sample"] = {"every": groupedby_every, "requests": len(with_groupedby),
+                               "by_kind": {k: d.get("groupedby", {"n": 0})["n"] for k, d in out["by_kind"].items()}}
     return out
 
 
@@ -240,7 +288,7 @@ def check_counts(index_dir: Path, queries: list[dict], k: int = 10) -> int:
 
 def query_bench(seeds: list[dict], n: int, count: int, groupedby_every: int = 1) -> dict:
     """Build (or reuse) an n-document index, then time the three systems on `count` queries."""
-    index_dir, build_s = build_index(seeds, n)
+    index_dir, built = build_index(seeds, n)
     opened = searcher_open(index_dir)
     queries = make_queries(index_dir, seeds, count)
     log(f"{len(queries)} queries on {n:,} documents (groupedby on every {groupedby_every}) ...")
@@ -248,7 +296,7 @@ def query_bench(seeds: list[dict], n: int, count: int, groupedby_every: int = 1)
     res["docs"] = n
     res["queries"] = len(queries)
     res["searcher_open"] = opened
-    res["build_s"] = build_s
+    res["build"] = built
     res["count_mismatches"] = check_counts(index_dir, queries)
     res["index_dir"] = str(index_dir)
     (OUT / f"queries-{n}.json").write_text(json.dumps(queries, indent=1))

@@ -1,7 +1,9 @@
-"""bench/RESULTS.md from the full benchmark's results."""
+"""bench/RESULTS.md from a run's results: a header saying where each figure came from, then one part per section."""
 from __future__ import annotations
 
 from pathlib import Path
+
+from bench.peers import PROFILE_STEPS
 
 
 def _ok(value, target, higher=True) -> str:
@@ -9,123 +11,281 @@ def _ok(value, target, higher=True) -> str:
     return "met" if good else "**missed**"
 
 
-def _load_words(res: dict) -> str:
-    """How busy the machine was during the run, from the 1-minute load averages at its start and end."""
-    start = res.get("load_avg", {}).get("start", [None])[0]
-    end = res.get("load_avg", {}).get("end", [None])[0]
-    if start is None or end is None:
-        return "The load on the machine was not recorded."
-    # The load at the end counts the benchmark's own processes; the one at the start says who else was there.
-    if start < 1.0:
-        return (f"The machine was otherwise quiet (load average {start} before the run, {end} at its end, which "
-                "counts the benchmark's own processes; 2 cores).")
-    return (f"Other jobs shared the machine (load average {start} before the run, {end} at its end; 2 cores): "
-            "absolute times are inflated by that load.")
+def _when(meta: dict | None) -> str:
+    """When a section ran and how busy the machine was (1-minute load average at its start and end; 2 cores)."""
+    if not meta:
+        return "not recorded"
+    return f"{meta['date']}, load {meta['load_before']} → {meta['load_after']}"
 
 
-def write_report(res: dict, path: Path) -> None:
-    """Write the Markdown report (tables, machine, date) of a full run."""
-    s = res["summary"]
-    e, ix = res["enrichment"], res["indexing"]
+def write_report(res: dict, path: Path, sections: list) -> None:
+    """Write the Markdown report of a run's sections (those present in res), with where each figure came from."""
+    sec, meta = res["sections"], res.get("meta", {})
     L = [
         "# newsfacet benchmark results",
         "",
-        f"Written by `make bench` ({res['date']}) on {res['machine']}. {_load_words(res)} Every comparison below",
-        "is a ratio of systems measured interleaved in one run, not of separate runs.",
+        f"**Full figures:** `{FULL_COMMAND}` (installs the `[bench]` extra with the peers, then runs",
+        "`python bench/run.py --full --write bench/RESULTS.md`; about 75 minutes on a quiet 2-core machine, most of it",
+        "building the 37,554- and 100,000-document indexes). One section again, keeping the others:",
+        "`python bench/run.py --full --only peers --write bench/RESULTS.md`; resume an interrupted run with `--reuse`.",
         "",
-        "**Data.** The AllSides corpus (37,554 articles) is read for benchmarking only. Enriching all of it with spaCy",
-        f"takes about two hours here, so {res['seeds']:,} articles sampled evenly across the corpus were enriched once (cached",
-        "in `bench/out/`, git-ignored) and their records **replicated** to 37,554 and 100,000 documents, each copy with",
-        "its own id and a published date shifted by 37 days per copy. Replicas repeat the seeds' words and entity names,",
-        "so vocabulary and the number of distinct facet values stay those of the seed sample (smaller than a real 100k",
-        "corpus would have); posting lists and matched sets grow as in a real corpus of that size.",
+        f"Written on {res.get('machine', 'an unrecorded machine')}. Every comparison below is a ratio of systems measured",
+        "interleaved in one run, on the same documents and requests, not of separate runs. Each section was measured as",
+        "follows (a 1-minute load average above ~1 before a section means other jobs shared the 2 cores, and absolute",
+        "times are inflated by it):",
         "",
-        "## Headline",
-        "",
-        "| measure | result | target | |",
-        "|---|---|---|---|",
-        f"| enrichment: newsfacet / bare `nlp.pipe` (same pipeline, 1 process) | {s['enrich_ratio']:.2f} | ≥ 0.9 | {_ok(s['enrich_ratio'], 0.9)} |",
-        f"| enrichment, CPU seconds (load-independent): bare / newsfacet | {e.get('enrich_cpu_ratio', 'n/a')} | ≥ 0.9 | |",
-        f"| enrichment: `--workers 2` / 1 worker | {s['workers_speedup']:.2f}× | ≥ 1.6× | {_ok(s['workers_speedup'], 1.6)} |",
-        f"| indexing: rebuild from cache / bare Whoosh writer (docs/s) | {s['index_ratio']:.2f} | ≥ 0.9 | {_ok(s['index_ratio'], 0.9)} |",
-        f"| rebuild from cache vs rebuild running spaCy | {s['cache_rebuild_speedup']:.0f}× | ≥ 10× | {_ok(s['cache_rebuild_speedup'], 10)} |",
+        "| section | measured | seconds | command |", "|---|---|---|---|",
     ]
-    for n, q in sorted(res["queries"].items(), key=lambda kv: int(kv[0])):
-        ratio = q["newsfacet"]["p95_ms"] / q["plain"]["p95_ms"]
-        g = q["groupedby"]["p95_ms"] / q["newsfacet_on_groupedby_queries"]["p95_ms"]
-        L.append(f"| {int(n):,} docs: newsfacet p95 / plain search p95 | {ratio:.2f} | ≤ 1.5 | {_ok(ratio, 1.5, False)} |")
-        L.append(f"| {int(n):,} docs: groupedby p95 / newsfacet p95 | {g:.0f}× | ≥ 10× | {_ok(g, 10)} |")
-        if int(n) >= 100_000:
-            L.append(f"| {int(n):,} docs: newsfacet p95 | {q['newsfacet']['p95_ms']:.0f} ms | ≤ 200 ms | "
-                     f"{_ok(q['newsfacet']['p95_ms'], 200, False)} |")
-    L += ["", "## 1. Enrichment", "",
-          f"{e['articles']} articles ({e['words']:,} words), in {len(e.get('workers_speedup_by_chunk') or [0, 0, 0])} chunks, "
-          "each run by every system in rotating order. The headline ratios are the median of the chunks' own ratios "
-          f"(enrichment: {', '.join(map(str, e.get('enrich_ratio_by_chunk', []))) or 'n/a'}; 2 workers / 1: "
-          f"{', '.join(map(str, e.get('workers_speedup_by_chunk', []))) or 'n/a'}); of the totals below they are "
-          f"{e.get('enrich_ratio_of_totals', 'n/a')} and {e.get('workers_speedup_of_totals', 'n/a')}.",
-          "",
-          "| system | seconds | articles/s | words/s |", "|---|---|---|---|"]
-    for k in ("bare_1", "newsfacet_1", "newsfacet_2"):
-        L.append(f"| {k.replace('_', ', ')} process{'es' if k.endswith('2') else ''} | {e['seconds'][k]} | {e['articles_per_s'][k]} | {e['words_per_s'][k]:,} |")
-    L += ["", "## 2. Indexing", "",
-          f"{ix['docs']} documents; `newsfacet rebuild` with every analysis in the cache vs a bare Whoosh writer "
-          f"(`ix.writer()` defaults, documents prepared before timing), {ix.get('rounds', 2)} interleaved rounds, the "
-          "fastest round of each side (noise on a shared machine only adds time); ratio in each round: "
-          f"{', '.join(str(r) for r in ix.get('index_ratio_all_rounds', [])) or 'n/a'}.", "",
-          "| system | docs/s |", "|---|---|",
-          f"| newsfacet rebuild from cache | {ix['docs_per_s']['newsfacet']} |",
-          f"| bare Whoosh writer | {ix['docs_per_s']['bare']} |", "",
-          f"Rebuild of {ix['spacy_rebuild_articles']} articles running spaCy: {ix['spacy_rebuild_s']} s; the same from the cache: "
-          f"{ix['cache_rebuild_s']} s ({ix['cache_rebuild_speedup']:.0f}×).", ""]
-    if res.get("scale"):
-        L += ["Rebuild from the cache at scale (child process):", "",
-              "| docs | seconds | docs/s | peak RSS | index on disk |", "|---|---|---|---|---|"]
-        for n, b in sorted(res["scale"].items(), key=lambda kv: int(kv[0])):
-            rss = f"{b['peak_rss_mb']:.0f} MB" if b.get("peak_rss_mb") else "not measured"
-            L.append(f"| {int(n):,} | {b.get('seconds', 'n/a')} | {b.get('docs_per_s', 'n/a')} | {rss} | {b['index_mb']:.0f} MB |")
-        L.append("")
-    L += ["## 3. Faceted queries", "",
-          "Realistic requests: single terms of four frequency bands from the index's own body vocabulary, two-term",
-          "queries, title phrases; each with 0-2 facet filters, every tenth with a date range. newsfacet counts all",
-          "five facets (speaker, person, place, org; each under the other filters) plus the date facet and histogram and",
-          "renders a page of 20 results with snippets. *Plain* is `searcher.search(q, filter=..., limit=20)` reading the",
-          "20 stored records; *groupedby* is the same plus Whoosh `groupedby` over the five facet fields.", "",
-          "| docs | system | queries | p50 ms | p95 ms | mean ms | max ms |", "|---|---|---|---|---|---|---|"]
-    for n, q in sorted(res["queries"].items(), key=lambda kv: int(kv[0])):
-        for name in ("plain", "newsfacet", "groupedby", "newsfacet_on_groupedby_queries"):
-            r = q[name]
-            L.append(f"| {int(n):,} | {name.replace('_', ' ')} | {r['n']} | {r['p50_ms']} | {r['p95_ms']} | {r['mean_ms']} | {r['max_ms']} |")
-    L += ["", "p95 by query kind (ms):", "", "| docs | kind | plain | newsfacet | groupedby |", "|---|---|---|---|---|"]
-    for n, q in sorted(res["queries"].items(), key=lambda kv: int(kv[0])):
-        for kind, d in q["by_kind"].items():
-            L.append(f"| {int(n):,} | {kind} | {d.get('plain', '')} | {d.get('newsfacet', '')} | {d.get('groupedby', '')} |")
-    L += ["", "Searcher open after a rebuild (Whoosh open + facet arrays + first search) and warm open:", "",
-          "| docs | first search after rebuild | warm open |", "|---|---|---|"]
-    for n, q in sorted(res["queries"].items(), key=lambda kv: int(kv[0])):
-        L.append(f"| {int(n):,} | {q['searcher_open']['cold_ms']} ms | {q['searcher_open']['warm_ms']} ms |")
-    L.append("")
-    mism = sum(q.get("count_mismatches", 0) for q in res["queries"].values())
-    L += [f"Facet counts compared with groupedby's on sample queries: {mism} mismatches "
-          "(`tests/test_facets.py` checks exactness on a small index).", ""]
-    if "web" in res:
-        w = res["web"]
-        L += [f"## 4. Web ({w.get('docs', 37554):,} docs)", "",
-              "`newsfacet serve` (waitress, 8 threads); 8 client threads with keep-alive connections on the same 2-core",
-              "machine for 30 s per endpoint, cycling through the benchmark queries.", "",
-              "| endpoint | requests | req/s | p50 ms | p95 ms | errors |", "|---|---|---|---|---|---|"]
-        for k, label in (("api_search", "/api/search"), ("page", "/")):
-            r = w[k]
-            L.append(f"| {label} | {r['requests']} | {r['rps']} | {r['p50_ms']} | {r['p95_ms']} | {r['errors']} |")
-        L += ["", "## 5. Memory and disk", "",
-              f"- server peak RSS after the load test at {w.get('docs', 37554):,} docs: {w['server_peak_rss_mb']:.0f} MB",
-              (f"- server peak RSS at 100,000 docs (10 s of searches): {res['web_100k_server_peak_rss_mb']:.0f} MB"
-               if res.get("web_100k_server_peak_rss_mb") else "- server at 100,000 docs: not measured in this run"),
-              "- rebuild peak RSS and index size: see the scale table in section 2", ""]
-    L += CHANGES + limits_section(res)
+    for s in sections:
+        if s.name in sec:
+            m = meta.get(s.name, {})
+            L.append(f"| {s.name} | {_when(m)} | {m.get('seconds', 'n/a')} | `{m.get('command', 'n/a')}` |")
+    L += ["", *DATA_NOTE(res), "## Headline", "", "| measure | result | target | |", "|---|---|---|---|",
+          *headline_rows(sec), ""]
+    for s in sections:
+        if s.name in sec:
+            L += s.report(sec[s.name], res)
+    L += CHANGES + limits_section(sec)
     if res.get("notes"):
         L += ["## Notes", ""] + res["notes"] + [""]
     Path(path).write_text("\n".join(L) + "\n", encoding="utf-8")
+
+
+FULL_COMMAND = "make bench"
+
+
+def DATA_NOTE(res: dict) -> list[str]:
+    """How the benchmark documents were made."""
+    return [
+        "**Data.** The AllSides corpus (37,554 articles) is read for benchmarking only. Enriching all of it with spaCy",
+        f"takes about two hours here, so {res.get('seeds') or 'n/a':,} articles sampled evenly across the corpus were enriched",
+        "once (cached in `bench/out/`, git-ignored) and their records **replicated** to the index sizes, each copy with",
+        "its own id and a published date shifted by 37 days per copy. Replicas repeat the seeds' words and entity names,",
+        "so vocabulary and the number of distinct facet values stay those of the seed sample (smaller than a real 100k",
+        "corpus would have); posting lists and matched sets grow as in a real corpus of that size. The requests are",
+        "drawn at run time from the index's own vocabulary and titles (never stored in the repository).",
+        "",
+    ]
+
+
+def headline_rows(sec: dict) -> list[str]:
+    """The headline table's rows, for the sections present."""
+    L = []
+    if "enrichment" in sec:
+        e = sec["enrichment"]
+        L += [
+            f"| enrichment: newsfacet / bare spaCy (same model and excluded components, none of newsfacet's; 1 process) "
+            f"| {e['enrich_ratio']:.2f} | ≥ 0.85 | {_ok(e['enrich_ratio'], 0.85)} |",
+            f"| the same with 2 processes each | {e.get('enrich_ratio_2', 0):.2f} | ≥ 0.85 | {_ok(e.get('enrich_ratio_2', 0), 0.85)} |",
+            f"| enrichment, CPU seconds of the 1-process runs (load-independent): bare / newsfacet | {e['enrich_cpu_ratio']:.2f} | | |",
+            f"| enrichment: `--workers 2` / 1 worker | {e['workers_speedup']:.2f}× | ≥ 1.6× | {_ok(e['workers_speedup'], 1.6)} |",
+        ]
+    if "indexing" in sec:
+        ix = sec["indexing"]
+        L += [f"| indexing: rebuild from cache / bare Whoosh writer (docs/s) | {ix['index_ratio']:.2f} | ≥ 0.9 | {_ok(ix['index_ratio'], 0.9)} |",
+              f"| rebuild from cache vs rebuild running spaCy | {ix['cache_rebuild_speedup']:.0f}× | ≥ 10× | {_ok(ix['cache_rebuild_speedup'], 10)} |"]
+    for n, q in _by_size(sec.get("queries")):
+        ratio = q["newsfacet"]["p95_ms"] / q["plain"]["p95_ms"]
+        g = q["groupedby"]["p95_ms"] / q["newsfacet_on_groupedby_queries"]["p95_ms"]
+        L.append(f"| {n:,} docs: newsfacet p95 / plain search p95 | {ratio:.2f} | ≤ 1.5 | {_ok(ratio, 1.5, False)} |")
+        L.append(f"| {n:,} docs: groupedby p95 / newsfacet p95, same {q['groupedby']['n']} requests (all query kinds) "
+                 f"| {g:.0f}× | ≥ 10× | {_ok(g, 10)} |")
+        if n >= 100_000:
+            L.append(f"| {n:,} docs: newsfacet p95 | {q['newsfacet']['p95_ms']:.0f} ms | ≤ 200 ms | "
+                     f"{_ok(q['newsfacet']['p95_ms'], 200, False)} |")
+    for n, p in _by_size(sec.get("peers")):
+        nf = p["latency"]["newsfacet"]["p95_ms"]
+        for peer, label in PEERS.items():
+            a = p["agreement"][peer]
+            L.append(f"| {n:,} docs: {label} p95 / newsfacet p95 (totals agree on {a['totals']}/{a['requests']}) "
+                     f"| {p['latency'][peer]['p95_ms'] / nf:.2f} | | |")
+    return L
+
+
+PEERS = {"fts5": "SQLite FTS5", "tantivy": "Tantivy"}
+
+
+def _by_size(section: dict | None):
+    return sorted(((int(n), q) for n, q in (section or {}).get("sizes", {}).items()), key=lambda kv: kv[0])
+
+
+def enrichment_md(e: dict, res: dict) -> list[str]:
+    """Section 1: enrichment."""
+    pipes = e.get("pipelines", {})
+    L = ["## 1. Enrichment", "",
+         f"{e['articles']} articles ({e['words']:,} words), in {e.get('chunks', 6)} chunks, each run by every system in "
+         "rotating order, batch size "
+         f"{e.get('batch_size', 32)}. *Bare* is `spacy.load(model, exclude=PIPELINE_EXCLUDE)` and `nlp.pipe` over the same",
+         "texts with the same batch size and process count, reading `doc.ents`: the model's own components "
+         f"({', '.join(pipes.get('bare', [])) or 'n/a'}). newsfacet is `Enricher.enrich` (its pipeline: "
+         f"{', '.join(pipes.get('newsfacet', [])) or 'n/a'}; attribution, entities, dates, the record). The headline ratios",
+         "are the median of the chunks' own ratios (this VM's speed swings by ±20% over seconds):", "",
+         "| ratio | median | chunks | of the totals |", "|---|---|---|---|"]
+    for key, label, tot in (("enrich_ratio", "newsfacet / bare, 1 process", "enrich_ratio_of_totals"),
+                            ("enrich_ratio_2", "newsfacet / bare, 2 processes", "enrich_ratio_2_of_totals"),
+                            ("workers_speedup", "newsfacet 2 workers / 1", "workers_speedup_of_totals"),
+                            ("bare_workers_speedup", "bare 2 processes / 1", None)):
+        if key in e:
+            L.append(f"| {label} | {e[key]} | {', '.join(map(str, e.get(key + '_by_chunk', [])))} | {e.get(tot, '') if tot else ''} |")
+    L += ["", "| system | seconds | articles/s | words/s |", "|---|---|---|---|"]
+    for k in ("bare_1", "newsfacet_1", "bare_2", "newsfacet_2"):
+        if k in e["seconds"]:
+            L.append(f"| {k.split('_')[0]}, {k[-1]} process{'es' if k.endswith('2') else ''} | {e['seconds'][k]} | "
+                     f"{e['articles_per_s'][k]} | {e['words_per_s'][k]:,} |")
+    return L + [""]
+
+
+def indexing_md(ix: dict, res: dict) -> list[str]:
+    """Section 2: indexing, and the rebuilds at scale of the queries section."""
+    L = ["## 2. Indexing", "",
+         f"{ix['docs']} documents; `newsfacet rebuild` with every analysis in the cache vs a bare Whoosh writer "
+         f"(`ix.writer()` defaults, documents prepared before timing), {ix.get('rounds', 2)} interleaved rounds, the "
+         "fastest round of each side (noise on a shared machine only adds time); ratio in each round: "
+         f"{', '.join(str(r) for r in ix.get('index_ratio_all_rounds', [])) or 'n/a'}.", "",
+         "| system | docs/s |", "|---|---|",
+         f"| newsfacet rebuild from cache | {ix['docs_per_s']['newsfacet']} |",
+         f"| bare Whoosh writer | {ix['docs_per_s']['bare']} |", "",
+         f"Rebuild of {ix['spacy_rebuild_articles']} articles running spaCy: {ix['spacy_rebuild_s']} s; the same from the cache: "
+         f"{ix['cache_rebuild_s']} s ({ix['cache_rebuild_speedup']:.0f}×).", ""]
+    builds = [(n, q["build"]) for n, q in _by_size(res["sections"].get("queries")) if q.get("build")]
+    if builds:
+        L += ["Builds of the query indexes:", "",
+              "| docs | built by | seconds | docs/s | peak RSS | index on disk | measured |", "|---|---|---|---|---|---|---|"]
+        for n, b in builds:
+            secs = b.get("seconds")
+            rss = f"{b['peak_rss_mb']:.0f} MB" if b.get("peak_rss_mb") else "not measured"
+            size = f"{b['index_mb']:.0f} MB" if b.get("index_mb") else "n/a"
+            how = b.get("built_by") or f"index_records, {b.get('writer_procs', '?')} writer processes"
+            L.append(f"| {n:,} | {how} | {secs if secs is not None else 'n/a'} | "
+                     f"{round(n / secs, 1) if secs else 'n/a'} | {rss} | {size} | {b.get('date', 'n/a')}"
+                     f"{'' if b.get('this_run', True) else ' (earlier run)'} |")
+        L.append("")
+    return L
+
+
+def queries_md(qsec: dict, res: dict) -> list[str]:
+    """Section 3: faceted queries against plain Whoosh search and Whoosh groupedby."""
+    L = ["## 3. Faceted queries", "",
+         "Realistic requests: single terms of four frequency bands from the index's own body vocabulary, two-term",
+         "queries, title phrases; each with 0-2 facet filters, every tenth with a date range. newsfacet counts all",
+         "four facets (speaker, person, place, org; each under the other filters) plus the date facet and histogram and",
+         "renders a page of 20 results with snippets. *Plain* is `searcher.search(q, filter=..., limit=20)` reading the",
+         "20 stored records; *groupedby* is the same plus Whoosh `groupedby` over the facet fields and the month. groupedby",
+         "is slow, so it runs on a sample of the requests drawn within each query kind (and band of single terms): the",
+         "sample has the mix of the whole set, and newsfacet is compared with it on those same requests.", "",
+         "| docs | system | requests | p50 ms | p95 ms | mean ms | max ms |", "|---|---|---|---|---|---|---|"]
+    for n, q in _by_size(qsec):
+        for name in ("plain", "newsfacet", "groupedby", "newsfacet_on_groupedby_queries"):
+            r = q[name]
+            L.append(f"| {n:,} | {name.replace('_', ' ')} | {r['n']} | {r['p50_ms']} | {r['p95_ms']} | {r['mean_ms']} | {r['max_ms']} |")
+    L += ["", "By query kind, p95 in ms (groupedby and the last two columns on the same sampled requests):", "",
+          "| docs | kind | requests | plain | newsfacet | sampled | groupedby | newsfacet, same requests | groupedby / newsfacet |",
+          "|---|---|---|---|---|---|---|---|---|"]
+    for n, q in _by_size(qsec):
+        for kind, d in q["by_kind"].items():
+            g, same = d.get("groupedby"), d.get("newsfacet_on_groupedby_queries")
+            ratio = f"{g['p95_ms'] / same['p95_ms']:.0f}×" if g and same and same["p95_ms"] else ""
+            L.append(f"| {n:,} | {kind} | {d['newsfacet']['n']} | {d['plain']['p95_ms']} | {d['newsfacet']['p95_ms']} | "
+                     f"{g['n'] if g else 0} | {g['p95_ms'] if g else ''} | {same['p95_ms'] if same else ''} | {ratio} |")
+    L += ["", "Searcher open after a rebuild (Whoosh open + facet arrays + first search) and warm open:", "",
+          "| docs | first search after rebuild | warm open |", "|---|---|---|"]
+    for n, q in _by_size(qsec):
+        L.append(f"| {n:,} | {q['searcher_open']['cold_ms']} ms | {q['searcher_open']['warm_ms']} ms |")
+    mism = sum(q.get("count_mismatches", 0) for _, q in _by_size(qsec))
+    L += ["", f"Facet counts compared with groupedby's on sample queries: {mism} mismatches "
+          "(`tests/test_facets.py` checks exactness on a small index).", ""]
+    return L
+
+
+def web_md(w: dict, res: dict) -> list[str]:
+    """Section 4: the web server under concurrent clients, and its memory."""
+    L = [f"## 4. Web ({w.get('docs', 0):,} docs)", "",
+         "`newsfacet serve` (waitress, 8 threads); 8 client threads with keep-alive connections on the same 2-core",
+         "machine for 30 s per endpoint, cycling through the benchmark queries.", "",
+         "| endpoint | requests | req/s | p50 ms | p95 ms | errors |", "|---|---|---|---|---|---|"]
+    for k, label in (("api_search", "/api/search"), ("page", "/")):
+        r = w[k]
+        L.append(f"| {label} | {r['requests']} | {r['rps']} | {r['p50_ms']} | {r['p95_ms']} | {r['errors']} |")
+    L += ["", "## 5. Memory and disk", ""]
+    for n, rss in sorted(w.get("server_peak_rss_mb_by_size", {}).items(), key=lambda kv: int(kv[0])):
+        L.append(f"- server peak RSS at {int(n):,} docs: {rss:.0f} MB")
+    return L + ["- rebuild peak RSS and index size: see the build table in section 2", ""]
+
+
+def peers_md(psec: dict, res: dict) -> list[str]:
+    """Section 6: newsfacet beside SQLite FTS5 and Tantivy."""
+    L = ["## 6. Peers: SQLite FTS5 and Tantivy", "",
+         "The same documents (the records of section 3's indexes, through newsfacet's own `to_document`, so text and",
+         "facet values are identical) and the same faceted requests, interleaved request by request in one process after",
+         "a warm-up. Every engine does a newsfacet search's work: match, facet and date filters, the four facets each",
+         "under the other filters (top 10), years without the date filter, months for the histogram, a page of 20",
+         "with the stored record decoded and a highlighted snippet.", "",
+         "- **SQLite FTS5**, built with sqlite-utils (`enable_fts`, tokenizer `porter` over `unicode61`, rank `bm25()` with",
+         "  the title weighted 2). Facets by `GROUP BY`, as Datasette counts them, with a tuned plan: Datasette re-runs the",
+         "  whole query under each facet and unpacks JSON arrays with `json_each`; here the match runs once per request",
+         "  into a temporary table, each facet is a `GROUP BY` over an integer-keyed `WITHOUT ROWID` table whose primary",
+         "  key (facet, doc, value id) covers the count (no JSON, no row lookups), value ids are numbered in value order",
+         "  (so `ORDER BY count DESC, vid` is newsfacet's order), filters are `IN` lists read from an index by value, the",
+         "  date range reads a narrow (doc, day) table, months are a facet, and `ANALYZE` statistics guide the planner.",
+         "- **Tantivy** (`tantivy` on PyPI): title, body and quotes with an analyzer close to Whoosh's (words, lower case,",
+         "  Whoosh's stop words, English stemmer), facet values as multi-valued raw text fast fields counted by terms",
+         "  aggregations, the day as an integer fast field for ranges; a 2-thread writer.",
+         "- **newsfacet**: `NewsSearcher.search`, on an index built by `index_records` with 2 writer processes.", ""]
+    for n, p in _by_size(psec):
+        b, lat = p["build"], p["latency"]
+        nf_b = b["newsfacet"].get("seconds")
+        m = p.get("measured", {})
+        L += [f"### {n:,} documents, {p['requests']} requests (measured {m.get('date', 'n/a')}, load {m.get('load_avg', 'n/a')})", "",
+              "| engine | build s | build / newsfacet's | index MB | p50 ms | p95 ms | p95 / newsfacet's |",
+              "|---|---|---|---|---|---|---|"]
+        for name in ("newsfacet", "fts5", "tantivy"):
+            bs = b[name].get("seconds")
+            ratio = f"{bs / nf_b:.2f}" if bs and nf_b else "n/a"
+            how = f"{bs} ({b[name].get('threads')} {'proc.' if name == 'newsfacet' else 'thr.'})" if bs else "n/a"
+            if name == "newsfacet" and bs and not b[name].get("this_run"):
+                how += f", built {b[name].get('date', 'earlier')}"
+            L.append(f"| {PEERS.get(name, name)} | {how} | {ratio} | {b[name].get('mb')} | {lat[name]['p50_ms']} | "
+                     f"{lat[name]['p95_ms']} | {lat[name]['p95_ms'] / lat['newsfacet']['p95_ms']:.2f} |")
+        kinds = list(p["by_kind"]["newsfacet"])
+        L += ["", "p95 by query kind (ms):", "", "| kind | requests | newsfacet | SQLite FTS5 | Tantivy |", "|---|---|---|---|---|"]
+        for k in kinds:
+            L.append(f"| {k} | {p['by_kind']['newsfacet'][k]['n']} | {p['by_kind']['newsfacet'][k]['p95_ms']} | "
+                     f"{p['by_kind']['fts5'][k]['p95_ms']} | {p['by_kind']['tantivy'][k]['p95_ms']} |")
+        L += ["", "Agreement with newsfacet, request by request (facets: all four top-10 lists, values tied at the cut",
+              "interchangeable; dates: year and month counts):", "",
+              "| engine | totals | facets | dates | all | facets where totals agree | totals by kind |", "|---|---|---|---|---|---|---|"]
+        for peer, label in PEERS.items():
+            a = p["agreement"][peer]
+            L.append(f"| {label} | {a['totals']}/{a['requests']} | {a['facets']}/{a['requests']} | {a['dates']}/{a['requests']} | "
+                     f"{a['all']}/{a['requests']} | {a['facets_where_totals_agree']} | "
+                     f"{', '.join(f'{k} {v}' for k, v in a['by_kind'].items())} |")
+        causes = [(label, kind, why, c) for peer, label in PEERS.items()
+                  for kind, d in p["agreement"][peer]["causes"].items() for why, c in d.items()]
+        if causes:
+            L += ["", "Requests with any difference, by likely cause (from the query's own words; a facet is counted",
+                  "without its own filter, so a difference there can show while the totals agree):", "",
+                  "| engine | kind | cause | requests |", "|---|---|---|---|"]
+            L += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in sorted(causes)]
+        prof = p.get("newsfacet_profile")
+        if prof:
+            L += ["", "Where newsfacet's time goes on the kinds where a peer's p95 is lower (cProfile, share of",
+                  "`NewsSearcher.search`'s cumulative time; steps overlap little):", "",
+                  "| kind | requests | " + " | ".join(STEPS) + " |", "|---|---|" + "---|" * len(STEPS)]
+            for k, d in prof.items():
+                L.append(f"| {k} | {d['requests']} | " + " | ".join(f"{d['share'].get(s, 0) * 100:.0f}%" for s in STEPS) + " |")
+        L.append("")
+    faster = []
+    for n, p in _by_size(psec):
+        nf = p["latency"]["newsfacet"]["p95_ms"]
+        for peer, label in PEERS.items():
+            r = p["latency"][peer]["p95_ms"] / nf
+            if r < 1:
+                faster.append(f"{label} at {n:,} documents (p95 {r:.2f}× newsfacet's)")
+    L += ["**Where a peer is faster:** " + ("; ".join(faster) + "." if faster else "nowhere in this run."), ""]
+    return L
+
+
+STEPS = tuple(dict.fromkeys(PROFILE_STEPS.values()))
 
 
 # What was changed for speed (issue 5), with before/after ratios measured on 2026-11-28 on the 20,000-document
@@ -158,9 +318,9 @@ CHANGES = [
 ]
 
 
-def limits_section(res: dict) -> list[str]:
+def limits_section(sec: dict) -> list[str]:
     """Where one machine stops being enough: newsfacet p95 extrapolated linearly in the number of documents."""
-    pts = sorted((int(n), q["newsfacet"]["p95_ms"]) for n, q in res["queries"].items())
+    pts = sorted((n, q["newsfacet"]["p95_ms"]) for n, q in _by_size(sec.get("queries")))
     if not pts:
         return []
     L = ["## Where one machine stops being enough", ""]

@@ -58,7 +58,7 @@ def DATA_NOTE(res: dict) -> list[str]:
     """How the benchmark documents were made."""
     return [
         "**Data.** The AllSides corpus (37,554 articles) is read for benchmarking only. Enriching all of it with spaCy",
-        f"takes about two hours here, so {res.get('seeds') or 'n/a':,} articles sampled evenly across the corpus were enriched",
+        f"takes about two hours here, so {format(res['seeds'], ',') if res.get('seeds') else 'n/a'} articles sampled evenly across the corpus were enriched",
         "once (cached in `bench/out/`, git-ignored) and their records **replicated** to the index sizes, each copy with",
         "its own id and a published date shifted by 37 days per copy. Replicas repeat the seeds' words and entity names,",
         "so vocabulary and the number of distinct facet values stay those of the seed sample (smaller than a real 100k",
@@ -236,8 +236,8 @@ def peers_md(psec: dict, res: dict) -> list[str]:
         nf_b = b["newsfacet"].get("seconds")
         m = p.get("measured", {})
         L += [f"### {n:,} documents, {p['requests']} requests (measured {m.get('date', 'n/a')}, load {m.get('load_avg', 'n/a')})", "",
-              "| engine | build s | build / newsfacet's | index MB | p50 ms | p95 ms | p95 / newsfacet's |",
-              "|---|---|---|---|---|---|---|"]
+              "| engine | build s | build / newsfacet's | index MB | p50 ms | p95 ms | p50 / newsfacet's | p95 / newsfacet's |",
+              "|---|---|---|---|---|---|---|---|"]
         for name in ("newsfacet", "fts5", "tantivy"):
             bs = b[name].get("seconds")
             ratio = f"{bs / nf_b:.2f}" if bs and nf_b else "n/a"
@@ -245,7 +245,8 @@ def peers_md(psec: dict, res: dict) -> list[str]:
             if name == "newsfacet" and bs and not b[name].get("this_run"):
                 how += f", built {b[name].get('date', 'earlier')}"
             L.append(f"| {PEERS.get(name, name)} | {how} | {ratio} | {b[name].get('mb')} | {lat[name]['p50_ms']} | "
-                     f"{lat[name]['p95_ms']} | {lat[name]['p95_ms'] / lat['newsfacet']['p95_ms']:.2f} |")
+                     f"{lat[name]['p95_ms']} | {lat[name]['p50_ms'] / lat['newsfacet']['p50_ms']:.2f} | "
+                     f"{lat[name]['p95_ms'] / lat['newsfacet']['p95_ms']:.2f} |")
         kinds = list(p["by_kind"]["newsfacet"])
         L += ["", "p95 by query kind (ms):", "", "| kind | requests | newsfacet | SQLite FTS5 | Tantivy |", "|---|---|---|---|---|"]
         for k in kinds:
@@ -273,6 +274,11 @@ def peers_md(psec: dict, res: dict) -> list[str]:
                   "| kind | requests | " + " | ".join(STEPS) + " |", "|---|---|" + "---|" * len(STEPS)]
             for k, d in prof.items():
                 L.append(f"| {k} | {d['requests']} | " + " | ".join(f"{d['share'].get(s, 0) * 100:.0f}%" for s in STEPS) + " |")
+            heavy = sorted({s for d in prof.values() for s, v in d["share"].items() if v >= 0.2},
+                           key=lambda s: -max(d["share"].get(s, 0) for d in prof.values()))
+            if heavy:
+                L += ["", "What it would take to close the gap, step by step (the steps above 20% of a kind's time):", ""]
+                L += [f"- **{s}**: {REMEDIES[s]}" for s in heavy if s in REMEDIES]
         L.append("")
     faster = []
     for n, p in _by_size(psec):
@@ -286,6 +292,21 @@ def peers_md(psec: dict, res: dict) -> list[str]:
 
 
 STEPS = tuple(dict.fromkeys(PROFILE_STEPS.values()))
+REMEDIES = {
+    "matching (postings)": "Whoosh stores each posting block as a pickle, decoded in Python before NumPy sees it; "
+    "Tantivy and FTS5 read compressed integer blocks in compiled code. Closing it takes postings in an array format "
+    "(written beside the generation at rebuild, as `facets.npz` is, and memory-mapped), or a compiled engine "
+    "behind `search/` for matching while newsfacet keeps its facets and attribution.",
+    "snippets": "Whoosh's highlighter re-analyses the text in Python for every result (`_snippet_region` already "
+    "narrows it to one region); Tantivy's snippet generator does it in Rust. Closing it takes token offsets stored at "
+    "indexing (or a highlighter in compiled code), or snippets for fewer results (loaded as the page scrolls).",
+    "stored record (read + JSON)": "every result decodes the whole enriched record (Whoosh's stored fields, then "
+    "JSON, quotes and entities included) where the page shows a few fields; a slim stored page record would cut it.",
+    "facet counts": "one NumPy `bincount` per facet over the matched documents' pairs already; little to gain "
+    "without giving up exact counts.",
+    "date facet and histogram": "the month pairs are counted like a facet; little to gain.",
+    "ranking the matches": "a full sort of the matched documents; `argpartition` of the top page would do.",
+}
 
 
 # What was changed for speed (issue 5), with before/after ratios measured on 2026-11-28 on the 20,000-document

@@ -165,9 +165,9 @@ def build_fts5(seeds: list[dict], n: int, path: Path) -> dict:
 
     Layout (the facet plan's tuning, see Fts5Engine): `docs` (rowid = newsfacet's document number, the stored
     record, the text columns FTS5 reads for snippets), `docs_fts` (FTS5, porter stemmer over unicode61, external
-    content), `facet_values` (one integer id per facet value, numbered in value order), `doc_facets` (facet, doc,
-    vid) as a WITHOUT ROWID table: the primary key is the covering index counting reads, plus an index by value for
-    filters; `doc_days` (doc, day), narrow, for the date range. Months are a facet like the others.
+    content), `facet_values` (one integer id per facet value, numbered in value order), `doc_facets` (doc, facet,
+    vid) as a WITHOUT ROWID table, so a document's pairs are one range of the primary key, plus an index by value
+    for filters; `doc_days` (doc, day), narrow, for the date range. Months are a facet like the others.
     """
     import sqlite_utils
 
@@ -177,7 +177,7 @@ def build_fts5(seeds: list[dict], n: int, path: Path) -> dict:
     db = sqlite_utils.Database(path)
     db.execute("PRAGMA journal_mode=OFF")
     db.execute("PRAGMA synchronous=OFF")
-    db.execute("CREATE TABLE doc_facets (facet INTEGER, doc INTEGER, vid INTEGER, PRIMARY KEY (facet, doc, vid)) "
+    db.execute("CREATE TABLE doc_facets (doc INTEGER, facet INTEGER, vid INTEGER, PRIMARY KEY (doc, facet, vid)) "
                "WITHOUT ROWID")
     facet_no = {f: k for k, f in enumerate(facet_fields())}
     values: dict[tuple[int, str], list[int]] = {}
@@ -200,7 +200,7 @@ def build_fts5(seeds: list[dict], n: int, path: Path) -> dict:
     ordered = sorted(values)
     db["facet_values"].insert_all(({"vid": k, "facet": fv[0], "value": fv[1]} for k, fv in enumerate(ordered)),
                                   pk="vid", batch_size=5000)
-    db["doc_facets"].insert_all(({"facet": fv[0], "doc": d, "vid": k} for k, fv in enumerate(ordered)
+    db["doc_facets"].insert_all(({"doc": d, "facet": fv[0], "vid": k} for k, fv in enumerate(ordered)
                                  for d in values[fv]), batch_size=5000)
     db["doc_facets"].create_index(["vid", "doc"])
     db["doc_days"].insert_all(days, pk="doc", batch_size=5000)
@@ -227,11 +227,12 @@ class Fts5Engine:
     """A faceted search in SQLite FTS5, as tuned as a careful Datasette user would tune it.
 
     Datasette's own plan re-runs the whole query under each facet (`select value, count(*) from (query) join
-    json_each(column) group by value`), so a request with 5 facets runs the full-text match 7 times over JSON.
-    Tuned here: the match (with its bm25 rank) runs once per request into a temporary table; each facet counts by
-    `GROUP BY` over the integer-keyed covering primary key of `doc_facets` joined to that table (no JSON, no
-    row lookups); filters are `IN` lists from the value index; the date range reads the narrow `doc_days`
-    table; statistics from ANALYZE guide the planner.
+    json_each(column) group by value`), so a request with 7 facet lists runs the full-text match as often, over
+    JSON. Tuned here: the match (with its bm25 rank) runs once per request into a temporary table; the facets of one
+    document set are counted in one pass, `GROUP BY` over the integer (doc, facet, vid) primary key reached from
+    each matched document (CROSS JOIN fixes that order: left to itself, the planner scanned every pair of the
+    facet through the value index to spare a sort, 2.4x slower), top 10 per facet by a window function; filters
+    are `IN` lists from the value index; the date range reads the narrow `doc_days`; ANALYZE statistics.
     """
 
     name = "fts5"
@@ -243,6 +244,7 @@ class Fts5Engine:
         self.db.execute("PRAGMA temp_store=MEMORY")
         self.db.execute("PRAGMA cache_size=-262144")  # 256 MB page cache, as the OS cache holds Whoosh's files
         self.facet_no = {f: k for k, f in enumerate(facet_fields())}
+        self.facet_names = {k: f for f, k in self.facet_no.items()}
         self.vids = {}
         for vid, f, v in self.db.execute("SELECT vid, facet, value FROM facet_values"):
             self.vids[(f, v)] = vid
@@ -264,18 +266,22 @@ class Fts5Engine:
             args += [lo, hi]
         return (" WHERE " + " AND ".join(sql)) if sql else "", args
 
-    def _counts(self, table: str, facet: str) -> dict:
-        rows = self.db.execute(
-            f"SELECT d.vid, count(*) FROM {table} s JOIN doc_facets d ON d.facet = ? AND d.doc = s.doc "
-            "GROUP BY d.vid", (self.facet_no[facet],))
-        return {self.names[vid]: c for vid, c in rows}
-
-    def _top(self, table: str, facet: str, size: int) -> list:
+    def _count(self, table: str, facets: list[str], size: int) -> dict:
+        """Every wanted facet of one document set in one pass: each matched document's pairs are one range of the
+        (doc, facet, vid) primary key; top `size` per facet by a window over the groups (months: all)."""
+        nos = [self.facet_no[f] for f in facets]
+        month = self.facet_no["month"]
         # vids are numbered in value order: count desc, vid asc is newsfacet's order
         rows = self.db.execute(
-            f"SELECT d.vid, count(*) AS c FROM {table} s JOIN doc_facets d ON d.facet = ? AND d.doc = s.doc "
-            "GROUP BY d.vid ORDER BY c DESC, d.vid LIMIT ?", (self.facet_no[facet], size))
-        return [(self.names[vid], c) for vid, c in rows]
+            f"SELECT facet, vid, c FROM (SELECT d.facet AS facet, d.vid AS vid, count(*) AS c, row_number() OVER "
+            f"(PARTITION BY d.facet ORDER BY count(*) DESC, d.vid) AS rn FROM {table} s CROSS JOIN doc_facets d "
+            f"ON d.doc = s.doc WHERE d.facet IN ({','.join('?' * len(nos))}) GROUP BY d.facet, d.vid) "
+            "WHERE rn <= ? OR facet = ? ORDER BY facet, rn", [*nos, size, month])
+        out: dict = {f: [] for f in facets}
+        names = self.facet_names
+        for facet, vid, c in rows:
+            out[names[facet]].append((self.names[vid], c))
+        return out
 
     def run(self, req):
         """The whole faceted request; returns an Outcome."""
@@ -294,13 +300,14 @@ class Fts5Engine:
             where, args = self._filter_sql(req, filtered, dated)
             table = f"temp.s{k}"
             db.execute(f"INSERT INTO {table} SELECT m.doc, m.score FROM base m{where}", args)
+            counted = self._count(table, ["month" if f == "year" else f for f in what], req.facet_size)
             for f in what:
                 if f == "month":
-                    months = self._counts(table, "month")
+                    months = dict(counted["month"])
                 elif f == "year":
-                    years = years_of(self._counts(table, "month"))
+                    years = years_of(dict(counted["month"]))
                 else:
-                    facets[f] = self._top(table, f, req.facet_size)
+                    facets[f] = counted[f]
             if k == 0:
                 total = db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
                 ids = [d for d, in db.execute(
@@ -528,7 +535,30 @@ def why_differs(q: str, peer: str) -> str:
         return "stemming (the engines' stems of a query word differ)"
     if any(kind == "phrase" for kind, _ in parts):
         return "phrase (Whoosh removes stop words and matches across them)"
-    return "other"
+    # same stem for the query word: the engines stem some words of the documents differently (stem_disagreement)
+    return "stemming of document words"
+
+
+def stem_disagreement(seeds: list[dict]) -> dict:
+    """Share of the seeds' distinct words that Whoosh's analyzer and each peer's stem differently."""
+    import sqlite3
+    from collections import Counter
+
+    from search.schema import build_schema
+
+    whoosh = build_schema()["body"].analyzer
+    words = list(Counter(w.lower() for r in seeds for w in re.findall(r"[A-Za-z]{3,}", r.get("text") or "")))
+    db = sqlite3.connect(":memory:")
+    db.execute("CREATE VIRTUAL TABLE t USING fts5(x, tokenize='porter')")
+    db.execute("CREATE VIRTUAL TABLE v USING fts5vocab(t, 'instance')")
+    db.executemany("INSERT INTO t(rowid, x) VALUES (?, ?)", enumerate(words))
+    fts = {words[doc]: [term] for term, doc in db.execute("SELECT term, doc FROM v")}
+    db.close()
+    tantivy = tantivy_analyzer()
+    mine = {w: [t.text for t in whoosh(w)] for w in words}
+    return {"words": len(words),
+            "fts5": round(sum(mine[w] != fts.get(w, []) for w in words) / max(len(words), 1), 4),
+            "tantivy": round(sum(mine[w] != tantivy.analyze(w) for w in words) / max(len(words), 1), 4)}
 
 
 # -------------------------------------------------------------------------------------------- the run
@@ -615,7 +645,8 @@ def peer_bench(seeds: list[dict], n: int, queries: list[dict], index_dir: Path, 
         log(f"peers: {len(queries)} requests through {', '.join(engines)} ...")
         got = compare(engines, queries)
         kinds = [q["kind"] for q in queries]
-        out = {"docs": n, "requests": len(queries), "build": builds, "latency": {}, "by_kind": {}, "agreement": {}}
+        out = {"docs": n, "requests": len(queries), "build": builds, "latency": {}, "by_kind": {}, "agreement": {},
+               "stems_differ": stem_disagreement(seeds)}
         for name, ms in got["times"].items():
             out["latency"][name] = latency(ms)
             out["by_kind"][name] = {k: latency([m for m, kk in zip(ms, kinds) if kk == k]) for k in sorted(set(kinds))}

@@ -286,7 +286,8 @@ def peers_md(psec: dict, res: dict) -> list[str]:
         prof = p.get("newsfacet_profile")
         if prof:
             L += ["", "Where newsfacet's time goes on the kinds where a peer's p95 is lower (cProfile, share of",
-                  "`NewsSearcher.search`'s cumulative time; steps overlap little):", "",
+                  "`NewsSearcher.search`'s cumulative time; steps overlap little; the profiler's per-call cost inflates",
+                  "Python-heavy steps such as snippets against NumPy ones such as facet counts):", "",
                   "| kind | requests | " + " | ".join(STEPS) + " |", "|---|---|" + "---|" * len(STEPS)]
             for k, d in prof.items():
                 L.append(f"| {k} | {d['requests']} | " + " | ".join(f"{d['share'].get(s, 0) * 100:.0f}%" for s in STEPS) + " |")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import errno
 import fcntl
 import json
+import logging
 import os
 import shutil
 import time
@@ -25,6 +26,8 @@ from search.cache import EnrichCache
 from search.config import Settings
 from search.contracts import IndexMissing  # noqa: F401  (raised here; re-exported)
 from search.schema import build_schema, to_document
+
+log = logging.getLogger(__name__)
 
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
@@ -278,8 +281,13 @@ def _finish(index_dir: Path, tmp: Path, manifest: dict, report: Report, started:
             collector.facet_data().save(tmp / FACET_FILE)
         else:
             write_facet_file(tmp)
-    except Exception:  # searchers compute them from the index when the file is missing
-        pass
+    except Exception as exc:
+        # The index itself is complete: searchers compute the arrays from it when the file is missing, so
+        # this is no reason to lose the run, but it is a bug to see (every server pays for it on switching).
+        log.error("could not save the facet arrays of %s", tmp.name, exc_info=True)
+        report.warnings.append(Skip(str(index_dir), f"the facet arrays could not be saved ({type(exc).__name__}: "
+                                    f"{exc}); searches will compute them, more slowly; please report it",
+                                    warning=True))
     final = _switch(index_dir, tmp)
     report.generation = final.name
     report.total_documents = len(manifest)

@@ -51,29 +51,40 @@ def _load_lengths(reader, fieldname: str) -> np.ndarray:
 
     n = reader.doc_count_all()
     perdoc = getattr(reader, "_perdoc", None)
+    if perdoc is None:
+        raise Unsupported("no per-document reader")
     lenfield = _lenfield(fieldname)
-    if perdoc is None or not perdoc.has_column(lenfield):
-        raise Unsupported("no length column")
-    col = perdoc.column_reader(lenfield, LENGTHS_COLUMN)
-    raw = _column_bytes(col, n)
+    if not perdoc.has_column(lenfield):
+        # A segment where no document has text in this field has no lengths column (normal after an update
+        # that added only articles without quotes, say); Whoosh's scorer then reads its default length, 1.
+        return np.ones(n)
+    raw = column_array(perdoc.column_reader(lenfield, LENGTHS_COLUMN), n, np.uint8)
     out = _length_table()[raw]
     # Whoosh's doc_field_length returns its default (1) for a zero byte
     out[raw == 0] = 1.0
     return out
 
 
-def _column_bytes(col, n: int) -> np.ndarray:
-    """The uint8 values of a lengths column reader, read in one go when its layout is the known one."""
+# struct type codes of Whoosh's NumericColumn ("!" = big-endian) -> NumPy dtypes of the same width
+_NUMERIC_DTYPES = {c: np.dtype(">" + c) for c in "BHIQbhiqfd"}
+
+
+def column_array(col, n: int, dtype) -> np.ndarray:
+    """Every value (as `dtype`) of a numeric column reader over n documents: read in one go when its layout is
+    the known one (Whoosh's NumericColumn), else one document at a time. Documents past the written part of
+    the column hold its default, as Whoosh's reader gives them."""
     data = getattr(col, "_dbfile", None)
     base = getattr(col, "_basepos", None)
     count = getattr(col, "_count", None)
-    if data is not None and base is not None and count is not None and getattr(col, "_typecode", "") == "B":
-        out = np.zeros(n, dtype=np.uint8)  # documents past the written part hold the default, 0
+    stored = _NUMERIC_DTYPES.get(getattr(col, "_typecode", ""))
+    if data is not None and base is not None and count is not None and stored is not None \
+            and getattr(col, "_fixedlen", None) == stored.itemsize:
+        out = np.full(n, col._default, dtype=dtype)
         k = min(n, count)
         if k:
-            out[:k] = np.frombuffer(bytes(data.get(base, k)), dtype=np.uint8)
+            out[:k] = np.frombuffer(bytes(data.get(base, k * stored.itemsize)), dtype=stored)
         return out
-    return np.fromiter((col[i] for i in range(n)), dtype=np.uint8, count=n)
+    return np.fromiter((col[i] for i in range(n)), dtype=dtype, count=n)
 
 
 def _term_arrays(m, values: list | None = None):

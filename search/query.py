@@ -250,16 +250,19 @@ class NewsSearcher:
         return base, scores, dmask, inc, exc, final
 
     def _order(self, req: SearchRequest, final: np.ndarray, scores) -> np.ndarray:
+        """Matching documents in the request's order; the last tie-break is the article id (not the document
+        number, which differs between an updated index and the same articles rebuilt)."""
         docs = np.flatnonzero(final)
         day = self.facets.day[docs]
+        rank = self.facets.rank[docs]
         if req.sort == "relevance" and scores is not None:
             # score desc, then newest first among equals
-            return docs[np.lexsort((-day.astype(np.int64), -scores[docs]))]
+            return docs[np.lexsort((rank, -day.astype(np.int64), -scores[docs]))]
         if req.sort == "oldest":
             # undated documents last in either direction
             key = np.where(day == NO_DAY, np.iinfo(np.int32).max, day)
-            return docs[np.lexsort((docs, key))]
-        return docs[np.lexsort((docs, -day.astype(np.int64)))]
+            return docs[np.lexsort((rank, key))]
+        return docs[np.lexsort((rank, -day.astype(np.int64)))]
 
     def search(self, req: SearchRequest, messages: list[str] | None = None) -> SearchResult:
         """Run a search request: one page of results, facets (each under the other filters) and histogram."""
@@ -392,7 +395,7 @@ class NewsSearcher:
         fd = self.facets
         mask = fd.field("speaker").docs_with([name], fd.size) & fd.alive
         docs = np.flatnonzero(mask)
-        docs = docs[np.lexsort((docs, -fd.day[docs].astype(np.int64)))]
+        docs = docs[np.lexsort((fd.rank[docs], -fd.day[docs].astype(np.int64)))]
         quotes, months = [], {}
         for d in docs:
             rec = self._record(int(d))

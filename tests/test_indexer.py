@@ -142,3 +142,78 @@ def test_second_writer_is_refused_with_a_clear_message(tmp_path):
 def test_missing_index_message(tmp_path):
     with pytest.raises(IndexMissing, match=r"No index at .* - run `newsfacet rebuild` first"):
         open_searcher(tmp_path / "nothing")
+
+
+# An article with no date anywhere (metadata or text): its segment has no `published` column.
+UNDATED_TXT = "Library hours extended\n\nThe library will stay open until nine on Monday, the librarian said.\n"
+DATED = {"id": "dated", "title": "Crane repaired", "date": "2023-02-01",
+         "text": "Engineers repaired the harbour crane in Halifax, the port authority said."}
+
+
+@pytest.mark.parametrize("undated_first", [False, True], ids=["dated-then-undated", "undated-then-dated"])
+def test_update_with_an_undated_article_keeps_the_index_usable(tmp_path, undated_first):
+    """Issue 12: after `update` added an undated text file, every stats/search/web request failed
+    (`iterator too short`), and the updated generation had no facets.npz."""
+    from search.facets import FACET_FILE, FacetData
+    from web import create_app
+    from warm_cache import run_newsfacet
+
+    folder = tmp_path / "news"
+    folder.mkdir()
+
+    def add_undated():
+        (folder / "library.txt").write_text(UNDATED_TXT, encoding="utf-8")
+
+    def add_dated():
+        write_jsonl(folder / "crane.jsonl", [DATED])
+
+    settings = Settings(index=tmp_path / "ix")
+    (add_undated if undated_first else add_dated)()
+    rebuild([str(folder)], settings)
+    (add_dated if undated_first else add_undated)()
+    report = update([str(folder)], settings)
+    assert (report.indexed, report.unchanged, report.warnings) == (1, 1, [])
+
+    with open_searcher(settings.index) as s:
+        stats = s.stats()
+        assert (stats["articles"], stats["dated"], stats["first"]) == (2, 1, "2023-02-01")
+        res = s.search(parse_request({"q": ["library OR crane"], "sort": ["newest"]})[0])
+        assert [r["id"] for r in res.results] == ["dated", "library"]  # undated ones last
+        assert [f["value"] for f in res.facets["date"]["results"]] == ["2023", "2023-02"]
+    gen = live_generation(settings.index)
+    assert (gen / FACET_FILE).exists()
+    from whoosh import index as windex
+
+    with windex.open_dir(str(gen)).reader() as r:
+        assert FacetData.load(gen / FACET_FILE, r.doc_count_all(), r.doc_count()) is not None
+    done = run_newsfacet("--index", settings.index, "stats", "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["articles"] == 2
+    client = create_app({"INDEX_DIR": settings.index, "TESTING": True}).test_client()
+    for url in ("/", "/?q=library", "/api/search?sort=oldest", "/export.csv", "/article/library"):
+        assert client.get(url).status_code == 200, url
+
+
+def test_a_facet_file_that_cannot_be_written_is_reported_not_swallowed(tmp_path, monkeypatch, caplog):
+    import search.facets
+
+    folder = tmp_path / "news"
+    folder.mkdir()
+    write_jsonl(folder / "crane.jsonl", [DATED])
+    settings = Settings(index=tmp_path / "ix")
+    rebuild([str(folder)], settings)
+    (folder / "library.txt").write_text(UNDATED_TXT, encoding="utf-8")
+
+    def broken(gen_dir):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(search.facets, "write_facet_file", broken)
+    report = update([str(folder)], settings)
+    assert report.indexed == 1
+    assert [w.reason for w in report.warnings] == [
+        "the facet arrays could not be saved (OSError: [Errno 28] No space left on device); searches will "
+        "compute them, more slowly; please report it"]
+    assert [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "search.indexer"] == [
+        ("ERROR", f"could not save the facet arrays of {report.generation}.tmp")]
+    with open_searcher(settings.index) as s:  # the index is complete: the arrays are computed from it
+        assert s.stats()["articles"] == 2

@@ -28,6 +28,16 @@ class PipelineError(RuntimeError):
 
 
 _pipelines: dict = {}
+_factories: dict[str, Callable[[dict], object]] = {}
+
+
+def register_pipeline(name: str, factory: Callable[[dict], object]) -> None:
+    """Make the model name `name` load factory(aliases) instead of a spaCy package (a model-free stand-in in
+    tests, another engine later). What it returns needs spaCy's `pipe(texts, as_tuples=True, batch_size=...,
+    n_process=...)` yielding docs whose `user_data["newsfacet"]` is an analysis, `max_length`, and `meta` with
+    `name` and `version`, which enter the cache key."""
+    _factories[name] = factory
+    _pipelines.clear()
 
 
 def load_pipeline(model: str, aliases: dict | None = None):
@@ -40,6 +50,8 @@ def load_pipeline(model: str, aliases: dict | None = None):
 
 
 def _load_pipeline(model: str, aliases: dict | None = None):
+    if model in _factories:
+        return _factories[model](aliases or {})
     import spacy
 
     from search.entities import PIPELINE_EXCLUDE, configure_pipeline
@@ -79,16 +91,87 @@ def _register_drop_tensor() -> None:
             return doc
 
 
+# Where enrichment starts: every search.* module these import (at any depth, also inside functions) shapes an
+# analysis, and so does every file under search/data/ (models, word lists).
+ANALYSIS_ENTRY_POINTS = ("search.enrich",)
+
+
+def analysis_sources(root: Path | None = None, entry_points=ANALYSIS_ENTRY_POINTS) -> list[Path]:
+    """The files the enrichment cache key hashes: modules of the `search` package reachable by imports from
+    the entry points (a package counts whole: its modules may be loaded by name), plus every data file."""
+    root = Path(root) if root is not None else Path(__file__).parent
+    found: set[Path] = set()
+    todo = list(entry_points)
+    seen: set[str] = set()
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        parts = name.split(".")[1:]
+        if not parts:
+            continue  # `from search import x`: x is followed as search.x
+        package, module_file = root.joinpath(*parts), root.joinpath(*parts[:-1], parts[-1] + ".py")
+        if (package / "__init__.py").is_file():
+            files = sorted(package.rglob("*.py"))
+        elif module_file.is_file():
+            files = [module_file]
+        else:
+            continue  # not a module of this package (a name imported from one, say)
+        for f in files:
+            if f in found:
+                continue
+            found.add(f)
+            rel = f.relative_to(root).with_suffix("").parts
+            module = ".".join(("search",) + (rel[:-1] if rel[-1] == "__init__" else rel))
+            todo.extend(_imported_modules(f, module, is_package=rel[-1] == "__init__"))
+    if (root / "__init__.py").is_file():
+        found.add(root / "__init__.py")  # runs before any of its modules
+    data = root / "data"
+    if data.is_dir():
+        found.update(p for p in data.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    return sorted(found)
+
+
+def _imported_modules(path: Path, module: str, is_package: bool) -> Iterator[str]:
+    """Names of search.* modules a source file imports (or may: `from search.x import y` yields both
+    search.x and search.x.y, the latter being a module only if a file says so)."""
+    import ast
+
+    package = module if is_package else module.rpartition(".")[0]
+    tree = ast.parse(path.read_bytes(), filename=str(path))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[: len(base) - (node.level - 1)] if node.level > 1 else base
+                target = ".".join(base + ([node.module] if node.module else []))
+            else:
+                target = node.module or ""
+            names = [target] + [f"{target}.{a.name}" for a in node.names]
+        else:
+            continue
+        for n in names:
+            if n == "search" or n.startswith("search."):
+                yield n
+
+
 @lru_cache(maxsize=1)
 def code_digest() -> str:
-    """Hash of the enrichment code itself, so a changed rule never serves stale cached analyses."""
+    """Hash of the enrichment code and data, so a changed rule never serves stale cached analyses."""
+    return sources_digest(Path(__file__).parent)
+
+
+def sources_digest(root: Path) -> str:
+    """Hash of ENRICH_VERSION and of every file of analysis_sources(root), with its path."""
     h = hashlib.sha256(ENRICH_VERSION.encode())
-    here = Path(__file__).parent
-    for name in ("entities.py", "quotes.py", "names.py", "dates.py", "enrich.py", "credits.py", "lexicon.py",
-                 "language.py"):
-        p = here / name
-        if p.exists():
-            h.update(p.read_bytes())
+    for p in analysis_sources(root):
+        # the path too: moving a rule into another module is a change of the code that runs
+        h.update(p.relative_to(root).as_posix().encode() + b"\x00")
+        h.update(p.read_bytes())
+        h.update(b"\x00")
     return h.hexdigest()[:16]
 
 
@@ -368,6 +451,8 @@ def merge_analyses(parts: list[tuple[int, dict]]) -> dict:
 
 def _static_signature(model: str, aliases: dict | None) -> str:
     """The pipeline signature from the installed package metadata (no model load)."""
+    if model in _factories:
+        return pipeline_signature(load_pipeline(model, aliases), aliases)
     import spacy.util
 
     try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -61,12 +62,12 @@ def total(base: str) -> int:
     return r.json()["total"]
 
 
-@pytest.mark.slow
-def test_serve_answers_through_update_and_rebuild_and_sees_each_switch(server):
-    base, paths = server
+@contextmanager
+def client_load(base: str, urls: list[str], check=None):
+    """CLIENTS threads requesting urls in turn until the block ends. Yields the list of failures, filled as
+    they happen: a non-200 answer, a dropped connection, or what check(url, response) returns (None: fine)."""
     stop = threading.Event()
     errors: list[str] = []
-    totals: set[int] = set()
     counts = [0] * CLIENTS
 
     def client(k: int) -> None:
@@ -74,15 +75,12 @@ def test_serve_answers_through_update_and_rebuild_and_sees_each_switch(server):
         for i in range(MAX_REQUESTS_PER_CLIENT):
             if stop.is_set():
                 return
-            url = base + QUERIES[(k * 7 + i) % len(QUERIES)]
+            url = base + urls[(k * 7 + i) % len(urls)]
             try:
                 r = session.get(url, timeout=30)
-                if r.status_code != 200:
-                    errors.append(f"{url}: HTTP {r.status_code}")
-                elif url.endswith("/api/search?q=story"):
-                    totals.add(r.json()["total"])
-                elif "Traceback" in r.text:
-                    errors.append(f"{url}: traceback in the page")
+                problem = f"HTTP {r.status_code}" if r.status_code != 200 else check(url, r) if check else None
+                if problem:
+                    errors.append(f"{url}: {problem}")
             except Exception as exc:  # noqa: BLE001 -- every failure is a counted error
                 errors.append(f"{url}: {type(exc).__name__}: {exc}")
             counts[k] += 1
@@ -91,6 +89,28 @@ def test_serve_answers_through_update_and_rebuild_and_sees_each_switch(server):
     for t in threads:
         t.start()
     try:
+        yield errors
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(timeout=60)
+    assert not any(t.is_alive() for t in threads)
+    assert sum(counts) >= 50, counts  # the clients really ran beside the writers
+
+
+@pytest.mark.slow
+def test_serve_answers_through_update_and_rebuild_and_sees_each_switch(server):
+    base, paths = server
+    totals: set[int] = set()
+
+    def check(url, r):
+        if url.endswith("/api/search?q=story"):
+            totals.add(r.json()["total"])
+        elif "Traceback" in r.text:
+            return "traceback in the page"
+        return None
+
+    with client_load(base, QUERIES, check) as errors:
         time.sleep(0.5)
         assert total(base) == 240
         done = run_newsfacet("--index", paths["index"], "update", paths["corpus"], paths["later"], "--quiet")
@@ -102,13 +122,7 @@ def test_serve_answers_through_update_and_rebuild_and_sees_each_switch(server):
         r = requests.get(base + "/article/a299", timeout=30)
         assert r.status_code == 200 and "Marker299" in r.text
         time.sleep(0.5)
-    finally:
-        stop.set()
-        for t in threads:
-            t.join(timeout=60)
-    assert not any(t.is_alive() for t in threads)
     assert errors == [], errors[:10]
-    assert sum(counts) >= 50, counts  # the clients really ran beside the writers
     assert totals <= {240, 250, 300}, totals  # never a half-built index
 
 
@@ -134,3 +148,53 @@ def test_a_switch_between_reading_current_and_opening_never_mixes_generations(tm
     with query.open_searcher(settings.index) as s:
         res = s.search(query.parse_request({"q": ["harbour"], "sort": ["newest"]})[0])
         assert res.total == 9 and len(res.results) == 9
+
+
+def write_undated(path: Path, n: int) -> None:
+    """A plain-text article with no date anywhere (a weekday is not a date): its segment has no date column."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"Undated note {n}\n\nThe harbour story number {n} happened on Monday. Marker{n}.\n",
+                    encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_serve_answers_200_through_updates_adding_and_removing_dated_and_undated_articles(tmp_path):
+    """Issue 12: an update that added an undated article made every request fail from the switch on."""
+    news = tmp_path / "news"
+    write_articles(news / "dated.jsonl", 0, 40)
+    staged = tmp_path / "staged"  # every article any step adds, so the cache can be warmed once
+    write_articles(staged / "dated-later.jsonl", 40, 10)
+    for n in range(100, 104):
+        write_undated(staged / f"undated-{n}.txt", n)
+    index_dir = tmp_path / "ix"
+    prewarm(index_dir, [news, staged])
+    rebuild([str(news)], Settings(index=index_dir))
+
+    def move(name: str) -> None:
+        (staged / name).rename(news / name)
+
+    def update() -> None:
+        done = run_newsfacet("--index", index_dir, "update", news, "--quiet")
+        assert done.returncode == 0, done.stderr
+
+    steps = [  # (change, articles in the index after it)
+        (lambda: move("undated-100.txt"), 41),  # dated index, undated addition
+        (lambda: move("dated-later.jsonl"), 51),  # undated segment, dated addition
+        (lambda: (move("undated-101.txt"), move("undated-102.txt")), 53),
+        (lambda: (news / "dated.jsonl").unlink(), 13),  # most dated articles gone
+        (lambda: (news / "undated-100.txt").unlink(), 12),
+        (lambda: ((news / "dated-later.jsonl").unlink(), move("undated-103.txt")), 3),  # only undated ones left
+    ]
+    log = tmp_path / "serve.log"
+    urls = ["/", "/?q=story", "/?q=harbour&sort=oldest", "/api/search?q=story&sort=newest",
+            "/api/search?from=2022-03-01&to=2022-03-10", "/api/search?q=%22story+number%22",
+            "/facet/person?contains=a", "/export.csv?q=marker*", "/api/search?person=Person+a3"]
+    with serving(index_dir, log) as base:
+        with client_load(base, urls) as errors:
+            for change, expected in steps:
+                change()
+                update()
+                r = requests.get(base + "/api/search", timeout=30)
+                assert (r.status_code, r.json().get("total")) == (200, expected)
+    assert errors == [], errors[:10]
+    assert "Traceback" not in log.read_text(), log.read_text()[-5000:]

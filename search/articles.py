@@ -38,6 +38,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Iterable, Iterator
 
+# Read by search/enrich.py (analysis_sources): why this module's source stays out of the enrichment cache key.
+ANALYSIS_NEUTRAL = ("what the analysis sees of an article, its text and date, is itself in the enrichment "
+                    "cache key")
+
 
 @dataclass
 class Article:

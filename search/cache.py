@@ -8,6 +8,9 @@ from pathlib import Path
 
 import orjson
 
+# Read by search/enrich.py (analysis_sources): why this module's source stays out of the enrichment cache key.
+ANALYSIS_NEUTRAL = "stores analyses; never makes or changes one"
+
 
 class EnrichCache:
     """A small SQLite key-value store of enriched analyses (zlib-compressed JSON)."""

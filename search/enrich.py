@@ -94,11 +94,34 @@ def _register_drop_tensor() -> None:
 # Where enrichment starts: every search.* module these import (at any depth, also inside functions) shapes an
 # analysis, and so does every file under search/data/ (models, word lists).
 ANALYSIS_ENTRY_POINTS = ("search.enrich",)
+# A module imported by enrichment that cannot change an analysis says so, and why, in a top-level string of this
+# name (the settings, whose values that matter are in the key; the reader, whose text and date are; the cache).
+# Its source then stays out of the key, so editing it does not send every cached article through spaCy again.
+NEUTRAL_MARK = "ANALYSIS_NEUTRAL"
 
 
 def analysis_sources(root: Path | None = None, entry_points=ANALYSIS_ENTRY_POINTS) -> list[Path]:
     """The files the enrichment cache key hashes: modules of the `search` package reachable by imports from
-    the entry points (a package counts whole: its modules may be loaded by name), plus every data file."""
+    the entry points (a package counts whole: its modules may be loaded by name), plus every data file;
+    modules declaring ANALYSIS_NEUTRAL are followed but not hashed."""
+    return [p for p in _reachable(root, entry_points) if not neutral_reason(p)]
+
+
+def neutral_reason(path: Path) -> str | None:
+    """The reason a module gives for not shaping analyses (its ANALYSIS_NEUTRAL string), or None."""
+    import ast
+
+    if path.suffix != ".py":
+        return None
+    for node in ast.parse(path.read_bytes(), filename=str(path)).body:
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == NEUTRAL_MARK for t in node.targets) \
+                and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str) and node.value.value.strip():
+            return node.value.value.strip()
+    return None
+
+
+def _reachable(root: Path | None = None, entry_points=ANALYSIS_ENTRY_POINTS) -> list[Path]:
+    """Every module reachable by imports from the entry points, the package's __init__ and the data files."""
     root = Path(root) if root is not None else Path(__file__).parent
     found: set[Path] = set()
     todo = list(entry_points)

@@ -22,11 +22,16 @@ class Searcher(Protocol):
     def article(self, article_id: str) -> dict | None:
         """The enriched record of an article, or None."""
 
-    def speaker(self, name: str) -> dict:
-        """A speaker's quotes across the index, with per-month counts."""
+    def facet(self, req: SearchRequest, key: str, size: int, contains: str | None = None) -> dict:
+        """One facet under a request (its values containing `contains`, if given), nothing else computed:
+        {"total", "facet": {name, label, results, truncated, distinct[, failed]}, "messages"}."""
 
-    def iter_matching(self, req: SearchRequest) -> Iterator[dict]:
-        """Every article matching a request, in its sort order (exports)."""
+    def speaker(self, name: str, page: int = 1, page_size: int | None = None) -> dict:
+        """One page of a speaker's quotes, newest articles first: {name, total, page, pages, page_size, quotes,
+        histogram (articles per month)}."""
+
+    def iter_matching(self, req: SearchRequest, limit: int | None = None) -> Iterator[dict]:
+        """The articles matching a request (at most `limit`), in its sort order, as export rows."""
 
     def stats(self) -> dict:
         """Figures about the whole index."""

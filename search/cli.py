@@ -315,9 +315,14 @@ def _print_results(res) -> None:
 @click.pass_context
 def stats(ctx, as_json):
     """Articles, date range and the most frequent speakers, persons, places and organisations."""
+    from search.cache import cache_path, cache_stats
+
     searcher, settings = _open(ctx)
     with searcher:
         s = searcher.stats()
+    c = cache_stats(cache_path(settings.index))
+    s["cache"] = {"path": c["path"], "entries": c["entries"], "bytes": c["bytes"], "versions": len(c["versions"]),
+                  "unversioned": c["unversioned"]}
     if as_json:
         click.echo(json.dumps(s, ensure_ascii=False, indent=2))
         return
@@ -331,6 +336,61 @@ def stats(ctx, as_json):
         top = s["top_" + key]
         if top:
             click.echo(f"{label} ({s['distinct_' + key]} in all): " + ", ".join(f"{t['value']} ({t['count']})" for t in top))
+    n = c["entries"]
+    click.echo(f"Enrichment cache: {n:,} analys{'i' if n == 1 else 'e'}s, {_size(c['bytes'])} ({c['path']})"
+               + (f", made by {len(c['versions'])} versions of the code; `newsfacet cache prune` drops those it cannot "
+                  f"use" if len(c["versions"]) > 1 else ""))
+
+
+def _size(n: int) -> str:
+    """Bytes for people: 512 B, 4.2 kB, 45.6 MB, 1.2 GB."""
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}"
+    return f"{n} B"
+
+
+@main.group()
+def cache():
+    """The enrichment cache (cache/enrich.sqlite in the index directory): analyses kept so that unchanged articles
+    never go through spaCy again."""
+
+
+@cache.command("prune")
+@click.option("--model", default=None, help="Keep what this spaCy pipeline can use (default: the configured one).")
+@click.option("--unversioned", is_flag=True,
+              help="Also drop entries from before versions were recorded that no run has used since.")
+@click.option("--wait", type=float, default=0.0, show_default=True,
+              help="Seconds to wait for a running rebuild/update to finish.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@_index_option
+@click.pass_context
+def cache_prune(ctx, model, unversioned, wait, as_json):
+    """Drop cached analyses that the current enrichment code and model cannot use, and free their space."""
+    from search.cache import cache_path, prune_cache
+    from search.enrich import Enricher, signature_usable
+    from search.indexer import AliasFileError, IndexBusy, load_aliases_for, writer_lock
+
+    settings = _settings(ctx, model=model)
+    path = cache_path(settings.index)
+    if not path.exists():
+        click.echo(f"No enrichment cache at {path}; nothing to prune.")
+        return
+    try:
+        current = Enricher(settings, aliases=load_aliases_for(settings)).signature()
+        with writer_lock(Path(settings.index), wait=wait):  # a rebuild writing the cache meanwhile would race
+            r = prune_cache(path, lambda version: signature_usable(version, current), unversioned=unversioned)
+    except (IndexBusy, AliasFileError) as exc:
+        raise click.ClickException(str(exc)) from None
+    if as_json:
+        click.echo(json.dumps({**r, "path": str(path), "signature": current}, indent=2))
+        return
+    click.echo(f"Removed {r['removed']:,} cached analys{'i' if r['removed'] == 1 else 'e'}s that this code and model "
+               f"({settings.model}) cannot use; kept {r['kept']:,}. {path}: {_size(r['bytes_before'])} -> "
+               f"{_size(r['bytes_after'])} ({_size(max(0, r['bytes_before'] - r['bytes_after']))} freed).")
+    if r["unversioned_kept"]:
+        click.echo(f"{r['unversioned_kept']:,} entries date from before versions were recorded: a rebuild marks those "
+                   f"it uses, then `newsfacet cache prune --unversioned` drops the rest.")
 
 
 @main.command()

@@ -51,6 +51,10 @@ class Settings:
     languages: str = ""
     page_size: int = 20
     facet_size: int = 10
+    # A facet counting longer than this is shown as not counted, and the page renders without it (0: no limit).
+    facet_time_limit_ms: int = 200
+    # Rows of one CSV export at most; a capped file says so in its last line.
+    export_max_rows: int = 10_000
     max_query_chars: int = 1000
     extra: dict = field(default_factory=dict)
 

@@ -117,6 +117,8 @@ class SearchResult:
             name: [{k: r[k] for k in ("value", "count", "selected", "excluded") if k in r} for r in f["results"]]
             for name, f in self.facets.items()
         }
+        # A facet that failed or passed its time limit is empty, and says why here.
+        d["facets_failed"] = {name: f["failed"] for name, f in self.facets.items() if f.get("failed")}
         return d
 
 

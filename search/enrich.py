@@ -203,6 +203,16 @@ def _signature(meta: dict, aliases: dict | None) -> str:
     return f"{meta.get('lang')}_{meta.get('name')}-{meta.get('version')}|code-{code_digest()}|aliases-{alias_digest}"
 
 
+def signature_usable(version: str, current: str) -> bool:
+    """Whether an analysis made under signature `version` can serve a run whose signature is `current`: the
+    same pipeline and enrichment code (aliases aside: an entry made under another alias table is still
+    right for that table)."""
+    def parts(sig: str) -> list[str]:
+        return [p for p in (sig or "").split("|") if not p.startswith("aliases-")]
+
+    return parts(version) == parts(current)
+
+
 def pipeline_signature(nlp, aliases: dict | None) -> str:
     """What, besides the text, decides an analysis: pipeline name+version, enrichment code, aliases."""
     return _signature(getattr(nlp, "meta", {}) or {}, aliases)
@@ -349,20 +359,20 @@ class Enricher:
                     f"{self.settings.max_chars:,} (raise --max-chars / NEWSFACET_MAX_CHARS); the full text is indexed"
                 )
             key = analysis_key(sig, item, self.settings.max_chars)
-            hit = self.cache.get(key)
+            hit = self.cache.get(key, version=sig)
             if hit is not None:
                 self.cached += 1
                 yield make_record(item, hit, notes)
                 continue
             chunk.append((item, key, notes))
             if len(chunk) >= CHUNK:
-                yield from self._run(chunk)
+                yield from self._run(chunk, sig)
                 chunk = []
         if chunk:
-            yield from self._run(chunk)
+            yield from self._run(chunk, sig)
         self.cache.flush()
 
-    def _run(self, chunk):
+    def _run(self, chunk, sig: str):
         """Analyse a chunk of (article, key, notes): each article by the pipeline of its language, articles
         in a language without one get no entities, speakers or quotes (search/language.py)."""
         routes: dict[str, list] = {}
@@ -373,12 +383,12 @@ class Enricher:
             if not lang:
                 for (article, key, notes), detected in items:
                     analysis = bare_analysis(article, detected)
-                    self.cache.put(key, analysis)
+                    self.cache.put(key, analysis, version=sig)
                     yield make_record(article, analysis, notes)
                 continue
-            yield from self._pipe(self.pipeline(lang), [item for item, _ in items], lang)
+            yield from self._pipe(self.pipeline(lang), [item for item, _ in items], lang, sig)
 
-    def _pipe(self, nlp, chunk, lang: str):
+    def _pipe(self, nlp, chunk, lang: str, sig: str):
         limit = self.settings.max_chars
         workers = max(1, int(self.settings.workers))
         # Long texts go through spaCy in paragraph-aligned pieces: parser memory and our own components grow
@@ -405,7 +415,7 @@ class Enricher:
                 parts = []
                 analysis = finish_analysis(raw, article)
                 analysis["language"] = lang
-                self.cache.put(key, analysis)
+                self.cache.put(key, analysis, version=sig)
                 self.analysed += 1
                 yield make_record(article, analysis, notes)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from datetime import date, datetime
@@ -20,6 +21,18 @@ EPOCH = date(1970, 1, 1)
 FACET_FILE = "facets.npz"  # in a generation directory, written by the indexer
 _SEP = "\x1f"  # facet values never hold control characters (schema.keyword_value normalises whitespace)
 NO_DAY = np.iinfo(np.int32).min
+# Pairs counted between two looks at the clock: a facet over its time budget stops within a few milliseconds.
+COUNT_CHUNK = 1 << 20
+
+
+class FacetTimeout(Exception):
+    """A facet passed its time budget (the deadline given to FacetData.top)."""
+
+
+def check_deadline(deadline: float | None) -> None:
+    """Raise FacetTimeout once time.perf_counter() has passed the deadline (None: no deadline)."""
+    if deadline is not None and time.perf_counter() > deadline:
+        raise FacetTimeout()
 
 
 @dataclass
@@ -56,8 +69,9 @@ class FieldPairs:
                 mask[self.pair_docs[self.offsets[i]:self.offsets[i + 1]]] = True
         return mask
 
-    def counts(self, mask: np.ndarray, docs: np.ndarray | None = None) -> np.ndarray:
-        """Per-value counts of the documents in mask (docs: the same documents as indices, if known)."""
+    def counts(self, mask: np.ndarray, docs: np.ndarray | None = None, deadline: float | None = None) -> np.ndarray:
+        """Per-value counts of the documents in mask (docs: the same documents as indices, if known); raises
+        FacetTimeout when the deadline passes."""
         n_values = len(self.values)
         if not len(self.pair_docs):
             return np.zeros(n_values, dtype=np.int64)
@@ -75,7 +89,20 @@ class FieldPairs:
                 return np.zeros(n_values, dtype=np.int64)
             idx = np.repeat(starts - (np.cumsum(lens) - lens), lens) + np.arange(total)
             return np.bincount(self.doc_vals[idx], minlength=n_values)
-        return np.bincount(self.pair_vals[mask[self.pair_docs]], minlength=n_values)
+        out = np.zeros(n_values, dtype=np.int64)
+        for start in range(0, len(self.pair_docs), COUNT_CHUNK):
+            check_deadline(deadline)
+            end = start + COUNT_CHUNK
+            out += np.bincount(self.pair_vals[start:end][mask[self.pair_docs[start:end]]], minlength=n_values)
+        return out
+
+    def containing(self, text: str) -> np.ndarray:
+        """Boolean mask of the values containing text, ignoring case."""
+        folded = getattr(self, "_folded", None)
+        if folded is None:
+            folded = self._folded = [v.casefold() for v in self.values]
+        needle = text.casefold()
+        return np.fromiter((needle in v for v in folded), dtype=bool, count=len(folded))
 
 
 class FacetData:
@@ -140,10 +167,18 @@ class FacetData:
         """Pairs of a facet by its public name (speaker, person, place, org, month)."""
         return self.fields[FACET_FIELDS.get(facet, facet)]
 
-    def top(self, facet: str, mask: np.ndarray, size: int, selected=(), excluded=()) -> dict:
-        """Datasette-style facet: {name, label, results: [{value, count, selected, excluded}], truncated, distinct}."""
+    def top(self, facet: str, mask: np.ndarray, size: int, selected=(), excluded=(), contains: str | None = None,
+            deadline: float | None = None) -> dict:
+        """Datasette-style facet: {name, label, results: [{value, count, selected, excluded}], truncated, distinct};
+        only values containing `contains` (ignoring case) when given; FacetTimeout once the deadline passes."""
         fp = self.field(facet)
-        counts = fp.counts(mask)
+        counts = fp.counts(mask, deadline=deadline)
+        check_deadline(deadline)
+        if contains:
+            counts = np.where(fp.containing(contains), counts, 0)
+            check_deadline(deadline)
+            selected = [v for v in selected if contains.casefold() in v.casefold()]
+            excluded = [v for v in excluded if contains.casefold() in v.casefold()]
         nz = np.flatnonzero(counts)
         cand = nz
         if len(nz) > 4 * (size + 1):
@@ -172,10 +207,10 @@ class FacetData:
         return {"name": facet, "label": FACET_LABELS.get(facet, facet), "results": results,
                 "truncated": truncated, "distinct": int(len(nz))}
 
-    def month_counts(self, mask: np.ndarray) -> dict[str, int]:
+    def month_counts(self, mask: np.ndarray, deadline: float | None = None) -> dict[str, int]:
         """{"YYYY-MM": count} over documents in mask, months with no documents left out."""
         fp = self.fields[MONTH_FIELD]
-        counts = fp.counts(mask)
+        counts = fp.counts(mask, deadline=deadline)
         return {fp.values[i]: int(counts[i]) for i in np.flatnonzero(counts)}
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Iterable
 
 from search.articles import Article, Skip, read_articles
-from search.cache import EnrichCache
+from search.cache import EnrichCache, cache_path
 from search.config import Settings
 from search.contracts import IndexMissing  # noqa: F401  (raised here; re-exported)
 from search.schema import build_schema, to_document
@@ -219,7 +219,7 @@ def _articles(paths, settings: Settings, report: Report, progress=None):
 def _enricher(settings: Settings, index_dir: Path, aliases: dict | None):
     from search.enrich import Enricher
 
-    cache = EnrichCache(index_dir / "cache" / "enrich.sqlite")
+    cache = EnrichCache(cache_path(index_dir))
     return Enricher(settings, cache=cache, aliases=aliases)
 
 

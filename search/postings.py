@@ -13,6 +13,26 @@ from __future__ import annotations
 import numpy as np
 
 
+# The whoosh-reloaded release the internals below were read from and checked against; tests/test_facets.py fails
+# when another is installed (pyproject allows 2.7.x), naming what to re-check.
+WHOOSH_CHECKED = "2.7.5"
+WHOOSH_INTERNALS = """\
+- W3LeafMatcher's block state (_data, _blocklength, _byteids, _atend, _read_data, _next_block) and how ids
+  (deltas), weights (float array / constant / None) and values (positions) are laid out: read_postings
+- FilterMatcher (_ids, _exclude, child) and ListMatcher (_scorer) wrapping terms: _term_arrays
+- BM25FScorer's constants (idf, avgfl, B, K1, qf) and whoosh.scoring.bm25's formula: _term_scores
+- per-document lengths: W3PerDocReader (_perdoc, has_column, column_reader), _lenfield, LENGTHS_COLUMN,
+  byte_to_length, and the default length 1 when a segment has no lengths column: _load_lengths
+- NumericColumn.Reader's layout (_dbfile, _basepos, _count, _typecode, _fixedlen, _default; big-endian, the
+  default past the written part): column_array
+- DATETIME's column: microseconds since 0001-01-01, a sentinel default for undated documents, no column file
+  in a segment without any date; MultiReader.column_reader skipping such segments: facets._load_days
+- term statistics (iter_field, TermInfo.doc_frequency / min_id) of the unique id field: facets._load_rank
+Run tests/test_facets.py and tests/test_update_property.py against the new release, read the diff of
+whoosh/codec/whoosh3.py, whoosh/columns.py, whoosh/matching/ and whoosh/scoring.py for the items above,
+then set WHOOSH_CHECKED."""
+
+
 class Unsupported(Exception):
     """The query has a shape this module does not evaluate; use Whoosh's matcher instead."""
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import calendar
 import html
 import json
+import logging
 import re
 import threading
 import time
@@ -17,10 +18,13 @@ from typing import Iterator
 import numpy as np
 
 from search.config import Settings
-from search.contracts import (FACET_KEYS, FACET_LABELS, QUOTE_KEYS, IndexMissing, SearchRequest, SearchResult,
-                              parse_request)
-from search.facets import NO_DAY, FacetData, facet_data, from_day, to_day
+from search.contracts import (DATE_FACET, FACET_KEYS, FACET_LABELS, MAX_PAGE_SIZE, QUOTE_KEYS, RECORD_KEYS,
+                              IndexMissing, SearchRequest, SearchResult, parse_request)
+from search.facets import NO_DAY, FacetData, FacetTimeout, facet_data, from_day, to_day
 from search.indexer import live_generation, open_whoosh
+from search.schema import FACET_FIELDS
+
+log = logging.getLogger(__name__)
 
 FACETS = FACET_KEYS  # speaker, person, place, org
 TEXT_FIELDS = ("title", "body", "quotes")
@@ -167,8 +171,12 @@ class NewsSearcher:
         self._searcher = ix.searcher()
         self.generation = key
         self._last_query = None
-        # A generation directory is never written after it goes live, so its path identifies the arrays.
-        self.facets: FacetData = facet_data((key,), self._searcher.reader())
+        try:
+            # A generation directory is never written after it goes live, so its path identifies the arrays.
+            self.facets: FacetData = facet_data((key,), self._searcher.reader())
+        except BaseException:
+            self._searcher.close()  # no caller holds this object yet to close it
+            raise
 
     def close(self) -> None:
         """Release the Whoosh searcher."""
@@ -238,6 +246,41 @@ class NewsSearcher:
                 exc[f] = ~fd.field(f).docs_with(req.exclude[f], fd.size)
         return inc, exc
 
+    def _facet_mask(self, f: str, base, dmask, inc: dict, exc: dict) -> np.ndarray:
+        """The documents a facet counts: the query, the dates and every filter but the facet's own choices."""
+        m = base.copy()
+        if dmask is not None:
+            m &= dmask
+        for g in FACETS:
+            if g != f and g in inc:
+                m &= inc[g]
+            if g in exc:
+                m &= exc[g]
+        return m
+
+    def _undated_mask(self, base, inc: dict, exc: dict) -> np.ndarray:
+        """The documents the date facet counts: the query and every facet filter, not the dates."""
+        m = base.copy()
+        for x in list(inc.values()) + list(exc.values()):
+            m &= x
+        return m
+
+    def _guarded(self, name: str, compute) -> dict:
+        """compute(deadline) -> a facet, within the facet time limit; a facet that fails or passes its limit comes
+        back empty with `failed` saying why, so the rest of the page still renders (as Datasette's facets do)."""
+        limit_ms = int(self.settings.facet_time_limit_ms)
+        deadline = time.perf_counter() + limit_ms / 1000 if limit_ms > 0 else None
+        try:
+            return compute(deadline)
+        except FacetTimeout:
+            log.warning("facet %s passed its time limit of %d ms", name, limit_ms)
+            reason = f"took longer than its time limit ({limit_ms} ms); narrow the search to see it"
+        except Exception:
+            log.exception("facet %s could not be counted", name)
+            reason = "could not be counted (an error on the server, logged there)"
+        return {"name": name, "label": FACET_LABELS.get(name, name), "results": [], "truncated": False,
+                "distinct": None, "failed": reason}
+
     def _final_mask(self, req: SearchRequest, messages: list[str]):
         base, scores = self._match(req, messages)
         dmask = self._date_mask(req)
@@ -273,19 +316,12 @@ class NewsSearcher:
 
         facets = {}
         for f in FACETS:
-            m = base.copy()
-            if dmask is not None:
-                m &= dmask
-            for g in FACETS:
-                if g != f and g in inc:
-                    m &= inc[g]
-                if g in exc:
-                    m &= exc[g]
-            facets[f] = fd.top(f, m, req.facet_size, req.filters[f], req.exclude[f])
-        undated = base.copy()
-        for m in list(inc.values()) + list(exc.values()):
-            undated &= m
-        facets["date"] = self._date_facet(req, fd.month_counts(undated))
+            facets[f] = self._guarded(f, lambda deadline, f=f: fd.top(
+                f, self._facet_mask(f, base, dmask, inc, exc), req.facet_size, req.filters[f], req.exclude[f],
+                deadline=deadline))
+        undated = self._undated_mask(base, inc, exc)
+        facets[DATE_FACET] = self._guarded(DATE_FACET, lambda deadline: self._date_facet(
+            req, fd.month_counts(undated, deadline=deadline)))
         histogram = _histogram(fd.month_counts(final))
 
         total = int(final.sum())
@@ -303,6 +339,26 @@ class NewsSearcher:
         req.page = page
         return SearchResult(total=total, page=page, pages=pages, page_size=req.page_size, took_ms=round(took, 1),
                             request=req, results=results, facets=facets, histogram=histogram, messages=messages)
+
+    def facet(self, req: SearchRequest, key: str, size: int, contains: str | None = None) -> dict:
+        """One facet under a request, without computing the others or any result: its `size` top values (only
+        those containing `contains`, ignoring case, when given), counted under every filter but its own, within
+        the facet time limit. {"total": articles matching the whole request, "facet": {...}, "messages": [...]}."""
+        if key != DATE_FACET and key not in FACETS:
+            raise ValueError(f"unknown facet {key!r}; choose one of {', '.join(FACETS + (DATE_FACET,))}")
+        messages: list[str] = []
+        fd = self.facets
+        base, _, dmask, inc, exc, final = self._final_mask(req, messages)
+        contains = " ".join((contains or "").split()) or None
+        if key == DATE_FACET:
+            undated = self._undated_mask(base, inc, exc)
+            facet = self._guarded(key, lambda deadline: self._date_facet(
+                req, fd.month_counts(undated, deadline=deadline)))
+        else:
+            facet = self._guarded(key, lambda deadline: fd.top(
+                key, self._facet_mask(key, base, dmask, inc, exc), size, req.filters[key], req.exclude[key],
+                contains=contains, deadline=deadline))
+        return {"total": int(final.sum()), "facet": facet, "messages": messages}
 
     def _date_facet(self, req: SearchRequest, months: dict[str, int]) -> dict:
         """Years in chronological order; the months of a chosen year (or of a range inside one year)."""
@@ -390,34 +446,44 @@ class NewsSearcher:
             return None
         return self._record(docnum)
 
-    def speaker(self, name: str) -> dict:
-        """Every quote by a speaker across the corpus, newest first, with per-month counts."""
+    def speaker(self, name: str, page: int = 1, page_size: int | None = None) -> dict:
+        """A speaker's quotes, one page of the articles quoting them at a time (newest first), and how many of
+        those articles each month has: {name, total (articles), page, pages, page_size, quotes: [{text, verb,
+        start, end, kind, article: {id, title, published, source, url}}], histogram: [{month, count}]}."""
         fd = self.facets
+        page_size = min(max(1, int(page_size or self.settings.page_size)), MAX_PAGE_SIZE)
         mask = fd.field("speaker").docs_with([name], fd.size) & fd.alive
         docs = np.flatnonzero(mask)
         docs = docs[np.lexsort((fd.rank[docs], -fd.day[docs].astype(np.int64)))]
-        quotes, months = [], {}
-        for d in docs:
+        total = int(len(docs))
+        pages = max(1, -(-total // page_size))
+        page = min(max(1, int(page)), pages)
+        quotes = []
+        # Only this page's records are decoded: a prolific speaker has thousands.
+        for d in docs[(page - 1) * page_size: page * page_size]:
             rec = self._record(int(d))
             art = {k: rec.get(k) for k in ("id", "title", "published", "source", "url")}
             for q in rec.get("quotes") or []:
                 if q.get("speaker") == name:
                     quotes.append({**{k: q.get(k) for k in QUOTE_KEYS if k != "speaker"}, "article": art})
-                    if rec.get("published"):
-                        m = str(rec["published"])[:7]
-                        months[m] = months.get(m, 0) + 1
-        return {"name": name, "articles": int(len(docs)), "quotes": quotes, "histogram": _histogram(months)}
+        return {"name": name, "total": total, "page": page, "pages": pages, "page_size": page_size,
+                "quotes": quotes, "histogram": _histogram(fd.month_counts(mask))}
 
-    def iter_matching(self, req: SearchRequest) -> Iterator[dict]:
-        """Every article matching the request, in its sort order (for export)."""
+    def iter_matching(self, req: SearchRequest, limit: int | None = None) -> Iterator[dict]:
+        """The articles matching the request (at most `limit`), in its sort order, as export rows: id, title,
+        published, source, url and the four facet lists. Read from the stored fields; the full record (the
+        whole text as JSON) is never decoded."""
         messages: list[str] = []
         _, scores, _, _, _, final = self._final_mask(req, messages)
-        for d in self._order(req, final, scores):
-            rec = self._record(int(d))
-            out = {k: rec.get(k) for k in ("id", "title", "published", "source", "url", "speakers", "persons",
-                                           "places", "organizations")}
-            out["quotes"] = [{k: q.get(k) for k in QUOTE_KEYS} for q in rec.get("quotes") or []]
-            yield out
+        order = self._order(req, final, scores)
+        for d in order if limit is None else order[:max(0, int(limit))]:
+            stored = self._searcher.stored_fields(int(d))
+            row = {"id": stored.get("id"), "title": stored.get("title") or "",
+                   "published": _published_text(stored.get("published")), "source": stored.get("source") or None,
+                   "url": stored.get("url") or None}
+            for f in FACETS:  # the keyword fields hold the values comma-joined, as facets count them
+                row[RECORD_KEYS[f]] = [v for v in (stored.get(FACET_FIELDS[f]) or "").split(",") if v]
+            yield row
 
     def stats(self) -> dict:
         """Corpus figures: articles, date range, top speakers, persons, places, organizations."""
@@ -517,6 +583,15 @@ def _snippet_region(text: str, terms: frozenset, analyzer) -> str:
     lo = text.rfind(" ", 0, max(0, best - 100)) + 1
     hi = text.find(" ", best + SNIPPET_CHARS + 100)
     return text[lo: hi if hi > 0 else len(text)]
+
+
+def _published_text(value) -> str | None:
+    """A stored published datetime as ISO text: the date alone when it has no time of day."""
+    if value is None:
+        return None
+    if value.hour == value.minute == value.second == value.microsecond == 0:
+        return value.date().isoformat()
+    return value.isoformat()
 
 
 def _histogram(months: dict[str, int]) -> list[dict]:

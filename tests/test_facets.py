@@ -267,3 +267,16 @@ def test_segments_without_a_column_or_a_field_read_like_one_segment(tmp_path, se
             mask, scores = match_arrays(q, s, FieldLengths(), got.size)
             assert sorted(np.flatnonzero(mask).tolist()) == sorted(col.docnums), text
             np.testing.assert_allclose(scores[col.docnums], col.scores, rtol=1e-6)
+
+
+def test_whoosh_is_the_release_postings_reads_internals_of():
+    """search/postings.py and search/facets.py read Whoosh's private structures: another release must be
+    re-checked by hand before it is trusted, so this fails loudly and says what to look at."""
+    from importlib.metadata import version
+
+    from search.postings import WHOOSH_CHECKED, WHOOSH_INTERNALS
+
+    installed = version("whoosh-reloaded")
+    assert installed == WHOOSH_CHECKED, (
+        f"whoosh-reloaded {installed} is installed, but search/postings.py and search/facets.py were checked "
+        f"against {WHOOSH_CHECKED}. They rely on:\n{WHOOSH_INTERNALS}")

@@ -274,7 +274,7 @@ class NewsSearcher:
             return compute(deadline)
         except FacetTimeout:
             log.warning("facet %s passed its time limit of %d ms", name, limit_ms)
-            reason = f"took longer than its time limit ({limit_ms} ms); narrow the search to see it"
+            reason = f"took longer than the {limit_ms} ms time limit; narrow the search to see it"
         except Exception:
             log.exception("facet %s could not be counted", name)
             reason = "could not be counted (an error on the server, logged there)"

@@ -2,6 +2,7 @@
 time limit without failing the page, a paged speaker, a capped export that never decodes whole records."""
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -93,7 +94,9 @@ def test_the_contains_filter_is_done_in_the_search_layer(tiny_index):
 
 # ---------------------------------------------------------------- a failing facet does not fail the page
 
-def test_a_facet_that_raises_fails_alone(tiny_index, monkeypatch, caplog):
+@pytest.fixture
+def place_facet_fails(monkeypatch):
+    """Counting the place facet raises; every other facet works."""
     from search.facets import FacetData
 
     top = FacetData.top
@@ -104,6 +107,9 @@ def test_a_facet_that_raises_fails_alone(tiny_index, monkeypatch, caplog):
         return top(self, facet, *args, **kwargs)
 
     monkeypatch.setattr(FacetData, "top", failing)
+
+
+def test_a_facet_that_raises_fails_alone(tiny_index, place_facet_fails, caplog):
     with open_searcher(tiny_index) as s:
         res = s.search(req(q="russia"))
     assert res.total == 3 and len(res.results) == 3
@@ -127,7 +133,7 @@ def test_a_facet_past_its_time_limit_fails_alone(tiny_index, monkeypatch):
 
         monkeypatch.setattr(slow_field, "counts", slow)
         res = s.search(req())
-    assert res.facets["org"]["failed"] == "took longer than its time limit (50 ms); narrow the search to see it"
+    assert res.facets["org"]["failed"] == "took longer than the 50 ms time limit; narrow the search to see it"
     assert res.facets["org"]["results"] == []
     assert all(res.facets[f]["results"] and "failed" not in res.facets[f] for f in ("speaker", "person", "place",
                                                                                    "date"))
@@ -195,6 +201,138 @@ def test_export_rows_are_capped_and_read_without_decoding_records(tiny_index, mo
                            "source": "Test Wire", "url": "https://news.example/kyiv-talks",
                            "speakers": ["Antony Blinken", "Volodymyr Zelenskiy"],
                            "persons": ["Antony Blinken", "Volodymyr Zelenskiy"],
-                           "places": ["Kyiv", "Ukraine", "Russia"], "organizations": ["NATO"]}
+                           "places": ["Kyiv", "Ukraine", "Russia"], "organizations": ["NATO"], "authors": [],
+                           "language": []}
         assert rows[4]["published"] is None
         assert [r["id"] for r in s.iter_matching(req(sort="oldest"), limit=2)] == ["hostile", "budget-vote"]
+
+
+# ---------------------------------------------------------------- the same bounds through the web app
+
+def client_for(index_dir, **settings):
+    from web import create_app
+
+    app = create_app({"SETTINGS": Settings(index=index_dir, **settings), "TESTING": True})
+    return app.test_client()
+
+
+def section(page: str, css_class: str) -> str:
+    """The <section> of a facet in the sidebar."""
+    start = page.index(f'<section class="facet {css_class}"')
+    return page[start:page.index("</section>", start)]
+
+
+def test_an_export_whose_stream_never_starts_closes_its_searcher(tiny_index, open_searchers):
+    """As a WSGI server sees it: the app returns the body's iterable, the client goes away before the first
+    byte, the server closes the iterable without reading it (Werkzeug's test client always reads a little)."""
+    from werkzeug.test import EnvironBuilder
+
+    from web import create_app
+
+    app = create_app({"SETTINGS": Settings(index=tiny_index), "TESTING": True})
+    started = []
+    body = app(EnvironBuilder(path="/export.csv").get_environ(), lambda status, headers: started.append(status))
+    assert started == ["200 OK"] and len(open_searchers()) == 1  # the export's own searcher, waiting to stream
+    body.close()
+    assert open_searchers() == []
+    body = app(EnvironBuilder(path="/export.csv").get_environ(), lambda status, headers: None)
+    assert b"".join(body).startswith(b"id,title,published")
+    body.close()
+    assert open_searchers() == []
+
+
+def test_the_export_is_capped_and_says_so_in_its_last_line(tiny_index):
+    text = client_for(tiny_index, export_max_rows=2).get("/export.csv?sort=oldest").get_data(as_text=True)
+    lines = text.splitlines()
+    assert [line.split(",")[0] for line in lines[1:3]] == ["hostile", "budget-vote"]
+    assert lines[3:] == ["# export stopped at 2 rows, the export cap (NEWSFACET_EXPORT_MAX_ROWS): more articles "
+                         "match; narrow the search, or raise the cap"]
+    text = client_for(tiny_index, export_max_rows=5).get("/export.csv?sort=oldest").get_data(as_text=True)
+    assert len(text.splitlines()) == 6 and "#" not in text  # exactly the cap: every article, no note
+
+
+def test_the_export_cap_comes_from_the_environment(tiny_index, monkeypatch):
+    from search.config import load_settings
+
+    monkeypatch.setenv("NEWSFACET_EXPORT_MAX_ROWS", "1")
+    monkeypatch.setenv("NEWSFACET_FACET_TIME_LIMIT_MS", "75")
+    settings = load_settings(index=tiny_index)
+    assert (settings.export_max_rows, settings.facet_time_limit_ms) == (1, 75)
+    from web import create_app
+
+    text = create_app({"SETTINGS": settings}).test_client().get("/export.csv").get_data(as_text=True)
+    assert len(text.splitlines()) == 3 and text.splitlines()[-1].startswith("# export stopped at 1 rows")
+
+
+def test_the_speaker_page_is_paged(speaker_index):
+    client = client_for(speaker_index, page_size=3)
+    page = client.get("/speaker/Ada Lovelace?page=2").get_data(as_text=True)
+    assert "Quoted in 7 articles, newest first; page 2 of 3." in page
+    assert len(re.findall(r'<li class="speaker-article">', page)) == 3
+    nav = page[page.index('<nav class="pagination"'):]
+    assert 'href="/speaker/Ada%20Lovelace?page=1" rel="prev"' in nav and 'href="/speaker/Ada%20Lovelace?page=3" rel="next"' in nav
+    assert 'aria-current="page" aria-label="Page 2, current"' in nav
+    assert "Quoted in 7 articles, newest first; page 1 of 3." in client.get("/speaker/Ada Lovelace?page=x").get_data(
+        as_text=True)
+    last = client.get("/speaker/Ada Lovelace?page=999").get_data(as_text=True)
+    assert "page 3 of 3" in last and len(re.findall(r'<li class="speaker-article">', last)) == 1
+    assert client.get("/speaker/Nobody").status_code == 404
+
+
+def test_a_failing_facet_is_shown_as_failed_in_the_page_and_the_json(tiny_index, place_facet_fails, caplog):
+    client = client_for(tiny_index)
+    r = client.get("/?q=russia")
+    page = r.get_data(as_text=True)
+    assert r.status_code == 200
+    assert "Not shown: this list could not be counted (an error on the server, logged there)." in section(
+        page, "facet-place")
+    assert "Kyiv" not in section(page, "facet-place") and "Antony Blinken" in section(page, "facet-person")
+    assert page.count('<li class="result">') == 3
+    data = client.get("/api/search?q=russia").get_json()
+    assert data["facets_failed"] == {"place": "could not be counted (an error on the server, logged there)"}
+    assert data["facets"]["place"] == [] and data["facets"]["person"] and data["total"] == 3
+
+
+def test_a_facet_past_its_time_limit_is_shown_as_such_and_the_rest_render(tiny_index, monkeypatch):
+    from search.facets import FieldPairs
+
+    counts = FieldPairs.counts
+
+    def slow_for_organisations(self, *args, **kwargs):
+        if "NATO" in self.values:
+            time.sleep(0.12)
+        return counts(self, *args, **kwargs)
+
+    monkeypatch.setattr(FieldPairs, "counts", slow_for_organisations)
+    client = client_for(tiny_index, facet_time_limit_ms=50)
+    page = client.get("/").get_data(as_text=True)
+    assert "Not shown: this list took longer than the 50 ms time limit; narrow the search to see it." in section(
+        page, "facet-org")
+    assert "Kyiv" in section(page, "facet-place") and "2021" in section(page, "facet-date")
+    data = client.get("/api/search").get_json()
+    assert data["facets_failed"] == {"org": "took longer than the 50 ms time limit; narrow the search to see it"}
+    assert data["facets"]["place"] and data["total"] == 5
+    # the "all values" page of that facet says so too
+    page = client.get("/facet/org").get_data(as_text=True)
+    assert "Not shown: this list took longer than the 50 ms time limit" in page
+
+
+def test_the_facet_filter_box_counts_only_its_facet(tiny_index, monkeypatch):
+    from search.facets import FacetData
+    from search.query import NewsSearcher
+
+    asked = []
+    top = FacetData.top
+
+    def counting(self, facet, *args, **kwargs):
+        asked.append((facet, kwargs.get("contains")))
+        return top(self, facet, *args, **kwargs)
+
+    def no_search(*args, **kwargs):
+        raise AssertionError("the filter box must not run a whole search")
+
+    monkeypatch.setattr(FacetData, "top", counting)
+    monkeypatch.setattr(NewsSearcher, "search", no_search)
+    r = client_for(tiny_index).get("/facet/person?q=said&contains=blink", headers={"HX-Request": "true"})
+    assert re.findall(r'<span class="fv-name"[^>]*>([^<]+)</span>', r.get_data(as_text=True)) == ["Antony Blinken"]
+    assert asked == [("person", "blink")]

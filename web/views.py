@@ -170,8 +170,9 @@ def _unexpected_error(exc):
 
 
 # -- view models ---------------------------------------------------------------------------
-def _facet_view(key: str, title: str, facet: dict | None, state: SearchState) -> dict:
-    """Facet values with toggle URLs; active values always listed first, even at count 0."""
+def _facet_view(key: str, title: str, facet: dict | None, state: SearchState, contains: str = "") -> dict:
+    """Facet values with toggle URLs; active values always listed first, even at count 0 (those containing
+    `contains`, when the list was asked for them)."""
     results, truncated = _facet_parts(facet)
     seen = set()
     values = []
@@ -182,7 +183,7 @@ def _facet_view(key: str, title: str, facet: dict | None, state: SearchState) ->
         seen.add(value)
         values.append(item | {"value": value})
     for value in state.include.get(key, []) + state.exclude.get(key, []):
-        if value not in seen:
+        if value not in seen and contains.casefold() in value.casefold():
             seen.add(value)
             values.append({"value": value, "count": 0})
     out = []
@@ -203,9 +204,14 @@ def _facet_view(key: str, title: str, facet: dict | None, state: SearchState) ->
     out.sort(key=lambda v: (not (v["selected"] or v["excluded"]),))
     distinct = facet.get("distinct") if isinstance(facet, dict) else None
     return {"key": key, "title": title, "entries": out, "truncated": truncated,
-            "distinct": distinct if isinstance(distinct, int) else None,
+            "distinct": distinct if isinstance(distinct, int) else None, "failed": _failed(facet),
             "visible": int(current_app.config["FACET_VISIBLE"]),
             "all_url": _with_query(url_for("web.facet_values", key=key), state)}
+
+
+def _failed(facet: dict | None) -> str | None:
+    """Why a facet was not counted (it failed, or passed its time limit), or None."""
+    return str(facet["failed"]) if facet and facet.get("failed") else None
 
 
 def _with_query(path: str, state: SearchState) -> str:
@@ -246,7 +252,7 @@ def _date_view(facet: dict | None, state: SearchState) -> dict:
                            "months": []}
         years[year]["months"].append(m)
     return {"years": [years[y] for y in sorted(years)], "from": state.date_from or "",
-            "to": state.date_to or ""}
+            "to": state.date_to or "", "failed": _failed(facet)}
 
 
 def _selected_month(state: SearchState) -> str | None:
@@ -290,7 +296,8 @@ def _result_view(r: dict, state: SearchState) -> dict:
     }
 
 
-def _pagination(page: int, pages: int, state: SearchState) -> dict | None:
+def _pagination(page: int, pages: int, url_of) -> dict | None:
+    """Page links around the current page (url_of(n) is page n's URL), or None for a single page."""
     if pages <= 1:
         return None
     wanted = {1, pages} | set(range(max(1, page - 2), min(pages, page + 2) + 1))
@@ -298,12 +305,12 @@ def _pagination(page: int, pages: int, state: SearchState) -> dict | None:
     for n in sorted(wanted):
         if n - last > 1:
             items.append(None)  # an ellipsis
-        items.append({"n": n, "url": state.url(page=n), "current": n == page})
+        items.append({"n": n, "url": url_of(n), "current": n == page})
         last = n
     return {
         "items": items,
-        "prev": state.url(page=page - 1) if page > 1 else None,
-        "next": state.url(page=page + 1) if page < pages else None,
+        "prev": url_of(page - 1) if page > 1 else None,
+        "next": url_of(page + 1) if page < pages else None,
     }
 
 
@@ -338,7 +345,7 @@ def _search_context(args) -> dict:
         "histogram": histogram_svg(hist, href=lambda m: state.with_dates(*month_range(m)),
                                    selected=_selected_month(state), htmx=True),
         "histogram_summary": histogram_summary(hist),
-        "pagination": _pagination(page, pages, state),
+        "pagination": _pagination(page, pages, lambda n: state.url(page=n)),
         "page": page,
         "pages": pages,
         "speaker_filter": state.include.get("speaker", []),
@@ -373,17 +380,22 @@ def facet_values(key: str):
     args = _args()
     contains = " ".join(((args.pop("contains", None) or [""])[0]).split())[:100]
     req, messages = _parse(args, for_page=False)
-    # Only the counts are wanted: one result, every value up to FACET_ALL.
-    req = dataclasses.replace(req, facet_size=int(current_app.config["FACET_ALL"]), page_size=1, page=1)
     state = SearchState.from_request(req, args, base=url_for("web.search"))
-    res, errors = _search(req)
-    res = res or _empty_result(req)
-    f = _facet_view(key, FACET_TITLES[key], (res.get("facets") or {}).get(key), state)
-    entries = f["entries"]
-    matches = [e for e in entries if contains.casefold() in e["value"].casefold()] if contains else entries
-    ctx = {"f": f, "entries": matches, "contains": contains, "state": state, "res": res,
-           "messages": messages + errors, "shown": FILTER_MATCHES_SHOWN,
-           "all_url": f["all_url"], "back_url": state.url()}
+    try:
+        # This facet alone, its values filtered by the text in the search layer (a keystroke in the filter box
+        # used to count every facet at FACET_ALL values).
+        one = get_searcher().facet(req, key, int(current_app.config["FACET_ALL"]), contains=contains or None)
+        errors: list[str] = []
+    except IndexMissing:
+        raise
+    except Exception:
+        current_app.logger.exception("facet %s failed for %r", key, req)
+        one = {"total": 0, "facet": None, "messages": []}
+        errors = ["Sorry, this list could not be made. Try again, or remove a filter."]
+    f = _facet_view(key, FACET_TITLES[key], one["facet"], state, contains=contains)
+    ctx = {"f": f, "entries": f["entries"], "contains": contains, "state": state, "res": {"total": one["total"]},
+           "messages": messages + [str(m) for m in one.get("messages") or ()] + errors,
+           "shown": FILTER_MATCHES_SHOWN, "all_url": f["all_url"], "back_url": state.url()}
     if _wants_partial():
         return render_template("_facet_list.html", **ctx)
     return render_template("facet.html", q=state.q, **ctx)
@@ -417,6 +429,9 @@ def api_search():
         },
         "facets_truncated": {key: _facet_parts(facets.get(key))[1]
                              for key in (*FACET_KEYS, DATE_FACET)},
+        # A facet that failed or passed its time limit is empty above; here is why (Datasette's facets do this).
+        "facets_failed": {key: _failed(facets.get(key)) for key in (*FACET_KEYS, DATE_FACET)
+                          if _failed(facets.get(key))},
         "histogram": [{"month": h.get("month"), "count": h.get("count", 0)} for h in res.get("histogram") or ()],
     }
     return jsonify(payload), (400 if failed else 200)
@@ -457,17 +472,18 @@ def article(article_id: str):
 
 @bp.route("/speaker/<path:name>")
 def speaker(name: str):
-    """Every quote by one speaker, newest first, with a by-month chart."""
-    data = get_searcher().speaker(name) if len(name) <= 500 else None
-    quotes = list((data or {}).get("quotes") or [])
-    if not quotes:
+    """One speaker's quotes, a page of articles at a time (newest first), with articles quoting them by month."""
+    page = max(1, request.args.get("page", default=1, type=int) or 1)
+    data = get_searcher().speaker(name, page=page) if len(name) <= 500 else None
+    if not data or not data.get("total"):
         abort(404, description=f"No quotes by “{name}” were found in the index.")
-    quotes.sort(key=lambda q: str((q.get("article") or {}).get("published") or ""), reverse=True)
+    name = data.get("name") or name
+    quotes = list(data.get("quotes") or [])
     state = SearchState(base=url_for("web.search"))
     hist = data.get("histogram") or []
     chart = histogram_svg(hist, href=lambda m: state.url([("speaker", name), ("from", month_range(m)[0]),
-                                                         ("to", month_range(m)[1])]), noun="quotes")
-    # Consecutive quotes from one article under one heading (the sort keeps them together).
+                                                         ("to", month_range(m)[1])]), noun="articles")
+    # Consecutive quotes from one article under one heading (the searcher keeps them together).
     groups: list[dict] = []
     for q in quotes:
         art = q.get("article") or {}
@@ -475,10 +491,13 @@ def speaker(name: str):
             groups[-1]["quotes"].append(q)
         else:
             groups.append({"article": art, "quotes": [q]})
-    articles = len({g["article"].get("id") for g in groups})
-    return render_template("speaker.html", name=data.get("name") or name, quotes=quotes, groups=groups, chart=chart,
-                           chart_summary=histogram_summary(hist, noun="quotes"), articles=articles,
-                           search_url=state.url([("speaker", data.get("name") or name)]))
+    pages = int(data.get("pages") or 1)
+    return render_template("speaker.html", name=name, quotes=quotes, groups=groups, chart=chart,
+                           chart_summary=histogram_summary(hist, noun="articles"), total=int(data["total"]),
+                           page=int(data.get("page") or 1), pages=pages,
+                           pagination=_pagination(int(data.get("page") or 1), pages,
+                                                  lambda n: url_for("web.speaker", name=name, page=n)),
+                           search_url=state.url([("speaker", name)]))
 
 
 def _csv_cell(value) -> str:
@@ -495,38 +514,56 @@ def _csv_cell(value) -> str:
 
 @bp.route("/export.csv")
 def export_csv():
-    """Every article matching the search, streamed as CSV."""
+    """The articles matching the search, streamed as CSV, at most Settings.export_max_rows of them."""
     req, _ = _parse(_args(), for_page=False)
+    settings = current_app.config["SETTINGS"]
     # Its own searcher, not the per-request one: the stream outlives the request's teardown.
     # Opened now, so a missing index is a clear 503 and not a broken stream.
-    cm = current_app.config["OPEN_SEARCHER"](current_app.config["SETTINGS"])
+    cm = current_app.config["OPEN_SEARCHER"](settings)
     searcher = cm.__enter__()
+    closed = []
     logger = current_app.logger
+
+    def close() -> None:
+        if not closed:
+            closed.append(True)
+            cm.__exit__(None, None, None)
 
     def rows():
         try:
-            yield from _csv_rows(searcher, req, logger)
+            yield from _csv_rows(searcher, req, int(settings.export_max_rows), logger)
         finally:
-            cm.__exit__(None, None, None)
+            close()  # the stream ran to its end, or was closed while running
 
-    return Response(
-        rows(),
-        mimetype="text/csv",
-        headers={"Content-Disposition": 'attachment; filename="newsfacet-export.csv"'},
-    )
+    try:
+        response = Response(rows(), mimetype="text/csv",
+                            headers={"Content-Disposition": 'attachment; filename="newsfacet-export.csv"'})
+        # And when the server is done with the response though the stream never started (a client gone before
+        # the first byte): a generator that never ran has no `finally` to run.
+        response.call_on_close(close)
+    except BaseException:
+        close()
+        raise
+    return response
 
 
-def _csv_rows(searcher, req, logger):
-    """The CSV export, one encoded line at a time."""
+def _csv_rows(searcher, req, cap: int, logger):
+    """The CSV export, one encoded line at a time; past `cap` rows, a last line saying the file was cut."""
     buf = io.StringIO()
     writer = csv.writer(buf)
     writer.writerow(CSV_FIELDS)
     yield buf.getvalue()
+    rows = 0
     try:
-        for record in searcher.iter_matching(req):
+        for record in searcher.iter_matching(req, limit=cap + 1):  # one more tells whether the cap cut it
+            if rows == cap:
+                yield (f"# export stopped at {cap:,} rows, the export cap (NEWSFACET_EXPORT_MAX_ROWS): more articles "
+                       f"match; narrow the search, or raise the cap\r\n")
+                return
             buf.seek(0)
             buf.truncate()
             writer.writerow([_csv_cell(record.get(f)) for f in CSV_FIELDS])
+            rows += 1
             yield buf.getvalue()
     except Exception:
         logger.exception("CSV export stopped early")

@@ -305,7 +305,9 @@ def _print_results(res) -> None:
     click.echo("")
     for name, f in res.facets.items():
         vals = [r for r in f["results"] if r["count"]][:5]
-        if vals:
+        if f.get("failed"):
+            click.echo(click.style(f"{f['label']}: ", bold=True) + f"not shown: this list {f['failed']}")
+        elif vals:
             click.echo(click.style(f"{f['label']}: ", bold=True) + ", ".join(f"{v['value']} ({v['count']})" for v in vals))
 
 

@@ -471,8 +471,8 @@ class NewsSearcher:
 
     def iter_matching(self, req: SearchRequest, limit: int | None = None) -> Iterator[dict]:
         """The articles matching the request (at most `limit`), in its sort order, as export rows: id, title,
-        published, source, url and the four facet lists. Read from the stored fields; the full record (the
-        whole text as JSON) is never decoded."""
+        published, source, url and a list per facet (by record key). Read from the stored fields; the full
+        record (the whole text as JSON) is never decoded."""
         messages: list[str] = []
         _, scores, _, _, _, final = self._final_mask(req, messages)
         order = self._order(req, final, scores)

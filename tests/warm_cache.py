@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from search.articles import Article, read_articles
-from search.cache import EnrichCache
+from search.cache import EnrichCache, cache_path
 from search.config import Settings
 from search.enrich import Enricher, analysis_key
 
@@ -25,13 +25,13 @@ def fake_analysis(article: Article) -> dict:
 def prewarm(index_dir: Path, paths) -> int:
     """Put an analysis for every article under paths into index_dir's cache; returns how many."""
     settings = Settings(index=Path(index_dir))
-    cache = EnrichCache(Path(index_dir) / "cache" / "enrich.sqlite")
+    cache = EnrichCache(cache_path(index_dir))
     try:
         sig = Enricher(settings, cache=cache, aliases={}).signature()
         n = 0
         for item in read_articles([str(p) for p in paths]):
             if isinstance(item, Article):
-                cache.put(analysis_key(sig, item, settings.max_chars), fake_analysis(item))
+                cache.put(analysis_key(sig, item, settings.max_chars), fake_analysis(item), version=sig)
                 n += 1
     finally:
         cache.close()

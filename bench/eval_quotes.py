@@ -46,6 +46,25 @@ def predict(nlp, records) -> dict:
     return preds
 
 
+def analyse_parsed(path: Path, analysis=None) -> tuple[list[dict], dict]:
+    """(gold records, {id: prediction}) for a corpus, with its Docs from the parse cache (bench/parsed.py):
+    only newsfacet's analysis runs, so a change to attribution is measured in seconds."""
+    from bench.parsed import parsed_docs
+    from search.entities import Analysis
+
+    analysis = analysis or Analysis()
+    records, docs = parsed_docs(path)
+    preds = {}
+    for rec, doc in zip(records, docs):
+        a = analysis(doc).user_data["newsfacet"]
+        rid = str(rec["id"])
+        preds[rid] = {"id": rid, "speakers": a["speakers"], "persons": a["persons"],
+                      "quotes": [{"text": q["text"], "speaker": q["speaker"], "start": q["start"], "end": q["end"],
+                                  "kind": q["kind"], "confidence": q.get("confidence")} for q in a["quotes"]],
+                      "_analysis": a}
+    return records, preds
+
+
 def evaluate(gold_path: Path = DEFAULT_GOLD, pred_path: Path | None = None, nlp=None) -> dict:
     """Enrich the gold articles, optionally write predictions, and return the scorer's figures."""
     scorer = load_scorer(gold_path)

@@ -1,0 +1,167 @@
+"""Step 6: putting it together. Direct quotes get their cues, indirect quotes and embedded posts are
+added, speakers are resolved in text order (quotes with no cue continue the previous speaker), and
+the result becomes plain data."""
+from __future__ import annotations
+
+import re
+
+from search.names import PersonIndex
+from search.quotes.cues import direct_cue, find_indirect, find_posts, is_argument, is_report_verb, subject_of
+from search.quotes.lexicon import PERSON_NOUNS
+from search.quotes.spans import looks_like_title
+from search.quotes.speakers import SpeakerResolver
+from search.quotes.view import ArticleView, Quote
+
+
+def find_quotes(view: ArticleView) -> list[Quote]:
+    """All quotes of the article in text order, with speakers resolved and floating quotes carried over."""
+    posts = find_posts(view)
+    for pq in posts:
+        for dq in view.direct:
+            if dq.start >= pq.start and dq.end <= pq.end + 1:
+                dq.absorbed = True
+    indirect = find_indirect(view) + posts
+    for iq in indirect:
+        for k in {view.quote_of[i] for i in range(iq.t0, iq.t1) if view.quote_of[i] >= 0}:
+            dq = view.direct[k]
+            if dq.start >= iq.start - 1 and dq.end <= iq.end + 1:
+                dq.absorbed = True
+    for dq in view.direct:
+        if dq.absorbed:
+            continue
+        cue = direct_cue(view, dq)
+        if cue is None:
+            continue
+        dq.cue = True
+        dq.subject = cue.subject
+        # 'called it "a rookie error"': a short quote that is the cue verb's own argument
+        dq.argument = cue.verb is not None and is_argument(view, cue.verb, dq.t0, dq.t1)
+        dq.verb = cue.verb_text
+    quotes = [q for q in view.direct if not q.absorbed] + indirect
+    quotes.sort(key=lambda q: q.start)
+    resolver = SpeakerResolver(view)
+    _attribute(view, resolver, quotes)
+    _continue_groups(quotes)
+    _name_described_speakers(view, quotes)
+    for q in quotes:
+        if q.speaker and q.label == "org" and q.speaker in view.takes_article:
+            q.speaker = "the " + q.speaker
+    return [q for q in quotes if not q.drop]
+
+
+def _attribute(view: ArticleView, resolver: SpeakerResolver, quotes: list[Quote]) -> None:
+    """Resolve speakers in text order; a quote with no cue continues its group or the previous speaker."""
+    prev: Quote | None = None
+    groups: dict[int, Quote] = {}
+    for q in quotes:
+        subj = q.subject
+        if subj is not None:
+            q.speaker, q.speaker_text, q.label = resolver.resolve(subj)
+            if q.speaker and not q.post:
+                # embedded posts stand outside the narration: "he said" after one is not its author
+                resolver.discourse.add(subj.i, q.speaker, q.label)
+        if q.kind == "direct":
+            words = len(re.findall(r"\w+", view.text[q.start : q.end]))
+            embedded = q.before > 2
+            if not q.cue:
+                g = groups.get(q.group)
+                if g is not None:
+                    q.speaker, q.speaker_text, q.label = g.speaker, g.speaker_text, g.label
+                elif embedded or words <= 2 or _is_title(view, q) \
+                        or (words < 4 and not (prev is not None and view.same_or_next_paragraph(prev, q))):
+                    # Quoted words inside narration with no cue: a title, a term or scare quotes.
+                    q.drop = True
+                    continue
+                else:
+                    intro = introduced_person(view, q)
+                    if intro is not None:
+                        q.speaker, q.label, q.speaker_text = intro, "person", None
+                        resolver.discourse.add(q.t0, intro, "person")
+                    elif prev is not None:
+                        q.speaker, q.label, q.speaker_text = prev.speaker, prev.label, None
+            elif (words < 4 and embedded and not q.argument) or _is_title(view, q):
+                q.drop = True  # 'the plan was "a disaster," he said' keeps only the cue's clause
+                continue
+            if q.group not in groups and q.cue:
+                groups[q.group] = q
+        prev = q
+
+
+def _continue_groups(quotes: list[Quote]) -> None:
+    """A quotation running over several paragraphs has one speaker, wherever its cue stands."""
+    cued = {}
+    for q in quotes:
+        if q.kind == "direct" and q.cue and q.group not in cued and not q.drop:
+            cued[q.group] = q
+    for q in quotes:
+        g = cued.get(q.group) if q.kind == "direct" else None
+        if g is not None and not q.cue:
+            q.speaker, q.label = g.speaker, g.label
+            q.drop = False
+
+
+def _name_described_speakers(view: ArticleView, quotes: list[Quote]) -> None:
+    """'A spokeswoman for the mayor said ...' then '"...," said Ann Ross': the next quote names her,
+    when Ann Ross was not mentioned before the description."""
+    live = [q for q in quotes if not q.drop]
+    for k, q in enumerate(live[:-1]):
+        subj = q.subject
+        if q.label != "group" or subj is None or subj.tag_ != "NN" or subj.lemma_.lower() not in PERSON_NOUNS:
+            continue
+        if not any(c.lower_ in ("a", "an") for c in subj.children if c.dep_ == "det"):
+            continue
+        nxt = live[k + 1]
+        nsubj = nxt.subject
+        if nxt.label != "person" or nsubj is None or not nxt.cue or nsubj.i < subj.i:
+            continue
+        if view.para_of[nsubj.i] - view.para_of[subj.i] > 1:
+            continue
+        if any(m["value"] == nxt.speaker and m["tstart"] < subj.i for m in view.mentions):
+            continue
+        named = nxt.speaker
+        for other in live:
+            if other.speaker == q.speaker and other.label == "group":
+                other.speaker, other.label = named, "person"
+
+
+def _is_title(view: ArticleView, q: Quote) -> bool:
+    """Whether a quoted span is a title ('"The Boy Who Sailed Home"'), not words someone said."""
+    return looks_like_title(view.text[q.start : q.end].strip("\"“”„«»'‘’` ,."))
+
+
+def introduced_person(view: ArticleView, q: Quote) -> str | None:
+    """A quote opening a paragraph right after one that introduces someone as its subject
+    ("Ann Ross hopes ...") is that person's, not the previous speaker's."""
+    doc, para_of = view.doc, view.para_of
+    t0 = q.t0
+    para = para_of[t0]
+    if t0 > 0 and para_of[t0 - 1] == para and not doc[t0 - 1].is_space:
+        return None  # not at the start of its paragraph
+    j = t0 - 1
+    while j >= 0 and para_of[j] == para:
+        j -= 1
+    while j >= 0 and doc[j].is_space:
+        j -= 1
+    if j < 0:
+        return None
+    prev_para = para_of[j]
+    k = j
+    while k >= 0 and para_of[k] == prev_para:
+        if view.in_quote[k] or (is_report_verb(view, doc[k]) and subject_of(view, doc[k]) is not None):
+            return None  # the previous paragraph quotes or reports someone: carry that over instead
+        k -= 1
+    for m in view.mentions:
+        if m["label"] == "person" and k < m["tstart"] <= j and doc[m["tend"] - 1].dep_ in ("nsubj", "nsubjpass"):
+            return m["value"]
+    return None
+
+
+def extract_quotes(doc, mentions: list[dict], persons: PersonIndex) -> list[dict]:
+    """Quotes of a parsed Doc as plain dicts (see docs/CONTRACTS.md); 'label' is for the caller."""
+    view = ArticleView(doc, mentions, persons)
+    text = view.text
+    return [
+        {"speaker": q.speaker, "speaker_text": q.speaker_text, "text": text[q.start : q.end], "verb": q.verb,
+         "start": q.start, "end": q.end, "kind": q.kind, "label": q.label}
+        for q in find_quotes(view)
+    ]

@@ -12,7 +12,7 @@ SHARED ?= $(or $(NEWSFACET_SHARED),../shared)
 STAMP := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: install run index test test-long test-fast screenshot eval bench bench-quick browser-deps clean
+.PHONY: install run index test test-long test-fast screenshot eval train bench bench-quick browser-deps clean
 
 $(STAMP): pyproject.toml
 	@[ -n "$(PYVER)" ] || { echo "Python 3.11 or newer is needed and $(PYTHON) does not run; set PYTHON to one that does (PYTHON=/path/to/python3.12)"; exit 1; }
@@ -56,10 +56,15 @@ screenshot: install browser-deps
 	NEWSFACET_SHARED=$(SHARED) NEWSFACET_SCREENSHOT=$(CURDIR)/docs/screenshot.png $(PY) -m pytest -q \
 		tests/test_browser.py -k test_screenshot_search_with_speaker_filter
 
+# Attribution figures on every annotated set, side by side (bench/eval_quotes.py says what each column is).
 eval: install
 	@mkdir -p bench/out
-	$(NEWSFACET) enrich $(SHARED)/eval/quotes-dev.jsonl --no-text --output bench/out/quotes-dev.pred.jsonl
-	$(PY) $(SHARED)/eval/score_quotes.py --gold $(SHARED)/eval/quotes-dev.jsonl --pred bench/out/quotes-dev.pred.jsonl
+	$(PY) bench/eval_quotes.py --all --gold $(SHARED)/eval/quotes-dev.jsonl --json bench/out/eval.json
+
+# Retrain the source ranker (search/data/source_ranker.json) from $(SHARED)/polnear; make test never trains.
+train: install
+	$(PY) -m pip install --quiet -e '.[test,train]'
+	$(PY) bench/train_attribution.py --shared $(SHARED)
 
 # BENCH_ARGS passes options through, e.g. make bench BENCH_ARGS="--only peers" (see bench/README.md).
 bench-quick: $(BENCH_STAMP)

@@ -1,6 +1,13 @@
-"""Score newsfacet's quote attribution on the annotated dev set and time it against bare spaCy.
+"""Score newsfacet's quote attribution on the annotated sets and time it against bare spaCy.
 
-    python bench/eval_quotes.py [--gold ../shared/eval/quotes-dev.jsonl] [--pred pred.jsonl] [--speed]
+    python bench/eval_quotes.py --all        # what `make eval` prints: every figure on every set, side by side
+    python bench/eval_quotes.py [--gold ../shared/eval/quotes-dev.jsonl] [--pred pred.jsonl] [--speed] [--errors]
+
+`--all` scores the GGT dev articles (eval/quotes-dev.jsonl), 5-fold cross-validation on them (the only
+thing fitted to them is the confidence threshold: each fold is scored with the threshold chosen on the
+other four), PolNeAR dev-direct (only quote_recall and speaker_accuracy_in_reference mean anything) and
+the precision of all quotes predicted on PolNeAR dev against every annotated attribution
+(bench/polnear_precision.py). Docs come from the parse cache (bench/parsed.py); the analysis runs afresh.
 """
 from __future__ import annotations
 
@@ -63,6 +70,70 @@ def analyse_parsed(path: Path, analysis=None) -> tuple[list[dict], dict]:
                                   "kind": q["kind"], "confidence": q.get("confidence")} for q in a["quotes"]],
                       "_analysis": a}
     return records, preds
+
+
+THRESHOLDS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
+
+
+def apply_threshold(pred: dict, threshold: float) -> dict:
+    """A prediction with the speakers of quotes under threshold removed (as extract_quotes does)."""
+    quotes = [dict(q, speaker=q["speaker"] if (q.get("confidence") or 0) >= threshold else None)
+              for q in pred["quotes"]]
+    speakers = list(dict.fromkeys(q["speaker"] for q in quotes if q["speaker"]))
+    return dict(pred, quotes=quotes, speakers=speakers)
+
+
+def cross_validate(scorer, gold: dict, raw: dict, folds: int = 5) -> tuple[dict, list[float]]:
+    """Figures of k-fold cross-validation of the threshold: each fold's articles are scored with the
+    threshold that maximises facet F1 + attributed F1 on the other folds. Returns (figures, thresholds)."""
+    ids = list(gold)
+    merged, chosen = {}, []
+    for k in range(folds):
+        held = set(ids[k::folds])
+        rest_gold = {i: gold[i] for i in ids if i not in held}
+
+        def objective(th):
+            r = scorer.score(rest_gold, {i: apply_threshold(raw[i], th) for i in rest_gold})
+            return r["speaker_facet_f1"] + r["attributed_quote_f1_strict"], -th
+
+        th = max(THRESHOLDS, key=objective)
+        chosen.append(th)
+        merged.update({i: apply_threshold(raw[i], th) for i in held})
+    return scorer.score(gold, merged), chosen
+
+
+def all_figures(shared: Path) -> dict[str, dict]:
+    """{set name: figures} for the GGT dev set, its cross-validation, PolNeAR dev-direct and dev precision."""
+    from bench import polnear_precision
+    from search.quotes import attribution
+
+    scorer = load_scorer(shared / "eval" / "quotes-dev.jsonl")
+    out = {}
+    recs, preds = analyse_parsed(shared / "eval" / "quotes-dev.jsonl")
+    gold = {str(r["id"]): r for r in recs}
+    out["GGT dev"] = scorer.score(gold, preds)
+    configured = attribution.min_confidence
+    attribution.min_confidence = lambda: 0.0  # raw speakers and confidences, thresholded per fold
+    try:
+        _, raw = analyse_parsed(shared / "eval" / "quotes-dev.jsonl")
+    finally:
+        attribution.min_confidence = configured
+    out["GGT 5-fold CV"], chosen = cross_validate(scorer, gold, raw)
+    out["GGT 5-fold CV"]["thresholds_chosen"] = " ".join(map(str, chosen))
+    recs, preds = analyse_parsed(shared / "polnear" / "dev-direct.jsonl")
+    out["PolNeAR dev-direct"] = scorer.score({str(r["id"]): r for r in recs}, preds)
+    recs, preds = analyse_parsed(shared / "polnear" / "dev.jsonl")
+    out["PolNeAR dev (all)"] = polnear_precision.score({str(r["id"]): r for r in recs}, preds)
+    return out
+
+
+def print_table(figures: dict[str, dict]) -> None:
+    """Every figure of every set, side by side; '' where a set has no such figure."""
+    names = list(figures)
+    keys = list(dict.fromkeys(k for f in figures.values() for k in f))
+    print(f"{'':36}" + "".join(f"{n:>22}" for n in names))
+    for k in keys:
+        print(f"{k:36}" + "".join(f"{str(figures[n].get(k, '')):>22}" for n in names))
 
 
 def evaluate(gold_path: Path = DEFAULT_GOLD, pred_path: Path | None = None, nlp=None) -> dict:
@@ -168,7 +239,16 @@ def main(argv=None) -> int:
     ap.add_argument("--pred", type=Path, default=None)
     ap.add_argument("--speed", action="store_true")
     ap.add_argument("--errors", action="store_true", help="also count the errors by kind")
+    ap.add_argument("--all", action="store_true", help="every set side by side (make eval)")
+    ap.add_argument("--json", type=Path, default=None, help="with --all, also write the figures here")
     a = ap.parse_args(argv)
+    if a.all:
+        shared = a.gold.parent.parent
+        figures = all_figures(shared)
+        print_table(figures)
+        if a.json:
+            a.json.write_text(json.dumps(figures, indent=1) + "\n", encoding="utf-8")
+        return 0
     if not a.gold.exists():
         print(f"No gold file at {a.gold}", file=sys.stderr)
         return 1

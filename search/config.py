@@ -21,6 +21,11 @@ def _env(name: str, default):
         return default
     if isinstance(default, bool):
         return raw.strip().lower() in {"1", "true", "yes", "on"}
+    if isinstance(default, float):
+        try:
+            return float(raw)
+        except ValueError:
+            raise SystemExit(f"NEWSFACET_{name.upper()}={raw!r} is not a number")
     if isinstance(default, int):
         try:
             return int(raw)
@@ -56,6 +61,10 @@ class Settings:
     # Rows of one CSV export at most; a capped file says so in its last line.
     export_max_rows: int = 10_000
     max_query_chars: int = 1000
+    # A quote whose speaker the attribution model is less sure of than this stays unattributed (speaker
+    # None, out of the Speakers facet) rather than a guess. Chosen by cross-validation on the annotated
+    # dev articles (bench/eval_quotes.py); part of the enrichment cache key.
+    speaker_min_confidence: float = 0.0
     extra: dict = field(default_factory=dict)
 
 

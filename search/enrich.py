@@ -200,7 +200,11 @@ def sources_digest(root: Path) -> str:
 
 def _signature(meta: dict, aliases: dict | None) -> str:
     alias_digest = hashlib.sha256(json.dumps(sorted((aliases or {}).items())).encode()).hexdigest()[:16]
-    return f"{meta.get('lang')}_{meta.get('name')}-{meta.get('version')}|code-{code_digest()}|aliases-{alias_digest}"
+    from search.quotes.attribution import min_confidence
+
+    # the speaker confidence threshold is the one setting the analysis component reads itself
+    return (f"{meta.get('lang')}_{meta.get('name')}-{meta.get('version')}|code-{code_digest()}"
+            f"|speakers-{min_confidence()}|aliases-{alias_digest}")
 
 
 def signature_usable(version: str, current: str) -> bool:

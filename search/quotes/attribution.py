@@ -4,17 +4,22 @@ the result becomes plain data."""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
+
+import numpy as np
 
 from search.names import PersonIndex
 from search.quotes.cues import direct_cue, find_indirect, find_posts, is_argument, is_report_verb, subject_of
 from search.quotes.lexicon import PERSON_NOUNS
+from search.quotes.model import candidates, default_ranker
 from search.quotes.spans import looks_like_title
 from search.quotes.speakers import SpeakerResolver
 from search.quotes.view import ArticleView, Quote
 
 
-def find_quotes(view: ArticleView) -> list[Quote]:
-    """All quotes of the article in text order, with speakers resolved and floating quotes carried over."""
+def find_quotes(view: ArticleView, ranker=None) -> list[Quote]:
+    """All quotes of the article in text order, with speakers resolved and floating quotes carried over;
+    with a ranker (model.SourceRanker), the trained model reviews the rules' choice of source."""
     posts = find_posts(view)
     for pq in posts:
         for dq in view.direct:
@@ -39,6 +44,10 @@ def find_quotes(view: ArticleView) -> list[Quote]:
         dq.verb = cue.verb_text
     quotes = [q for q in view.direct if not q.absorbed] + indirect
     quotes.sort(key=lambda q: q.start)
+    if ranker is not None:
+        for q in quotes:
+            if not q.post:
+                review_source(view, ranker, q)
     resolver = SpeakerResolver(view)
     _attribute(view, resolver, quotes)
     _continue_groups(quotes)
@@ -47,6 +56,38 @@ def find_quotes(view: ArticleView) -> list[Quote]:
         if q.speaker and q.label == "org" and q.speaker in view.takes_article:
             q.speaker = "the " + q.speaker
     return [q for q in quotes if not q.drop]
+
+
+# Tunables of the ranker's review, chosen on PolNeAR dev (see bench/eval_quotes.py --sweep).
+SWITCH_MARGIN = float(__import__("os").environ.get("NF_MARGIN", "0.0"))
+NEW_SOURCE_MIN = float(__import__("os").environ.get("NF_NEW", "0.5"))
+
+
+def review_source(view: ArticleView, ranker, q: Quote) -> None:
+    """Let the trained ranker pick the source token among the candidates near q: it replaces the rules'
+    choice when it is clearly likelier, and gives a cue-less quote a source when it is likely enough."""
+    cands = candidates(view, q)
+    if not cands.tokens:
+        q.confidence = 1.0 if q.subject is None else q.confidence
+        return
+    p = ranker.probabilities(cands.X)
+    k = int(np.argmax(p))
+    best = cands.tokens[k]
+    rule_p = None
+    if q.subject is not None:
+        rule_k = next((j for j, t in enumerate(cands.tokens) if t.i == q.subject.i), None)
+        rule_p = float(p[rule_k]) if rule_k is not None else 0.0
+    if q.subject is None:
+        if p[k] >= NEW_SOURCE_MIN:
+            q.subject, q.cue = best, True
+            q.verb = best.head.text if best.dep_ in ("nsubj", "nsubjpass") else None
+            q.confidence = float(p[k])
+        return
+    if best.i != q.subject.i and p[k] > rule_p + SWITCH_MARGIN:
+        q.subject = best
+        q.confidence = float(p[k])
+    else:
+        q.confidence = rule_p
 
 
 def _attribute(view: ArticleView, resolver: SpeakerResolver, quotes: list[Quote]) -> None:
@@ -66,7 +107,7 @@ def _attribute(view: ArticleView, resolver: SpeakerResolver, quotes: list[Quote]
             if not q.cue:
                 g = groups.get(q.group)
                 if g is not None:
-                    q.speaker, q.speaker_text, q.label = g.speaker, g.speaker_text, g.label
+                    q.speaker, q.speaker_text, q.label, q.confidence = g.speaker, g.speaker_text, g.label, g.confidence
                 elif embedded or words <= 2 or _is_title(view, q) \
                         or (words < 4 and not (prev is not None and view.same_or_next_paragraph(prev, q))):
                     # Quoted words inside narration with no cue: a title, a term or scare quotes.
@@ -78,7 +119,7 @@ def _attribute(view: ArticleView, resolver: SpeakerResolver, quotes: list[Quote]
                         q.speaker, q.label, q.speaker_text = intro, "person", None
                         resolver.discourse.add(q.t0, intro, "person")
                     elif prev is not None:
-                        q.speaker, q.label, q.speaker_text = prev.speaker, prev.label, None
+                        q.speaker, q.label, q.speaker_text, q.confidence = prev.speaker, prev.label, None, prev.confidence
             elif (words < 4 and embedded and not q.argument) or _is_title(view, q):
                 q.drop = True  # 'the plan was "a disaster," he said' keeps only the cue's clause
                 continue
@@ -96,7 +137,7 @@ def _continue_groups(quotes: list[Quote]) -> None:
     for q in quotes:
         g = cued.get(q.group) if q.kind == "direct" else None
         if g is not None and not q.cue:
-            q.speaker, q.label = g.speaker, g.label
+            q.speaker, q.label, q.confidence = g.speaker, g.label, g.confidence
             q.drop = False
 
 
@@ -156,12 +197,24 @@ def introduced_person(view: ArticleView, q: Quote) -> str | None:
     return None
 
 
-def extract_quotes(doc, mentions: list[dict], persons: PersonIndex) -> list[dict]:
-    """Quotes of a parsed Doc as plain dicts (see docs/CONTRACTS.md); 'label' is for the caller."""
+@lru_cache(maxsize=1)
+def min_confidence() -> float:
+    """The configured confidence below which a speaker stays unresolved (search/config.py)."""
+    from search.config import load_settings
+
+    return load_settings().speaker_min_confidence
+
+
+def extract_quotes(doc, mentions: list[dict], persons: PersonIndex, threshold: float | None = None) -> list[dict]:
+    """Quotes of a parsed Doc as plain dicts (see docs/CONTRACTS.md); 'label' is for the caller.
+    A quote whose confidence is under threshold (default: the configured one) keeps no speaker."""
     view = ArticleView(doc, mentions, persons)
     text = view.text
-    return [
-        {"speaker": q.speaker, "speaker_text": q.speaker_text, "text": text[q.start : q.end], "verb": q.verb,
-         "start": q.start, "end": q.end, "kind": q.kind, "label": q.label}
-        for q in find_quotes(view)
-    ]
+    threshold = min_confidence() if threshold is None else threshold
+    out = []
+    for q in find_quotes(view, default_ranker()):
+        sure = q.confidence >= threshold
+        out.append({"speaker": q.speaker if sure else None, "speaker_text": q.speaker_text, "text": text[q.start : q.end],
+                    "verb": q.verb, "start": q.start, "end": q.end, "kind": q.kind,
+                    "confidence": round(q.confidence, 3), "label": q.label if sure else None})
+    return out

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from search.names import is_medium
 from search.quotes.lexicon import (CHANNEL_PREPOSITIONS, DIRECTIVE_LEMMAS, FIRST_SECOND, PARENTHETICAL_LEMMAS,
+                                   QUOTATION_DASHES,
                                    QUESTION_WORDS, REPORT_LEMMAS, SOURCE_NOUNS, WEAK_LEMMAS)
 from search.quotes.spans import find_embedded_posts
 from search.quotes.view import ArticleView, Quote
@@ -155,7 +156,7 @@ def cue_in(view: ArticleView, lo: int, hi: int, prefer_last: bool):
 def dash_speaker(view: ArticleView, lo: int, hi: int):
     """For '"..." — Jane Smith' the name after the dash."""
     doc = view.doc
-    if hi - lo < 2 or hi - lo > 8 or doc[lo].text not in ("—", "–", "-", "--"):
+    if hi - lo < 2 or hi - lo > 8 or doc[lo].text not in QUOTATION_DASHES:
         return None
     # only a byline-like tail: the dash and name end the paragraph
     if hi < len(doc) and not ("\n" in doc[hi - 1].whitespace_ or "\n" in doc[hi].text or doc[hi].text in (".",)):

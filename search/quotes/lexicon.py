@@ -101,6 +101,9 @@ AGE_NOUN = re.compile(r"^\d+-year-old$")
 # event ("the move") or a thing ("the flooding"). English derivational suffixes of agents.
 AGENT_NOUN = re.compile(r"(?<!m)(?:er|or|ist|ian|ant|ent|ee|eer|ick|ive)$")
 
+# Dashes that set an author's name after a quotation ('"..." — Ann Ross'); U+2015, the horizontal bar,
+# is the typographic quotation dash.
+QUOTATION_DASHES = frozenset({"—", "–", "-", "--", "―"})
 # Title abbreviations whose period does not end a sentence ("Lt. Ann Ross said").
 ABBREVIATIONS = frozenset(
     "mr mrs ms dr prof lt sgt cpl capt col gen gov sen rep st mt jr sr det insp supt cst const maj adm rev".split()

@@ -1,0 +1,204 @@
+"""Step 5: the trained source ranker. For a quote, every noun-phrase head near it is a candidate source;
+a logistic model scores each from syntactic, distance, cue and entity features, and the best one is
+the source, its probability the quote's confidence.
+
+The weights live in `search/data/source_ranker.json` (plain JSON: feature names, weights, bias, and a
+note of the training data and the command that made them: `make train`, see bench/train_attribution.py).
+Features are non-lexical, except the lemma of the candidate's head verb, which enters only hashed into
+a few buckets, so no word or phrase of the training texts is stored. Scoring needs only NumPy.
+"""
+from __future__ import annotations
+
+import json
+import math
+import zlib
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from search.quotes.cues import is_report_verb
+from search.quotes.lexicon import FIRST_SECOND, GROUP_PRONOUNS, HE_SHE, QUOTATION_DASHES, RELATIVE_PRONOUNS
+from search.quotes.view import ArticleView, Quote
+
+MODEL_PATH = Path(__file__).resolve().parents[1] / "data" / "source_ranker.json"
+# How far from a quote a source may stand, in tokens (PolNeAR: 99% of sources before a quote are within
+# 30 words of it, after it within 10; almost all in the same paragraph).
+WINDOW_BEFORE = 45
+WINDOW_AFTER = 20
+HASH_BUCKETS = 32
+_DEPS = ("nsubj", "nsubjpass", "pobj", "appos", "dobj", "poss", "conj", "attr", "ROOT", "npadvmod", "dep")
+_HEAD_KINDS = ("NOUN", "PROPN", "PRON")
+
+
+def feature_names() -> list[str]:
+    """The names of the feature vector's positions, in order."""
+    names = ["bias_candidate", "before", "after", "inside", "log_distance", "d_le2", "d_le5", "d_le10", "d_le20",
+             "same_sentence", "same_paragraph", "nearest_on_side", "rank_on_side",
+             "pos_PROPN", "pos_PRON", "pos_NOUN"]
+    names += [f"dep_{d}" for d in _DEPS] + ["dep_other"]
+    names += ["ent_person", "ent_org", "ent_place", "ent_none",
+              "pron_he_she", "pron_group", "pron_first_second", "pron_relative", "in_other_quote",
+              "subject_of_report_verb", "subject_of_verb", "head_governs_quote", "according_to",
+              "colon_after", "dash_before", "rule_subject", "rule_subject_verb", "rule_subject_mark",
+              "rule_subject_according", "rule_subject_post", "quote_direct", "quote_indirect_x_after",
+              "capitalised", "plural"]
+    names += [f"head_lemma_{k}" for k in range(HASH_BUCKETS)]
+    return names
+
+
+_INDEX = {n: i for i, n in enumerate(feature_names())}
+N_FEATURES = len(_INDEX)
+
+
+def _bucket(word: str) -> int:
+    """A stable hash bucket of a word (crc32, so every process and version agrees)."""
+    return zlib.crc32(word.encode("utf-8")) % HASH_BUCKETS
+
+
+@dataclass
+class Candidates:
+    """The candidate source tokens of one quote and their feature rows."""
+
+    tokens: list  # spaCy Tokens
+    X: np.ndarray  # (len(tokens), N_FEATURES)
+
+
+def _np_head(tok) -> bool:
+    """Whether tok heads a noun phrase (a compound or flat part of a name is not a head)."""
+    return tok.pos_ in _HEAD_KINDS and tok.dep_ not in ("compound", "flat", "amod", "nmod", "det")
+
+
+def _quote_heads(view: ArticleView, q: Quote) -> set[int]:
+    """Tokens outside the quote that its tokens hang on, and their heads (the verb that governs it)."""
+    out: set[int] = set()
+    for t in view.doc[q.t0 : q.t1]:
+        h = t.head
+        if not (q.t0 <= h.i < q.t1):
+            out.add(h.i)
+            out.add(h.head.i)
+    return out
+
+
+def candidates(view: ArticleView, q: Quote) -> Candidates:
+    """Noun-phrase heads near quote q (same paragraph, within the window) with their features."""
+    doc = view.doc
+    p0, p1 = view.para_of[q.t0], view.para_of[q.t1 - 1]
+    lo, hi = max(0, q.t0 - WINDOW_BEFORE), min(len(doc), q.t1 + WINDOW_AFTER)
+    toks = []
+    for i in range(lo, hi):
+        if q.kind == "direct" and q.t0 <= i < q.t1:
+            continue
+        if not (p0 <= view.para_of[i] <= p1):
+            continue
+        t = doc[i]
+        if _np_head(t) or (q.subject is not None and t.i == q.subject.i):
+            toks.append(t)
+    X = np.zeros((len(toks), N_FEATURES), dtype=np.float32)
+    if not toks:
+        return Candidates(toks, X)
+    heads = _quote_heads(view, q)
+    q_sent_first, q_sent_last = doc[q.t0].sent.start, doc[q.t1 - 1].sent.start
+    before_idx = [k for k, t in enumerate(toks) if t.i < q.t0]
+    after_idx = [k for k, t in enumerate(toks) if t.i >= q.t1]
+    rank = {}
+    for r, k in enumerate(reversed(before_idx)):
+        rank[k] = r
+    for r, k in enumerate(after_idx):
+        rank[k] = r
+    subj_i = q.subject.i if q.subject is not None else -1
+    verb = q.verb or ""
+    for k, t in enumerate(toks):
+        row = X[k]
+        f = _INDEX
+        row[f["bias_candidate"]] = 1
+        if t.i < q.t0:
+            d = q.t0 - t.i
+            row[f["before"]] = 1
+        elif t.i >= q.t1:
+            d = t.i - q.t1 + 1
+            row[f["after"]] = 1
+        else:
+            d = 0
+            row[f["inside"]] = 1
+        row[f["log_distance"]] = math.log1p(d) / 4
+        row[f["d_le2"]] = d <= 2
+        row[f["d_le5"]] = d <= 5
+        row[f["d_le10"]] = d <= 10
+        row[f["d_le20"]] = d <= 20
+        sent = t.sent.start
+        row[f["same_sentence"]] = sent in (q_sent_first, q_sent_last)
+        row[f["same_paragraph"]] = view.para_of[t.i] in (p0, p1)
+        r = rank.get(k, 0)
+        row[f["nearest_on_side"]] = r == 0
+        row[f["rank_on_side"]] = min(r, 10) / 10
+        if t.pos_ in ("PROPN", "PRON", "NOUN"):
+            row[f["pos_" + t.pos_]] = 1
+        dep = t.dep_ if t.dep_ in _DEPS else "other"
+        row[f["dep_" + dep]] = 1
+        ent = view.ent_of.get(t.i)
+        row[f["ent_" + (ent.label if ent is not None else "none")]] = 1
+        low = t.lower_
+        row[f["pron_he_she"]] = low in HE_SHE
+        row[f["pron_group"]] = low in GROUP_PRONOUNS
+        row[f["pron_first_second"]] = low in FIRST_SECOND
+        row[f["pron_relative"]] = low in RELATIVE_PRONOUNS
+        row[f["in_other_quote"]] = view.in_quote[t.i] and not (q.t0 <= t.i < q.t1)
+        h = t.head
+        if t.dep_ in ("nsubj", "nsubjpass", "csubj"):
+            row[f["subject_of_verb"]] = 1
+            row[f["subject_of_report_verb"]] = is_report_verb(view, h)
+            row[f[f"head_lemma_{_bucket(h.lemma_.lower())}"]] = 1
+        row[f["head_governs_quote"]] = h.i in heads
+        row[f["according_to"]] = h.lower_ == "to" and h.head.lower_ == "according"
+        nxt = t.right_edge.i + 1
+        row[f["colon_after"]] = nxt < len(doc) and doc[nxt].text == ":"
+        row[f["dash_before"]] = t.left_edge.i > 0 and doc[t.left_edge.i - 1].text in QUOTATION_DASHES
+        if t.i == subj_i:
+            row[f["rule_subject"]] = 1
+            if q.post:
+                row[f["rule_subject_post"]] = 1
+            elif verb == "according to":
+                row[f["rule_subject_according"]] = 1
+            elif verb in (":", "—"):
+                row[f["rule_subject_mark"]] = 1
+            else:
+                row[f["rule_subject_verb"]] = 1
+        row[f["quote_direct"]] = q.kind == "direct"
+        row[f["quote_indirect_x_after"]] = q.kind == "indirect" and t.i >= q.t1
+        row[f["capitalised"]] = t.text[:1].isupper() and t.i > t.sent.start
+        row[f["plural"]] = t.tag_ in ("NNS", "NNPS")
+    return Candidates(toks, X)
+
+
+class SourceRanker:
+    """A logistic scorer of candidate sources, from plain weights."""
+
+    def __init__(self, weights: np.ndarray, bias: float, meta: dict | None = None):
+        """Weights in feature_names() order."""
+        if weights.shape != (N_FEATURES,):
+            raise ValueError(f"source ranker has {weights.shape[0]} weights, the features are {N_FEATURES}: "
+                             f"retrain with `make train`")
+        self.w = weights.astype(np.float32)
+        self.b = float(bias)
+        self.meta = meta or {}
+
+    @classmethod
+    def load(cls, path=MODEL_PATH) -> SourceRanker:
+        """Read the weights file (see module docstring)."""
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        if data.get("features") != feature_names():
+            raise ValueError(f"{path}: its features differ from this code's: retrain with `make train`")
+        return cls(np.asarray(data["weights"], dtype=np.float32), data["bias"], data)
+
+    def probabilities(self, X: np.ndarray) -> np.ndarray:
+        """P(source) of each candidate row."""
+        z = X @ self.w + self.b
+        return 1.0 / (1.0 + np.exp(-z))
+
+
+@lru_cache(maxsize=1)
+def default_ranker() -> SourceRanker | None:
+    """The committed ranker; None when the weights file is absent (rules alone then decide)."""
+    return SourceRanker.load() if MODEL_PATH.exists() else None

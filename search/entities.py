@@ -82,7 +82,7 @@ def configure_pipeline(nlp, aliases=None):
     # "2021.Zelenskiy" (a caption run into the next sentence) must split for NER to see the name.
     infixes = list(nlp.Defaults.infixes) + [r"(?<=[0-9])\.(?=[A-Z][a-z])", r"(?<=[a-z])\.(?=[A-Z][a-z])"]
     nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
-    # A zero-width space glued to a word ("Traeger\u200b said") would hide the name from NER.
+    # A zero-width space glued to a word ("Alder\u200b said") would hide the name from NER.
     suffixes = list(nlp.Defaults.suffixes) + ["\u200b", "\ufeff"]
     nlp.tokenizer.suffix_search = compile_suffix_regex(suffixes).search
     if "newsfacet_paragraphs" not in nlp.pipe_names and "parser" in nlp.pipe_names:
@@ -112,7 +112,7 @@ def mark_paragraphs(doc):
             tok.is_sent_start = True
             nxt = doc[tok.i + 1] if tok.i + 1 < len(doc) else None
             if nxt is not None and not nxt.is_space and not nxt.is_punct:
-                # the forced start otherwise tempts the parser into a one-word sentence ("Vickers" | "said")
+                # the forced start otherwise tempts the parser into a one-word sentence ("Alder" | "said")
                 nxt.is_sent_start = False
     return doc
 
@@ -158,7 +158,7 @@ def analyse(doc, aliases=None, places=frozenset(), alias_fold=None, quotes_too: 
     # words the article also writes in lower case ("affairs", "dean"): a lone one is no person's name
     lower_words = {t.text for t in doc if t.is_lower and t.is_alpha}
     # First pass: full (multi-word) person names, so bare surnames tagged ORG or GPE can be recognised.
-    surnames = set()  # words tagged PERSON on their own ("MacLeod said")
+    surnames = set()  # words tagged PERSON on their own ("Alder said")
     articled = set()  # lone "names" the article writes after "a"/"the"
     for e in ents:
         if _LABELS.get(e.label_, e.label_) == "PERSON":
@@ -189,7 +189,7 @@ def analyse(doc, aliases=None, places=frozenset(), alias_fold=None, quotes_too: 
             label = "ORG"  # "wrote on Twitter": a platform the small model took for a person
         if label == "PERSON":
             start = e.start
-            # "Mamadou Dia" with only "Dia" tagged: take in the untagged capitalised words before it.
+            # "Tomas Alder" with only "Alder" tagged: take in the untagged capitalised words before it.
             while start > 0 and doc[start - 1].pos_ == "PROPN" and not doc[start - 1].ent_type_ \
                     and doc[start - 1].text.istitle() and "\n" not in doc[start - 1].whitespace_:
                 start -= 1
@@ -221,10 +221,10 @@ def analyse(doc, aliases=None, places=frozenset(), alias_fold=None, quotes_too: 
         elif label in ("GPE", "LOC", "ORG", "NORP", "FAC"):
             stripped = clean_person(text)
             if stripped and persons.knows(stripped) and _PERSON_LIKE_ORG.match(stripped.split()[-1]):
-                kind, value = "person", _strip_place_prefix(stripped, places)  # "Lonechild said" tagged ORG
+                kind, value = "person", _strip_place_prefix(stripped, places)  # "Alder said" tagged ORG
             elif stripped and 2 <= len(stripped.split()) <= 4 and stripped.split()[-1] in surnames \
                     and label == "ORG" and all(w[:1].isupper() for w in stripped.split()):
-                kind, value = "person", stripped  # "Ethan Simon MacLeod" tagged ORG, "MacLeod" a PERSON
+                kind, value = "person", stripped  # "Ann Marie Alder" tagged ORG, "Alder" a PERSON
             elif label in ("GPE", "LOC"):
                 kind, value = "place", clean_place(text)
             elif label == "ORG":
@@ -239,7 +239,7 @@ def analyse(doc, aliases=None, places=frozenset(), alias_fold=None, quotes_too: 
                     continue  # "((WN)) What ...": an interviewer's tag or byline, not a mention
                 if e.end < len(doc) and doc[e.end].like_num and doc[e.end].ent_type_ in ("CARDINAL", "") \
                         and e.end + 1 < len(doc) and not doc[e.end + 1].like_num:
-                    e = doc[e.start : e.end + 1]  # "UFCW Local 832": the number is part of the name
+                    e = doc[e.start : e.end + 1]  # "Union Local 12": the number is part of the name
                     text = e.text
                 place = clean_place(text)
                 if place in places and not text.lower().startswith("the "):
@@ -448,7 +448,7 @@ def _only_as_tag(doc, text: str) -> bool:
 
 
 def _unlabelled_subjects(doc, persons: PersonIndex, places) -> list[dict]:
-    """'John Goodwin with X turned out': a two-word proper-noun subject the NER missed is a person."""
+    """'Tom Alder with a friend turned out': a two-word proper-noun subject the NER missed is a person."""
     out = []
     for t in doc:
         if t.dep_ not in ("nsubj", "nsubjpass") or t.pos_ != "PROPN" or t.ent_type_:
@@ -484,7 +484,7 @@ def _one_spelling(mentions: list[dict]) -> None:
 
 
 def _expand_acronyms(doc, mentions: list[dict], acronyms: dict[str, str] | None = None) -> None:
-    """'the PBO' after 'Parliamentary Budget Officer (PBO)' or with matching initials is one organisation
+    """'the HTA' after 'Harbour Trust Authority (HTA)' or with matching initials is one organisation
     (and a full name whose initials are an organisation's acronym is that organisation, not a person)."""
     used = {m["value"] for m in mentions if m["label"] in ("org", "place") and m["value"].isupper() and len(m["value"]) > 1}
     expansions: dict[str, str] = dict(acronyms or {})

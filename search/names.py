@@ -113,7 +113,7 @@ def clean_person(text: str) -> str | None:
     words = text.split()
     while len(words) > 1 and len(words[0]) <= 2 and words[0].islower():
         words.pop(0)  # "s Okafor": the tail of a possessive the tokenizer split off
-    # "Ellison's Sensei": what follows a possessive inside the span is the name.
+    # "the Trust's Ann Ross": what follows a possessive inside the span is the name.
     for k in range(len(words) - 2, -1, -1):
         if _POSSESSIVE.search(words[k]) and words[k][-1:] not in ("'", "’"):
             words = words[k + 1 :]
@@ -124,7 +124,7 @@ def clean_person(text: str) -> str | None:
     while len(words) > 1 and (words[0].lower().rstrip(".") in TITLE_WORDS or words[0].lower() in {"of", "the"}
                               or (len(words) > 2 and words[0].lower() in OCCUPATION_WORDS)):
         words.pop(0)
-    # "Wet'suwet'en Hereditary Chief Na'moks", "UFCW Local 832 president Jeff Traeger": a title inside
+    # "Northshore Grand Chief Tom Alder", "Union Local 12 president Ann Ross": a title inside
     # the span ends the description before the name.
     for k in range(len(words) - 2, 0, -1):
         if words[k].lower().rstrip(".") in TITLE_WORDS and words[k].lower() not in ("state", "general", "new", "us", "major", "head"):
@@ -277,7 +277,7 @@ class PersonIndex:
         """Start empty; aliases map a variant to its canonical name."""
         self.aliases = {fold(k): v for k, v in (aliases or {}).items()}
         self.full: dict[str, str] = {}  # folded full name -> display form (longest seen)
-        self.count: dict[str, int] = {}  # folded full name -> mentions, to pick the main "Vickers"
+        self.count: dict[str, int] = {}  # folded full name -> mentions, to pick the main "Ross"
         self._by_word: dict[str, set[str]] = {}
 
     def add(self, name: str) -> None:

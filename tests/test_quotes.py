@@ -29,7 +29,7 @@ def test_odd_number_of_marks_never_swallows_the_rest_of_the_article():
 
 
 def test_closing_mark_typed_as_opening():
-    assert spans("”This guy is landing rockets,” he said.") == ["”This guy is landing rockets,”"]
+    assert spans("”The kettle is already boiling,” he said.") == ["”The kettle is already boiling,”"]
 
 
 def test_doubled_apostrophes_close_a_quote():
@@ -99,13 +99,13 @@ def test_told_reporters(nlp):
 
 
 def test_urged_to(nlp):
-    text = "Mayor Lena Fox urged residents to conserve water during the heat wave."
-    assert speaker_of(nlp, text, "conserve water") == "Lena Fox"
+    text = "Mayor Lena Fox urged voters to stay home during the ice storm on Tuesday."
+    assert speaker_of(nlp, text, "stay home") == "Lena Fox"
 
 
 def test_according_to(nlp):
-    text = "According to Statistics Canada, the unemployment rate fell to a record low in March."
-    assert speaker_of(nlp, text, "unemployment rate") == "Statistics Canada"
+    text = "According to the Harbour Authority, cargo volumes doubled over the past winter."
+    assert speaker_of(nlp, text, "cargo volumes") == "the Harbour Authority"
 
 
 def test_inverted_parenthetical_cue(nlp):
@@ -202,10 +202,10 @@ def test_described_sources_are_speakers_as_written(nlp):
 
 
 def test_the_description_continues_an_earlier_described_source(nlp):
-    text = ("A person familiar with the talks said the deal was close to being signed.\n\n"
-            "The person said the two sides still disagreed about the timing of the vote.")
+    text = ("A resident of the tower said the frost had burst most of the pipes.\n\n"
+            "The resident said the council had ignored two letters about the broken boiler.")
     a = nlp(text).user_data["newsfacet"]
-    assert [q["speaker"] for q in a["quotes"]] == ["a person familiar with the talks"] * 2
+    assert [q["speaker"] for q in a["quotes"]] == ["a resident of the tower"] * 2
 
 
 def test_multi_paragraph_quote_takes_the_speaker_of_its_cue(nlp):

@@ -337,7 +337,7 @@ def find_indirect(view: ArticleView) -> list[Quote]:
             continue
         comps = [c for c in t.children if c.dep_ == "ccomp" and c.i > t.i] or [c for c in t.children if c.dep_ == "ccomp"]
         if not comps and t.lemma_.lower() in DIRECTIVE_LEMMAS:
-            # "urged residents to conserve water": the infinitive after the addressee is the message
+            # "urged voters to stay home": the infinitive after the addressee is the message
             comps = [c for c in t.children if c.dep_ == "xcomp" and c.i > t.i
                      and any(d.dep_ == "aux" and d.lower_ == "to" for d in c.children)]
         if not comps:

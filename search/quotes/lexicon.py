@@ -73,8 +73,8 @@ PERSON_NOUNS = frozenset(
     prosecutor doctor professor researcher scientist author writer veteran teenager boy girl
     economist analyst activist advocate victim resident student teacher pastor priest secretary
     governor lawmaker legislator politician commissioner ambassador diplomat singer actor actress
-    artist rookie defenceman defenseman forward goaltender goalie captain winger centre quarterback
-    athlete star driver pilot farmer worker employee member grandmother grandfather sister brother
+    artist captain athlete star driver pilot farmer worker employee member grandmother grandfather
+    sister brother
     """.split()
 )
 # Person nouns that point back to the person in focus whatever their title ("the man said").
@@ -97,9 +97,9 @@ DOC_NOUNS = frozenset(
 )
 # "a 52-year-old": an age used as a noun describes a person.
 AGE_NOUN = re.compile(r"^\d+-year-old$")
-# Agent nouns ("the proprietor", "the resident", "the novelist"): a description of a person, not of an
+# Agent nouns ("the bookseller", "the resident", "the novelist"): a description of a person, not of an
 # event ("the move") or a thing ("the flooding"). English derivational suffixes of agents.
-AGENT_NOUN = re.compile(r"(?<!m)(?:er|or|ist|ian|ant|ent|ee|eer|ick|ive)$")
+AGENT_NOUN = re.compile(r"(?<!m)(?:er|or|ist|ian|ant|ent|ee|eer|ive)$")
 
 # Dashes that set an author's name after a quotation ('"..." — Ann Ross'); U+2015, the horizontal bar,
 # is the typographic quotation dash.

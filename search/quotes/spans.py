@@ -9,7 +9,7 @@ from search.quotes.lexicon import TITLE_SMALL_WORDS
 _MARK = re.compile(r"''|``|‘‘|’’|‘’|[\"“”„«»]")
 _OPENERS = frozenset({"“", "„", "«", "``", "‘‘", "‘’"})
 _CLOSERS = frozenset({"”", "»", "''", "’’"})
-# "... — Jane Roe (@jroe) December 18, 2018" closing a paragraph: an embedded post and its author
+# "... — Jane Roe (@jroe) May 6, 2021" closing a paragraph: an embedded post and its author
 _EMBEDDED_POST = re.compile(
     r"(?m)^[^\n]*?(?P<tail>(?:\s*(?:pic\.twitter\.com/\S+|https?://\S+))*\s*[—–-]+\s*"
     r"(?P<author>[^\n()—–]{2,60}?)\s*\(@\w+\)\s*[A-Z][a-z]+\.? \d{1,2}, \d{4})\s*$"

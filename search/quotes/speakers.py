@@ -165,7 +165,7 @@ class SpeakerResolver:
         """A proper noun the NER did not tag."""
         view, doc = self.view, self.doc
         for c in tok.subtree:
-            # "Keeper of the Royal Archives, Ann Ross, said": the appositive name
+            # "Chair of the Harbour Trust, Ann Ross, said": the appositive name
             if c.dep_ == "appos" and view.entity(c.i, ("person",)) is not None \
                     and (c.i == tok.right_edge.i or doc[c.i + 1].text in (",", "(")):
                 return Speaker(view.ent_of[c.i].value, doc[tok.i : c.i + 1].text, "person")
@@ -280,8 +280,9 @@ class SpeakerResolver:
         written = doc[tok.left_edge.i : tok.i + 1].text
         if lemma in DOC_NOUNS:
             return self.resolve_document(tok, written)
-        det = [c.lower_ for c in tok.children if c.dep_ in ("det", "poss")]
-        if det and det[0] in DEFINITE_DETERMINERS or AGE_NOUN.match(low):
+        dets = [c.lower_ for c in tok.children if c.dep_ in ("det", "poss")]
+        det = dets[0] if dets else ""
+        if det in DEFINITE_DETERMINERS or AGE_NOUN.match(low):
             modified = any(c.dep_ in ("amod", "compound", "nmod") for c in tok.children)
             if tok.tag_ not in ("NNS", "NNPS") and not modified and (lemma in ORG_NOUNS or low in ORG_NOUNS):
                 name, label = self.antecedent_org_noun(tok.i, lemma)
@@ -289,19 +290,19 @@ class SpeakerResolver:
                     return Speaker(name, written, label)
             elif tok.tag_ not in ("NNS", "NNPS") and (lemma in PERSON_NOUNS or AGE_NOUN.match(low)):
                 name, label = self.antecedent_description(tok.i, lemma)
-                if name is None and det[0] == "the" and any(c.dep_ == "amod" for c in tok.children):
+                if name is None and det == "the" and any(c.dep_ == "amod" for c in tok.children):
                     # "the soft-spoken engineer": a described person is the one in focus
                     name, label = self.antecedent_person(tok.i, None), "person"
                 if name:
                     return Speaker(name, written, label)
-            elif det[0] == "the" and lemma in SOURCE_NOUNS:
+            elif det == "the" and lemma in SOURCE_NOUNS:
                 # "the officials" after "city officials said": the same source
                 for pos, name, label in self.discourse.before(tok.i):
                     if label == "group" and name and low in name.lower().split():
                         return Speaker(name, written, label)
-            elif tok.tag_ == "NN" and det[0] == "the" and lemma not in ORG_NOUNS and lemma not in SOURCE_NOUNS \
+            elif tok.tag_ == "NN" and det == "the" and lemma not in ORG_NOUNS and lemma not in SOURCE_NOUNS \
                     and AGENT_NOUN.search(lemma):
-                # "the longtime proprietor": a singular definite description that speaks is the person in focus
+                # "the longtime bookseller": a singular definite description that speaks is the person in focus
                 name = self.antecedent_person(tok.i, None)
                 if name:
                     return Speaker(name, written, "person")

@@ -61,9 +61,9 @@ eval: install
 	@mkdir -p bench/out
 	$(PY) bench/eval_quotes.py --all --gold $(SHARED)/eval/quotes-dev.jsonl --json bench/out/eval.json
 
-# Retrain the source ranker (search/data/source_ranker.json) from $(SHARED)/polnear; make test never trains.
+# Retrain the attribution models in search/data (source ranker from $(SHARED)/polnear/train, confidence from
+# $(SHARED)/eval) with NumPy alone; make test never trains.
 train: install
-	$(PY) -m pip install --quiet -e '.[test,train]'
 	$(PY) bench/train_attribution.py --shared $(SHARED)
 
 # BENCH_ARGS passes options through, e.g. make bench BENCH_ARGS="--only peers" (see bench/README.md).

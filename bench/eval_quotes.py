@@ -3,9 +3,10 @@
     python bench/eval_quotes.py --all        # what `make eval` prints: every figure on every set, side by side
     python bench/eval_quotes.py [--gold ../shared/eval/quotes-dev.jsonl] [--pred pred.jsonl] [--speed] [--errors]
 
-`--all` scores the GGT dev articles (eval/quotes-dev.jsonl), 5-fold cross-validation on them (the only
-thing fitted to them is the confidence threshold: each fold is scored with the threshold chosen on the
-other four), PolNeAR dev-direct (only quote_recall and speaker_accuracy_in_reference mean anything) and
+`--all` scores the GGT dev articles (eval/quotes-dev.jsonl), 5-fold cross-validation on them (what is
+fitted to them, the confidence model, is refitted on four folds to score the fifth, at the configured
+threshold),
+PolNeAR dev-direct (only quote_recall and speaker_accuracy_in_reference mean anything) and
 the precision of all quotes predicted on PolNeAR dev against every annotated attribution
 (bench/polnear_precision.py). Docs come from the parse cache (bench/parsed.py); the analysis runs afresh.
 """
@@ -17,6 +18,8 @@ import json
 import sys
 import time
 from pathlib import Path
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_GOLD = ROOT.parent / "shared" / "eval" / "quotes-dev.jsonl"
@@ -47,7 +50,7 @@ def predict(nlp, records) -> dict:
     texts = ((r["text"], str(r["id"])) for r in records)
     for doc, rid in nlp.pipe(texts, as_tuples=True, batch_size=16):
         a = doc.user_data["newsfacet"]
-        preds[rid] = {"id": rid, "speakers": a["speakers"],
+        preds[rid] = {"id": rid, "speakers": a["speakers"], "persons": a["persons"],
                       "quotes": [{"text": q["text"], "speaker": q["speaker"]} for q in a["quotes"]],
                       "_analysis": a}
     return preds
@@ -72,54 +75,46 @@ def analyse_parsed(path: Path, analysis=None) -> tuple[list[dict], dict]:
     return records, preds
 
 
-THRESHOLDS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
+def thresholded(article: dict, confidence: np.ndarray, threshold: float) -> dict:
+    """A prediction from a quote_table article: speakers of quotes under threshold removed."""
+    quotes = [dict(q, speaker=q["speaker"] if c >= threshold else None, confidence=float(c))
+              for q, c in zip(article["quotes"], confidence)]
+    return {"id": article["id"], "quotes": quotes,
+            "speakers": list(dict.fromkeys(q["speaker"] for q in quotes if q["speaker"]))}
 
 
-def apply_threshold(pred: dict, threshold: float) -> dict:
-    """A prediction with the speakers of quotes under threshold removed (as extract_quotes does)."""
-    quotes = [dict(q, speaker=q["speaker"] if (q.get("confidence") or 0) >= threshold else None)
-              for q in pred["quotes"]]
-    speakers = list(dict.fromkeys(q["speaker"] for q in quotes if q["speaker"]))
-    return dict(pred, quotes=quotes, speakers=speakers)
+def cross_validate(scorer, gold: dict, table: list[dict], threshold: float, folds: int = 5) -> dict:
+    """k-fold cross-validation of what is fitted to the GGT articles (the confidence model): each fold's
+    articles are scored by a model fitted on the other folds alone, at the configured threshold."""
+    from bench.train_attribution import fit, labelled
 
-
-def cross_validate(scorer, gold: dict, raw: dict, folds: int = 5) -> tuple[dict, list[float]]:
-    """Figures of k-fold cross-validation of the threshold: each fold's articles are scored with the
-    threshold that maximises facet F1 + attributed F1 on the other folds. Returns (figures, thresholds)."""
-    ids = list(gold)
-    merged, chosen = {}, []
+    merged = {}
     for k in range(folds):
-        held = set(ids[k::folds])
-        rest_gold = {i: gold[i] for i in ids if i not in held}
-
-        def objective(th):
-            r = scorer.score(rest_gold, {i: apply_threshold(raw[i], th) for i in rest_gold})
-            return r["speaker_facet_f1"] + r["attributed_quote_f1_strict"], -th
-
-        th = max(THRESHOLDS, key=objective)
-        chosen.append(th)
-        merged.update({i: apply_threshold(raw[i], th) for i in held})
-    return scorer.score(gold, merged), chosen
+        held = [a for i, a in enumerate(table) if i % folds == k]
+        rest = [a for i, a in enumerate(table) if i % folds != k]
+        w, b = fit(*labelled(rest))
+        for a in held:
+            merged[a["id"]] = thresholded(a, 1 / (1 + np.exp(-(a["X"] @ w + b))), threshold)
+    figures = scorer.score(gold, merged)
+    for key in ("person_facet_precision", "person_facet_recall", "person_facet_f1"):
+        figures.pop(key, None)  # persons are not part of what the folds refit: see the plain column
+    return figures
 
 
 def all_figures(shared: Path) -> dict[str, dict]:
     """{set name: figures} for the GGT dev set, its cross-validation, PolNeAR dev-direct and dev precision."""
     from bench import polnear_precision
-    from search.quotes import attribution
+    from bench.parsed import parsed_docs
+    from bench.train_attribution import quote_table
+    from search.quotes.attribution import min_confidence
 
     scorer = load_scorer(shared / "eval" / "quotes-dev.jsonl")
     out = {}
     recs, preds = analyse_parsed(shared / "eval" / "quotes-dev.jsonl")
     gold = {str(r["id"]): r for r in recs}
     out["GGT dev"] = scorer.score(gold, preds)
-    configured = attribution.min_confidence
-    attribution.min_confidence = lambda: 0.0  # raw speakers and confidences, thresholded per fold
-    try:
-        _, raw = analyse_parsed(shared / "eval" / "quotes-dev.jsonl")
-    finally:
-        attribution.min_confidence = configured
-    out["GGT 5-fold CV"], chosen = cross_validate(scorer, gold, raw)
-    out["GGT 5-fold CV"]["thresholds_chosen"] = " ".join(map(str, chosen))
+    table = quote_table(*parsed_docs(shared / "eval" / "quotes-dev.jsonl"), scorer)
+    out["GGT 5-fold CV"] = cross_validate(scorer, gold, table, min_confidence())
     recs, preds = analyse_parsed(shared / "polnear" / "dev-direct.jsonl")
     out["PolNeAR dev-direct"] = scorer.score({str(r["id"]): r for r in recs}, preds)
     recs, preds = analyse_parsed(shared / "polnear" / "dev.jsonl")

@@ -4,7 +4,7 @@
 
 For every quote the rules find in a training article and that lies in an annotated attribution's content,
 each candidate source near it (search/quotes/model.py) is an example: positive when it is the head of the
-annotated source span. A logistic regression (scikit-learn, the `[train]` extra) is fitted on those;
+annotated source span. An L2 logistic regression (Newton's method in NumPy, fit() below) is fitted on those;
 its plain weights are written as JSON with a note of the data and command. PolNeAR dev only measures
 the ranker (top-1 accuracy against the rules' own choice); it is never fitted on.
 """
@@ -24,8 +24,8 @@ sys.path.insert(0, str(ROOT))
 SHARED = ROOT.parent / "shared"
 
 
-def rule_quotes(docs):
-    """(view, quotes) of each Doc as the rules alone find them (no ranker)."""
+def rule_quotes(docs, ranker=None):
+    """(view, quotes) of each Doc as the rules find them (with the ranker when given; never calibrated)."""
     import search.entities as entities
     from search.quotes.attribution import find_quotes
     from search.quotes.view import ArticleView
@@ -34,7 +34,7 @@ def rule_quotes(docs):
 
     def capture(doc, mentions, persons):
         view = ArticleView(doc, mentions, persons)
-        captured.append((view, find_quotes(view, ranker=None)))
+        captured.append((view, find_quotes(view, ranker=ranker)))
         return []
 
     analysis = entities.Analysis()
@@ -95,6 +95,44 @@ def examples(records, docs, with_rule: bool = False):
     return (np.vstack(X) if X else np.zeros((0, 0))), np.array(y, dtype=bool), np.array(g), np.array(rule, dtype=bool)
 
 
+def quote_table(records, docs, scorer) -> list[dict]:
+    """Per GGT-style article: its quotes as the ranker leaves them, their confidence features, and for each
+    quote with a speaker that matches a gold quote (the scorer's one-to-one matching) whether the speaker
+    equals the gold reference (None where there is nothing to learn from)."""
+    from search.quotes.model import confidence_features, default_ranker
+
+    table = []
+    for rec, (view, quotes) in zip(records, rule_quotes(docs, default_ranker())):
+        gq = [q for q in rec.get("quotes") or [] if (q.get("quote") or "").strip()]
+        gt = [scorer.tokens(q["quote"]) for q in gq]
+        pt = [scorer.tokens(view.text[q.start:q.end]) for q in quotes]
+        pairs = sorted(((scorer.coverage(a, b), i, j) for i, a in enumerate(gt) for j, b in enumerate(pt)
+                        if scorer.coverage(a, b) >= 0.3), reverse=True)
+        used_g, match = set(), {}
+        for _c, i, j in pairs:
+            if i not in used_g and j not in match:
+                used_g.add(i)
+                match[j] = i
+        labels = []
+        for j, q in enumerate(quotes):
+            if not q.speaker or j not in match:
+                labels.append(None)
+                continue
+            ref = gq[match[j]].get("reference") or gq[match[j]].get("speaker") or ""
+            labels.append(scorer.norm_name(q.speaker) == scorer.norm_name(ref))
+        table.append({"id": str(rec["id"]), "X": confidence_features(view, quotes), "labels": labels,
+                      "quotes": [{"text": view.text[q.start:q.end], "speaker": q.speaker, "start": q.start,
+                                  "end": q.end, "kind": q.kind} for q in quotes]})
+    return table
+
+
+def labelled(table) -> tuple[np.ndarray, np.ndarray]:
+    """(features, labels) of the quotes of a quote_table that have a label."""
+    X = [a["X"][j] for a in table for j, lab in enumerate(a["labels"]) if lab is not None]
+    y = [lab for a in table for lab in a["labels"] if lab is not None]
+    return np.array(X, dtype=np.float32), np.array(y, dtype=bool)
+
+
 def top1(scores: np.ndarray, y: np.ndarray, g: np.ndarray) -> float:
     """Share of quotes whose best-scored candidate is a true source."""
     right = total = 0
@@ -105,13 +143,25 @@ def top1(scores: np.ndarray, y: np.ndarray, g: np.ndarray) -> float:
     return right / total if total else 0.0
 
 
-def fit(X, y, C: float = 1.0):
-    """(weights, bias) of an L2 logistic regression."""
-    from sklearn.linear_model import LogisticRegression
-
-    lr = LogisticRegression(C=C, max_iter=2000)
-    lr.fit(X, y)
-    return lr.coef_[0].astype(float), float(lr.intercept_[0])
+def fit(X, y, C: float = 1.0, iterations: int = 50) -> tuple[np.ndarray, float]:
+    """(weights, bias) of an L2-regularised logistic regression (the objective of scikit-learn's
+    LogisticRegression(C): 0.5 |w|^2 + C * log-loss, intercept not penalised), by Newton's method."""
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    n, d = X.shape
+    A = np.hstack([X, np.ones((n, 1))])
+    theta = np.zeros(d + 1)
+    reg = np.full(d + 1, 1.0 / C)
+    reg[-1] = 0.0
+    for _ in range(iterations):
+        p = 1.0 / (1.0 + np.exp(-(A @ theta)))
+        grad = A.T @ (p - y) + reg * theta
+        hess = (A * (p * (1 - p))[:, None]).T @ A + np.diag(reg) + 1e-9 * np.eye(d + 1)
+        step = np.linalg.solve(hess, grad)
+        theta -= step
+        if np.max(np.abs(step)) < 1e-8:
+            break
+    return theta[:-1], float(theta[-1])
 
 
 def main(argv=None) -> int:
@@ -151,7 +201,40 @@ def main(argv=None) -> int:
     a.out.parent.mkdir(parents=True, exist_ok=True)
     a.out.write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {a.out} in {time.time() - t:.0f} s")
+    train_confidence(a.shared, a.out.parent / "speaker_confidence.json")
     return 0
+
+
+def train_confidence(shared: Path, out: Path) -> None:
+    """Fit the confidence model on the 49 GGT dev articles (bench/eval_quotes.py reports its 5-fold CV)."""
+    import importlib.util
+
+    from bench.parsed import parsed_docs
+    from search.quotes import model
+    from search.quotes.model import confidence_feature_names
+
+    model.default_ranker.cache_clear()
+    spec = importlib.util.spec_from_file_location("score_quotes", shared / "eval" / "score_quotes.py")
+    scorer = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(scorer)
+    records, docs = parsed_docs(shared / "eval" / "quotes-dev.jsonl")
+    X, y = labelled(quote_table(records, docs, scorer))
+    w, b = fit(X, y)
+    meta = {
+        "model": "speaker confidence: L2 logistic regression, P(the quote's speaker is the annotated one)",
+        "version": 1,
+        "trained_on": "the 49 GGT dev articles (../shared/eval/quotes-dev.jsonl): quotes with a speaker that match an "
+                      "annotated quote, labelled by whether the speaker equals the annotated full name; "
+                      "`make eval` reports 5-fold cross-validation of it",
+        "command": "make train  (python bench/train_attribution.py)",
+        "trained": datetime.date.today().isoformat(),
+        "examples": {"quotes": int(len(y)), "right": int(y.sum())},
+        "features": confidence_feature_names(),
+        "weights": [round(v, 6) for v in w],
+        "bias": round(b, 6),
+    }
+    out.write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
+    print(f"confidence model: {len(y)} quotes ({int(y.sum())} right); wrote {out}")
 
 
 if __name__ == "__main__":

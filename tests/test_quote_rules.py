@@ -162,8 +162,8 @@ PRONOUN = ("Ann/PROPN/NNP/compound/1/Ann Ross/PROPN/NNP/nsubj/2/Ross runs/VERB/V
 def test_a_pronoun_resolves_to_the_person_in_focus(vocab):
     view = view_of(vocab, PRONOUN, persons=[(0, 2)])
     resolver = SpeakerResolver(view)
-    assert resolver.resolve(view.doc[13]) == ("Ann Ross", "she", "person")
-    assert resolver.resolve(view.doc[8]) == (None, "We", None)  # "we" inside a quote is never a speaker
+    assert resolver.resolve(view.doc[13])[:3] == ("Ann Ross", "she", "person")
+    assert resolver.resolve(view.doc[8])[:3] == (None, "We", None)  # "we" inside a quote is never a speaker
 
 
 def test_a_pronoun_skips_a_person_of_the_other_gender(vocab):
@@ -180,7 +180,7 @@ def test_the_company_points_back_to_the_last_organisation(vocab):
             "company/NOUN/NN/nsubj/8/company said/VERB/VBD/ROOT/8/say it/PRON/PRP/nsubj/11/it would/AUX/MD/aux/11/would "
             "grow/VERB/VB/ccomp/8/grow_ ./PUNCT/./punct/8/.")
     view = view_of(vocab, spec, orgs=[(0, 2)])
-    assert SpeakerResolver(view).resolve(view.doc[7]) == ("Harbour Freight", "The company", "org")
+    assert SpeakerResolver(view).resolve(view.doc[7])[:3] == ("Harbour Freight", "The company", "org")
 
 
 def test_a_described_source_is_the_speaker_as_written(vocab):
@@ -188,7 +188,7 @@ def test_a_described_source_is_the_speaker_as_written(vocab):
     spec = ("Officials/NOUN/NNS/nsubj/1/official said/VERB/VBD/ROOT/1/say the/DET/DT/det/3/the road/NOUN/NN/nsubj/5/road "
             "would/AUX/MD/aux/5/would reopen/VERB/VB/ccomp/1/reopen_ ./PUNCT/./punct/1/.")
     view = view_of(vocab, spec)
-    assert SpeakerResolver(view).resolve(view.doc[0]) == ("officials", "Officials", "group")
+    assert SpeakerResolver(view).resolve(view.doc[0]) == ("officials", "Officials", "group", "described")
 
 
 def test_a_title_in_quote_marks_is_not_a_quote(vocab):
@@ -246,3 +246,21 @@ def test_the_ranker_moves_the_source_to_the_subject_of_the_reporting_verb(vocab)
     attribution.review_source(view, model.default_ranker(), q)
     assert q.subject.text == "Ross" and q.confidence > 0.5
     assert isinstance(q, Quote)
+
+
+def test_confidence_features_say_how_the_speaker_was_found(vocab):
+    view = view_of(vocab, AFTER_QUOTE, persons=[(7, 9)])
+    quotes = attribution.find_quotes(view, model.default_ranker())
+    row = dict(zip(model.confidence_feature_names(), model.confidence_features(view, quotes)[0]))
+    assert row["how_entity_person"] == 1 and row["cue_verb"] == 1 and row["direct"] == 1
+    assert row["speaker_two_words"] == 1 and row["speaker_known_person"] == 1 and row["label_person"] == 1
+    assert sum(v for k, v in row.items() if k.startswith("how_")) == 1
+
+
+def test_the_committed_confidence_model_matches_the_code_and_names_its_training_data():
+    data = json.loads(model.CONFIDENCE_PATH.read_text(encoding="utf-8"))
+    assert data["features"] == model.confidence_feature_names()
+    assert "GGT" in data["trained_on"] and "cross-validation" in data["trained_on"]
+    calibrator = model.default_confidence()
+    view_free = np.zeros((1, len(data["features"])), dtype=np.float32)
+    assert 0.0 < float(calibrator.probabilities(view_free)[0]) < 1.0

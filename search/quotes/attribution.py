@@ -11,15 +11,16 @@ import numpy as np
 from search.names import PersonIndex
 from search.quotes.cues import direct_cue, find_indirect, find_posts, is_argument, is_report_verb, subject_of
 from search.quotes.lexicon import PERSON_NOUNS
-from search.quotes.model import candidates, default_ranker
+from search.quotes.model import candidates, confidence_features, default_confidence, default_ranker
 from search.quotes.spans import looks_like_title
 from search.quotes.speakers import SpeakerResolver
 from search.quotes.view import ArticleView, Quote
 
 
-def find_quotes(view: ArticleView, ranker=None) -> list[Quote]:
+def find_quotes(view: ArticleView, ranker=None, calibrator=None) -> list[Quote]:
     """All quotes of the article in text order, with speakers resolved and floating quotes carried over;
-    with a ranker (model.SourceRanker), the trained model reviews the rules' choice of source."""
+    with a ranker (model.SourceRanker), the trained model reviews the rules' choice of source; with a
+    calibrator (the confidence model), each quote's confidence is how likely its speaker is right."""
     posts = find_posts(view)
     for pq in posts:
         for dq in view.direct:
@@ -55,7 +56,11 @@ def find_quotes(view: ArticleView, ranker=None) -> list[Quote]:
     for q in quotes:
         if q.speaker and q.label == "org" and q.speaker in view.takes_article:
             q.speaker = "the " + q.speaker
-    return [q for q in quotes if not q.drop]
+    live = [q for q in quotes if not q.drop]
+    if calibrator is not None and live:
+        for q, p in zip(live, calibrator.probabilities(confidence_features(view, live))):
+            q.confidence = float(p)
+    return live
 
 
 # The ranker's review, chosen on PolNeAR dev-direct (quote recall, speaker in source span) among margins
@@ -70,7 +75,6 @@ def review_source(view: ArticleView, ranker, q: Quote) -> None:
     choice when it is clearly likelier, and gives a cue-less quote a source when it is likely enough."""
     cands = candidates(view, q)
     if not cands.tokens:
-        q.confidence = 1.0 if q.subject is None else q.confidence
         return
     p = ranker.probabilities(cands.X)
     k = int(np.argmax(p))
@@ -83,13 +87,13 @@ def review_source(view: ArticleView, ranker, q: Quote) -> None:
         if p[k] >= NEW_SOURCE_MIN:
             q.subject, q.cue = best, True
             q.verb = best.head.text if best.dep_ in ("nsubj", "nsubjpass") else None
-            q.confidence = float(p[k])
+            q.source_p = q.confidence = float(p[k])
         return
     if best.i != q.subject.i and p[k] > rule_p + SWITCH_MARGIN:
         q.subject = best
-        q.confidence = float(p[k])
+        q.source_p = q.confidence = float(p[k])
     else:
-        q.confidence = rule_p
+        q.source_p = q.confidence = rule_p
 
 
 def _attribute(view: ArticleView, resolver: SpeakerResolver, quotes: list[Quote]) -> None:
@@ -99,7 +103,7 @@ def _attribute(view: ArticleView, resolver: SpeakerResolver, quotes: list[Quote]
     for q in quotes:
         subj = q.subject
         if subj is not None:
-            q.speaker, q.speaker_text, q.label = resolver.resolve(subj)
+            q.speaker, q.speaker_text, q.label, q.how = resolver.resolve(subj)
             if q.speaker and not q.post:
                 # embedded posts stand outside the narration: "he said" after one is not its author
                 resolver.discourse.add(subj.i, q.speaker, q.label)
@@ -110,6 +114,8 @@ def _attribute(view: ArticleView, resolver: SpeakerResolver, quotes: list[Quote]
                 g = groups.get(q.group)
                 if g is not None:
                     q.speaker, q.speaker_text, q.label, q.confidence = g.speaker, g.speaker_text, g.label, g.confidence
+                    q.source_p = g.source_p
+                    q.how = "group"
                 elif embedded or words <= 2 or _is_title(view, q) \
                         or (words < 4 and not (prev is not None and view.same_or_next_paragraph(prev, q))):
                     # Quoted words inside narration with no cue: a title, a term or scare quotes.
@@ -118,10 +124,12 @@ def _attribute(view: ArticleView, resolver: SpeakerResolver, quotes: list[Quote]
                 else:
                     intro = introduced_person(view, q)
                     if intro is not None:
-                        q.speaker, q.label, q.speaker_text = intro, "person", None
+                        q.speaker, q.label, q.speaker_text, q.how = intro, "person", None, "introduced"
                         resolver.discourse.add(q.t0, intro, "person")
                     elif prev is not None:
                         q.speaker, q.label, q.speaker_text, q.confidence = prev.speaker, prev.label, None, prev.confidence
+                        q.source_p = prev.source_p
+                        q.how = "floating"
             elif (words < 4 and embedded and not q.argument) or _is_title(view, q):
                 q.drop = True  # 'the plan was "a disaster," he said' keeps only the cue's clause
                 continue
@@ -139,7 +147,8 @@ def _continue_groups(quotes: list[Quote]) -> None:
     for q in quotes:
         g = cued.get(q.group) if q.kind == "direct" else None
         if g is not None and not q.cue:
-            q.speaker, q.label, q.confidence = g.speaker, g.label, g.confidence
+            q.speaker, q.label, q.confidence, q.how = g.speaker, g.label, g.confidence, "group"
+            q.source_p = g.source_p
             q.drop = False
 
 
@@ -164,7 +173,7 @@ def _name_described_speakers(view: ArticleView, quotes: list[Quote]) -> None:
         named = nxt.speaker
         for other in live:
             if other.speaker == q.speaker and other.label == "group":
-                other.speaker, other.label = named, "person"
+                other.speaker, other.label, other.how = named, "person", "named_later"
 
 
 def _is_title(view: ArticleView, q: Quote) -> bool:
@@ -214,7 +223,7 @@ def extract_quotes(doc, mentions: list[dict], persons: PersonIndex, threshold: f
     text = view.text
     threshold = min_confidence() if threshold is None else threshold
     out = []
-    for q in find_quotes(view, default_ranker()):
+    for q in find_quotes(view, default_ranker(), default_confidence()):
         sure = q.confidence >= threshold
         out.append({"speaker": q.speaker if sure else None, "speaker_text": q.speaker_text, "text": text[q.start : q.end],
                     "verb": q.verb, "start": q.start, "end": q.end, "kind": q.kind,

@@ -172,33 +172,111 @@ def candidates(view: ArticleView, q: Quote) -> Candidates:
     return Candidates(toks, X)
 
 
-class SourceRanker:
-    """A logistic scorer of candidate sources, from plain weights."""
+class LogisticModel:
+    """A logistic scorer from plain weights over named features (the ranker and the confidence model)."""
 
-    def __init__(self, weights: np.ndarray, bias: float, meta: dict | None = None):
-        """Weights in feature_names() order."""
-        if weights.shape != (N_FEATURES,):
-            raise ValueError(f"source ranker has {weights.shape[0]} weights, the features are {N_FEATURES}: "
+    def __init__(self, weights: np.ndarray, bias: float, names: list[str], meta: dict | None = None):
+        """Weights in the order of names."""
+        if weights.shape != (len(names),):
+            raise ValueError(f"model has {weights.shape[0]} weights, the features are {len(names)}: "
                              f"retrain with `make train`")
         self.w = weights.astype(np.float32)
         self.b = float(bias)
+        self.names = names
         self.meta = meta or {}
 
     @classmethod
-    def load(cls, path=MODEL_PATH) -> SourceRanker:
-        """Read the weights file (see module docstring)."""
+    def load(cls, path, names: list[str]) -> LogisticModel:
+        """Read a weights file (see module docstring) made for the features `names`."""
         data = json.loads(Path(path).read_text(encoding="utf-8"))
-        if data.get("features") != feature_names():
+        if data.get("features") != names:
             raise ValueError(f"{path}: its features differ from this code's: retrain with `make train`")
-        return cls(np.asarray(data["weights"], dtype=np.float32), data["bias"], data)
+        return cls(np.asarray(data["weights"], dtype=np.float32), data["bias"], names, data)
 
     def probabilities(self, X: np.ndarray) -> np.ndarray:
-        """P(source) of each candidate row."""
+        """P(positive) of each row."""
         z = X @ self.w + self.b
         return 1.0 / (1.0 + np.exp(-z))
+
+
+class SourceRanker(LogisticModel):
+    """The source ranker: P(source) of each candidate row of candidates()."""
+
+    def __init__(self, weights: np.ndarray, bias: float, meta: dict | None = None):
+        """Weights in feature_names() order."""
+        super().__init__(weights, bias, feature_names(), meta)
+
+    @classmethod
+    def load(cls, path=MODEL_PATH) -> SourceRanker:
+        """Read the ranker's weights file."""
+        m = LogisticModel.load(path, feature_names())
+        return cls(m.w, m.b, m.meta)
 
 
 @lru_cache(maxsize=1)
 def default_ranker() -> SourceRanker | None:
     """The committed ranker; None when the weights file is absent (rules alone then decide)."""
     return SourceRanker.load() if MODEL_PATH.exists() else None
+
+
+# ---- confidence: how likely a quote's speaker is right ---------------------------------------------
+CONFIDENCE_PATH = MODEL_PATH.parent / "speaker_confidence.json"
+# How a speaker was found: the resolver's rules (speakers.py) and the carry-over rules (attribution.py).
+HOWS = ("", "joint", "surname", "titled_name", "entity_person", "entity_org", "entity_place", "appositive", "medium",
+        "name", "pronoun", "pronoun_group", "org_noun", "description", "description_group", "focus", "described",
+        "document", "document_last", "group", "floating", "introduced", "named_later")
+
+
+def confidence_feature_names() -> list[str]:
+    """The names of the confidence model's features, in order."""
+    return ([f"how_{h or 'none'}" for h in HOWS]
+            + ["direct", "cue_verb", "cue_mark", "cue_according", "cue_post", "cue_none", "source_p", "source_p_low",
+               "speaker_one_word", "speaker_two_words", "speaker_long", "speaker_lower", "speaker_mentions",
+               "speaker_known_person", "label_person", "label_org", "label_group", "quote_words"])
+
+
+_CONF_INDEX = {n: i for i, n in enumerate(confidence_feature_names())}
+
+
+def confidence_features(view: ArticleView, quotes: list[Quote]) -> np.ndarray:
+    """One row of confidence features per quote (see confidence_feature_names)."""
+    f = _CONF_INDEX
+    mentions: dict[str, int] = {}
+    for m in view.mentions:
+        mentions[m["value"]] = mentions.get(m["value"], 0) + 1
+    X = np.zeros((len(quotes), len(f)), dtype=np.float32)
+    for k, q in enumerate(quotes):
+        row = X[k]
+        row[f["how_" + (q.how if q.how in HOWS and q.how else "none")]] = 1
+        row[f["direct"]] = q.kind == "direct"
+        if q.post:
+            row[f["cue_post"]] = 1
+        elif q.verb == "according to":
+            row[f["cue_according"]] = 1
+        elif q.verb in (":", "—"):
+            row[f["cue_mark"]] = 1
+        elif q.verb and q.cue:
+            row[f["cue_verb"]] = 1
+        else:
+            row[f["cue_none"]] = 1
+        row[f["source_p"]] = q.source_p
+        row[f["source_p_low"]] = q.source_p < 0.5
+        name = q.speaker or ""
+        words = name.split()
+        row[f["speaker_one_word"]] = len(words) == 1
+        row[f["speaker_two_words"]] = len(words) == 2
+        row[f["speaker_long"]] = len(words) > 2
+        row[f["speaker_lower"]] = name[:1].islower()
+        bare = name[4:] if name.startswith("the ") else name
+        row[f["speaker_mentions"]] = math.log1p(mentions.get(bare, 0)) / 3
+        row[f["speaker_known_person"]] = q.label == "person" and bool(name) and view.persons.knows(name)
+        if q.label in ("person", "org", "group"):
+            row[f["label_" + q.label]] = 1
+        row[f["quote_words"]] = math.log1p(q.t1 - q.t0) / 5
+    return X
+
+
+@lru_cache(maxsize=1)
+def default_confidence() -> LogisticModel | None:
+    """The committed confidence model; None when its weights file is absent (confidence = source probability)."""
+    return LogisticModel.load(CONFIDENCE_PATH, confidence_feature_names()) if CONFIDENCE_PATH.exists() else None

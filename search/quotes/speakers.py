@@ -23,6 +23,7 @@ class Speaker(NamedTuple):
     name: str | None
     written: str | None
     label: str | None
+    how: str = ""  # which rule resolved it ("name", "pronoun", "description", ...): a confidence feature
 
 
 class Turn(NamedTuple):
@@ -140,13 +141,13 @@ class SpeakerResolver:
                         if c.dep_ == "conj" and view.entity(c.i, ("person",)) is not None]
             if len(partners) == 1 and partners[0] != value:
                 # "Ann Ross and Tom Hale said": a joint statement, by both
-                return Speaker(f"{value} and {partners[0]}", doc[a : etok.right_edge.i + 1].text, "group")
+                return Speaker(f"{value} and {partners[0]}", doc[a : etok.right_edge.i + 1].text, "group", "joint")
         if label != "person" and b - a == 1 and tok.pos_ == "PROPN":
             # A lone surname the NER took for an organisation ("Hale said"), named in full elsewhere.
             full = self.expand_name(tok)
             if full:
                 view.persons.add(full)
-                return Speaker(view.persons.canonical(full), tok.text, "person")
+                return Speaker(view.persons.canonical(full), tok.text, "person", "surname")
         written = doc[a:b].text
         if label != "person" and any(w.lower().rstrip(".") in TITLE_WORDS for w in written.split()[:-1]) \
                 and written.split()[-1][:1].isupper() \
@@ -156,10 +157,10 @@ class SpeakerResolver:
             name = clean_person(written)
             if name:
                 view.persons.add(name)
-                return Speaker(view.persons.canonical(name), written, "person")
+                return Speaker(view.persons.canonical(name), written, "person", "titled_name")
         if label == "place":
             label = "org"  # a country speaking ("Norway said") is a speaker like an organisation
-        return Speaker(value, written, label)
+        return Speaker(value, written, label, "entity_" + label)
 
     def _proper_noun(self, tok) -> Speaker:
         """A proper noun the NER did not tag."""
@@ -168,20 +169,20 @@ class SpeakerResolver:
             # "Chair of the Harbour Trust, Ann Ross, said": the appositive name
             if c.dep_ == "appos" and view.entity(c.i, ("person",)) is not None \
                     and (c.i == tok.right_edge.i or doc[c.i + 1].text in (",", "(")):
-                return Speaker(view.ent_of[c.i].value, doc[tok.i : c.i + 1].text, "person")
+                return Speaker(view.ent_of[c.i].value, doc[tok.i : c.i + 1].text, "person", "appositive")
         a = tok.i
         while a > 0 and doc[a - 1].pos_ == "PROPN" and doc[a - 1].dep_ in ("compound", "nmod", "amod", "flat"):
             a -= 1
         written = doc[a : tok.i + 1].text
         if is_medium(written, strict=True):
-            return Speaker(clean_org(written), written, "org")  # "Facebook told employees": the company
+            return Speaker(clean_org(written), written, "org", "medium")  # "Facebook told employees": the company
         name = clean_person(written)
         if name:
             if len(name.split()) == 1 and not view.persons.knows(name):
                 full = self.expand_name(tok)
                 if full:
                     view.persons.add(full)
-            return Speaker(view.persons.canonical(name), written, "person")
+            return Speaker(view.persons.canonical(name), written, "person", "name")
         return Speaker(None, written, None)
 
     def expand_name(self, tok) -> str | None:
@@ -206,10 +207,10 @@ class SpeakerResolver:
         low = tok.lower_
         if low in HE_SHE:
             name = self.antecedent_person(tok.i, HE_SHE[low])
-            return Speaker(name, tok.text, "person" if name else None)
+            return Speaker(name, tok.text, "person" if name else None, "pronoun")
         if low in GROUP_PRONOUNS:
             name, label = self.antecedent_group(tok.i, low)
-            return Speaker(name, tok.text, label)
+            return Speaker(name, tok.text, label, "pronoun_group")
         if low in RELATIVE_PRONOUNS and tok.head.dep_ == "relcl":
             return self.resolve(tok.head.head)
         return Speaker(None, tok.text, None)
@@ -287,30 +288,30 @@ class SpeakerResolver:
             if tok.tag_ not in ("NNS", "NNPS") and not modified and (lemma in ORG_NOUNS or low in ORG_NOUNS):
                 name, label = self.antecedent_org_noun(tok.i, lemma)
                 if name:
-                    return Speaker(name, written, label)
+                    return Speaker(name, written, label, "org_noun")
             elif tok.tag_ not in ("NNS", "NNPS") and (lemma in PERSON_NOUNS or AGE_NOUN.match(low)):
                 name, label = self.antecedent_description(tok.i, lemma)
                 if name is None and det == "the" and any(c.dep_ == "amod" for c in tok.children):
                     # "the soft-spoken engineer": a described person is the one in focus
                     name, label = self.antecedent_person(tok.i, None), "person"
                 if name:
-                    return Speaker(name, written, label)
+                    return Speaker(name, written, label, "description")
             elif det == "the" and lemma in SOURCE_NOUNS:
                 # "the officials" after "city officials said": the same source
                 for pos, name, label in self.discourse.before(tok.i):
                     if label == "group" and name and low in name.lower().split():
-                        return Speaker(name, written, label)
+                        return Speaker(name, written, label, "description_group")
             elif tok.tag_ == "NN" and det == "the" and lemma not in ORG_NOUNS and lemma not in SOURCE_NOUNS \
                     and AGENT_NOUN.search(lemma):
                 # "the longtime bookseller": a singular definite description that speaks is the person in focus
                 name = self.antecedent_person(tok.i, None)
                 if name:
-                    return Speaker(name, written, "person")
+                    return Speaker(name, written, "person", "focus")
         # A source the article only describes ("officials", "a spokesperson for the campaign"): the
         # description is all a reader is told, so it is the speaker as written.
         if lemma in SOURCE_NOUNS or low in SOURCE_NOUNS:
             value, label = self.description(tok)
-            return Speaker(value, written, label)
+            return Speaker(value, written, label, "described")
         return Speaker(None, written, None)
 
     def antecedent_org_noun(self, i: int, lemma: str) -> tuple[str | None, str | None]:
@@ -373,12 +374,12 @@ class SpeakerResolver:
             if u.i != tok.i and view.entity(u.i) is not None and not is_channel(view, u):
                 # "a statement posted on a website" is not the website's
                 label, value, _a, _b = view.ent_of[u.i]
-                return Speaker(value, written, "person" if label == "person" else "org")
+                return Speaker(value, written, "person" if label == "person" else "org", "document")
         for c in tok.children:
             if c.dep_ == "poss" and c.lower_ not in FIRST_SECOND:
-                name, _w, label = self.resolve(c)
-                return Speaker(name, written, label)
+                name, _w, label, _how = self.resolve(c)
+                return Speaker(name, written, label, "document")
         if self.discourse.turns:
             _pos, name, label = self.discourse.turns[-1]
-            return Speaker(name, written, label)
+            return Speaker(name, written, label, "document_last")
         return Speaker(None, written, None)

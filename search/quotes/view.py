@@ -41,6 +41,8 @@ class Quote:
     argument: bool = False  # a short quote that is the cue verb's own argument ('called it "a mess"')
     post: bool = False  # an embedded social-media post
     drop: bool = False  # not a quotation after all (a title, scare quotes)
+    how: str = ""  # how the speaker was found: the resolver's rule, or "group", "floating", "introduced"
+    source_p: float = 1.0  # the ranker's probability of the source token (1 when it had no candidates)
     confidence: float = 1.0  # how sure the speaker is; below the threshold it stays unresolved
 
 

@@ -94,7 +94,7 @@ def cross_validate(scorer, gold: dict, table: list[dict], threshold: float, fold
         rest = [a for i, a in enumerate(table) if i % folds != k]
         w, b = fit(*labelled(rest))
         for a in held:
-            merged[a["id"]] = thresholded(a, 1 / (1 + np.exp(-(a["X"] @ w + b))), threshold)
+            merged[a["id"]] = thresholded(a, 0.5 * (1 + np.tanh(0.5 * (a["X"] @ w + b))), threshold)
     figures = scorer.score(gold, merged)
     for key in ("person_facet_precision", "person_facet_recall", "person_facet_f1"):
         figures.pop(key, None)  # persons are not part of what the folds refit: see the plain column

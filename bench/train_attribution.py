@@ -24,17 +24,19 @@ sys.path.insert(0, str(ROOT))
 SHARED = ROOT.parent / "shared"
 
 
-def rule_quotes(docs, ranker=None):
-    """(view, quotes) of each Doc as the rules find them (with the ranker when given; never calibrated)."""
+def rule_quotes(docs, models=None):
+    """(view, quotes) of each Doc as the rules find them, with the given models (model.Models)."""
     import search.entities as entities
     from search.quotes.attribution import find_quotes
+    from search.quotes.model import Models
     from search.quotes.view import ArticleView
 
     captured = []
+    models = models or Models()
 
     def capture(doc, mentions, persons):
         view = ArticleView(doc, mentions, persons)
-        captured.append((view, find_quotes(view, ranker=ranker)))
+        captured.append((view, find_quotes(view, models)))
         return []
 
     analysis = entities.Analysis()
@@ -99,10 +101,10 @@ def quote_table(records, docs, scorer) -> list[dict]:
     """Per GGT-style article: its quotes as the ranker leaves them, their confidence features, and for each
     quote with a speaker that matches a gold quote (the scorer's one-to-one matching) whether the speaker
     equals the gold reference (None where there is nothing to learn from)."""
-    from search.quotes.model import confidence_features, default_ranker
+    from search.quotes.model import Models, confidence_features, default_partial, default_ranker
 
     table = []
-    for rec, (view, quotes) in zip(records, rule_quotes(docs, default_ranker())):
+    for rec, (view, quotes) in zip(records, rule_quotes(docs, Models(default_ranker(), None, default_partial()))):
         gq = [q for q in rec.get("quotes") or [] if (q.get("quote") or "").strip()]
         gt = [scorer.tokens(q["quote"]) for q in gq]
         pt = [scorer.tokens(view.text[q.start:q.end]) for q in quotes]
@@ -133,6 +135,23 @@ def labelled(table) -> tuple[np.ndarray, np.ndarray]:
     return np.array(X, dtype=np.float32), np.array(y, dtype=bool)
 
 
+def partial_examples(records, docs) -> tuple[np.ndarray, np.ndarray]:
+    """Feature rows of the partial-quote candidates of the articles, labelled by whether at least half of
+    the candidate's content lies in an annotated attribution's content."""
+    from search.quotes.attribution import partial_candidates
+    from search.quotes.model import partial_features
+
+    X, y = [], []
+    for rec, (view, quotes) in zip(records, rule_quotes(docs)):
+        spans = [a["content"]["spans"] for a in rec.get("attributions") or [] if (a.get("content") or {}).get("spans")]
+        taken = [q for q in quotes if q.kind == "indirect"]
+        for cand in partial_candidates(view, taken):
+            s, e = view.doc[cand.start].idx, view.doc[cand.end - 1].idx + len(view.doc[cand.end - 1].text)
+            X.append(partial_features(view, cand))
+            y.append(any(_covered(sp, s, e) >= 0.5 * (e - s) for sp in spans))
+    return np.array(X, dtype=np.float32), np.array(y, dtype=bool)
+
+
 def top1(scores: np.ndarray, y: np.ndarray, g: np.ndarray) -> float:
     """Share of quotes whose best-scored candidate is a true source."""
     right = total = 0
@@ -154,7 +173,7 @@ def fit(X, y, C: float = 1.0, iterations: int = 50) -> tuple[np.ndarray, float]:
     reg = np.full(d + 1, 1.0 / C)
     reg[-1] = 0.0
     for _ in range(iterations):
-        p = 1.0 / (1.0 + np.exp(-(A @ theta)))
+        p = 0.5 * (1.0 + np.tanh(0.5 * (A @ theta)))
         grad = A.T @ (p - y) + reg * theta
         hess = (A * (p * (1 - p))[:, None]).T @ A + np.diag(reg) + 1e-9 * np.eye(d + 1)
         step = np.linalg.solve(hess, grad)
@@ -201,8 +220,37 @@ def main(argv=None) -> int:
     a.out.parent.mkdir(parents=True, exist_ok=True)
     a.out.write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {a.out} in {time.time() - t:.0f} s")
+    train_partial(train_recs, train_docs, dev_recs, dev_docs, a.out.parent / "partial_quotes.json")
     train_confidence(a.shared, a.out.parent / "speaker_confidence.json")
     return 0
+
+
+def train_partial(train_recs, train_docs, dev_recs, dev_docs, out: Path) -> None:
+    """Fit the partial-quote detector on polnear/train; report its precision and recall on polnear/dev."""
+    from search.quotes.model import partial_feature_names
+
+    X, y = partial_examples(train_recs, train_docs)
+    w, b = fit(X, y)
+    Xd, yd = partial_examples(dev_recs, dev_docs)
+    keep = (Xd @ w + b) >= 0
+    tp = int((keep & yd).sum())
+    print(f"partial quotes: {len(y)} train candidates ({int(y.sum())} reported words); dev precision "
+          f"{tp / max(1, keep.sum()):.3f}, recall {tp / max(1, yd.sum()):.3f} of {int(yd.sum())}")
+    meta = {
+        "model": "partial-quote detector: L2 logistic regression, P(a verb's clause around a few quoted words is "
+                 "someone's reported words)",
+        "version": 1,
+        "trained_on": "PolNeAR v1.0 train compartment (../shared/polnear/train.jsonl, 840 articles): short or "
+                      "cue-less direct quotes inside narration, labelled by whether the clause lies in an annotated "
+                      "attribution's content",
+        "command": "make train  (python bench/train_attribution.py)",
+        "trained": datetime.date.today().isoformat(),
+        "examples": {"candidates": int(len(y)), "reported": int(y.sum())},
+        "features": partial_feature_names(),
+        "weights": [round(v, 6) for v in w],
+        "bias": round(b, 6),
+    }
+    out.write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
 
 
 def train_confidence(shared: Path, out: Path) -> None:

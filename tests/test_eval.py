@@ -37,14 +37,14 @@ def test_every_article_predicted(figures):
 @pytest.mark.parametrize("name", ["GGT dev", "GGT 5-fold CV"])
 def test_ggt_figures(figures, name):
     f = figures[name]
-    assert f["quote_f1"] >= 0.90, f
-    assert f["attributed_quote_f1_strict"] >= 0.80, f
-    assert f["speaker_facet_f1"] >= 0.83, f
+    assert f["quote_f1"] >= 0.89, f
+    assert f["attributed_quote_f1_strict"] >= 0.79, f
+    assert f["speaker_facet_f1"] >= 0.82, f
 
 
 def test_polnear_direct_quotes(figures):
     f = figures["PolNeAR dev-direct"]
-    assert f["quote_recall"] >= 0.90, f
+    assert f["quote_recall"] >= 0.91, f
     assert f["speaker_accuracy_in_reference"] >= 0.80, f
 
 

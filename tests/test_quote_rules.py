@@ -250,7 +250,7 @@ def test_the_ranker_moves_the_source_to_the_subject_of_the_reporting_verb(vocab)
 
 def test_confidence_features_say_how_the_speaker_was_found(vocab):
     view = view_of(vocab, AFTER_QUOTE, persons=[(7, 9)])
-    quotes = attribution.find_quotes(view, model.default_ranker())
+    quotes = attribution.find_quotes(view, model.Models(ranker=model.default_ranker()))
     row = dict(zip(model.confidence_feature_names(), model.confidence_features(view, quotes)[0]))
     assert row["how_entity_person"] == 1 and row["cue_verb"] == 1 and row["direct"] == 1
     assert row["speaker_two_words"] == 1 and row["speaker_known_person"] == 1 and row["label_person"] == 1
@@ -264,3 +264,29 @@ def test_the_committed_confidence_model_matches_the_code_and_names_its_training_
     calibrator = model.default_confidence()
     view_free = np.zeros((1, len(data["features"])), dtype=np.float32)
     assert 0.0 < float(calibrator.probabilities(view_free)[0]) < 1.0
+
+
+# Ross likened the plan to “a slow train.”
+PARTIAL = ("Ross/PROPN/NNP/nsubj/1/Ross likened/VERB/VBD/ROOT/1/liken the/DET/DT/det/3/the plan/NOUN/NN/dobj/1/plan "
+           "to/ADP/IN/prep/1/to “/PUNCT/``/punct/8/“_ a/DET/DT/det/8/a slow/ADJ/JJ/amod/8/slow train/NOUN/NN/pobj/4/train_ "
+           "./PUNCT/./punct/1/._ ”/PUNCT/''/punct/1/”")
+
+
+def test_a_partial_quote_candidate_is_the_clause_of_the_verb_that_governs_it(vocab):
+    view = view_of(vocab, PARTIAL, persons=[(0, 1)])
+    dq = view.direct[0]
+    dq.before = 5
+    cand = cues.partial_candidate(view, dq)
+    assert (cand.verb.text, cand.subject.text, cand.child.text) == ("likened", "Ross", "to")
+    assert view.text[view.doc[cand.start].idx : cues.partial_quote(view, cand).end] == "the plan to “a slow train.”"
+    row = dict(zip(model.partial_feature_names(), model.partial_features(view, cand)))
+    assert row["report_verb"] == 0 and row["child_prep"] == 1 and row["subject_person"] == 1 and row["quote_words_le4"] == 1
+
+
+@pytest.mark.parametrize("bias, expected", [(5.0, [("Ross", "the plan to “a slow train.”", "indirect")]), (-5.0, [])])
+def test_the_detector_decides_whether_the_clause_is_a_quote(vocab, bias, expected):
+    view = view_of(vocab, PARTIAL, persons=[(0, 1)])
+    names = model.partial_feature_names()
+    detector = model.LogisticModel(np.zeros(len(names), dtype=np.float32), bias, names)
+    found = attribution.find_quotes(view, model.Models(partial=detector))
+    assert [(q.speaker, view.text[q.start:q.end], q.kind) for q in found] == expected

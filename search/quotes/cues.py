@@ -376,3 +376,56 @@ def find_posts(view: ArticleView) -> list[Quote]:
         out.append(Quote(s, e, "direct", t0=body.start, t1=body.end, verb="posted", cue=True,
                          subject=author[-1], post=True))
     return out
+
+
+# ---- partial quotes: a few quoted words inside the writer's own clause -------------------------------
+@dataclass(frozen=True)
+class PartialCandidate:
+    """A verb whose clause carries a short direct quote ('Ross called the plan "a costly blunder"'): the
+    clause from the verb's first complement to the end of the one holding the quote may be Ross's words."""
+
+    quote: Quote  # the direct quote inside
+    verb: object  # spaCy Token governing it
+    subject: object  # the verb's subject token
+    child: object  # the verb's child whose subtree holds the quote
+    start: int  # token range of the reported content
+    end: int
+
+
+def partial_candidate(view: ArticleView, q: Quote) -> PartialCandidate | None:
+    """The clause that reports a direct quote embedded in narration, when a verb outside quotation marks
+    with a subject of its own governs it; None otherwise."""
+    doc = view.doc
+    roots = [t for t in doc[q.t0 : q.t1] if not (q.t0 <= t.head.i < q.t1)]
+    if not roots:
+        return None
+    child, verb = roots[0], roots[0].head
+    for _ in range(3):  # climb from the quote to the first verb outside it
+        if verb.pos_ in ("VERB", "AUX") and not view.in_quote[verb.i]:
+            break
+        if verb.head.i == verb.i:
+            return None
+        child, verb = verb, verb.head
+    else:
+        return None
+    if verb.pos_ not in ("VERB", "AUX") or view.in_quote[verb.i] or child.i < verb.i:
+        return None
+    subj = subject_of(view, verb)
+    if subj is None or view.in_quote[subj.i] or subj.lower_ in FIRST_SECOND:
+        return None
+    firsts = [c for c in verb.children if c.i > verb.i and c.dep_ not in ("punct", "prt", "advmod", "neg", "aux")]
+    start = min([c.left_edge.i for c in firsts] + [child.left_edge.i])
+    end = max(child.right_edge.i + 1, q.t1)
+    start, end = view.clip_paragraph(start, end, verb.i)
+    start, end = _trim(view, start, end)
+    if end - start < 2:
+        return None
+    return PartialCandidate(q, verb, subj, child, start, end)
+
+
+def partial_quote(view: ArticleView, cand: PartialCandidate) -> Quote:
+    """The reported content of a partial-quote candidate as an indirect quote."""
+    doc = view.doc
+    last = doc[cand.end - 1]
+    return Quote(doc[cand.start].idx, last.idx + len(last.text), "indirect", t0=cand.start, t1=cand.end,
+                 verb=cand.verb.text, cue=True, verb_i=cand.verb.i, subject=cand.subject)

@@ -97,9 +97,10 @@ DOC_NOUNS = frozenset(
 )
 # "a 52-year-old": an age used as a noun describes a person.
 AGE_NOUN = re.compile(r"^\d+-year-old$")
-# Agent nouns ("the bookseller", "the resident", "the novelist"): a description of a person, not of an
-# event ("the move") or a thing ("the flooding"). English derivational suffixes of agents.
-AGENT_NOUN = re.compile(r"(?<!m)(?:er|or|ist|ian|ant|ent|ee|eer|ive)$")
+# Agent nouns ("the bookseller", "the resident", "the novelist", "the congresswoman"): a description of a
+# person, not of an event ("the move") or a thing ("the flooding"). English derivational suffixes of agents
+# and the compounds of -man, -woman, -person.
+AGENT_NOUN = re.compile(r"(?<!m)(?:er|or|ist|ian|ant|ent|ee|eer|ive|man|woman|person)$")
 
 # Dashes that set an author's name after a quotation ('"..." — Ann Ross'); U+2015, the horizontal bar,
 # is the typographic quotation dash.

@@ -1,11 +1,16 @@
-"""Step 5: the trained source ranker. For a quote, every noun-phrase head near it is a candidate source;
-a logistic model scores each from syntactic, distance, cue and entity features, and the best one is
-the source, its probability the quote's confidence.
+"""Step 5: the trained models and their features, three small logistic models:
 
-The weights live in `search/data/source_ranker.json` (plain JSON: feature names, weights, bias, and a
-note of the training data and the command that made them: `make train`, see bench/train_attribution.py).
-Features are non-lexical, except the lemma of the candidate's head verb, which enters only hashed into
-a few buckets, so no word or phrase of the training texts is stored. Scoring needs only NumPy.
+- the source ranker: for a quote, every noun-phrase head near it is a candidate source, scored from
+  syntactic, distance, cue and entity features; the best one is the source (trained on PolNeAR);
+- the partial-quote detector: whether the clause of a verb that governs a few quoted words inside
+  narration reports someone's words (trained on PolNeAR);
+- the confidence model: how likely a quote's speaker is right, from how it was found (trained on the
+  GGT dev articles; `make eval` reports its 5-fold cross-validation).
+
+Weights live in `search/data/*.json` (plain JSON: feature names, weights, bias, and a note of the training
+data and of the command that made them, `make train`, see bench/train_attribution.py). Features are
+non-lexical, except a verb's lemma, which enters only hashed into a few buckets, so no word or phrase of
+the training texts is stored. Scoring needs only NumPy.
 """
 from __future__ import annotations
 
@@ -196,7 +201,7 @@ class LogisticModel:
     def probabilities(self, X: np.ndarray) -> np.ndarray:
         """P(positive) of each row."""
         z = X @ self.w + self.b
-        return 1.0 / (1.0 + np.exp(-z))
+        return 0.5 * (1.0 + np.tanh(0.5 * z))  # the logistic function, without exp's overflow warning
 
 
 class SourceRanker(LogisticModel):
@@ -224,7 +229,7 @@ CONFIDENCE_PATH = MODEL_PATH.parent / "speaker_confidence.json"
 # How a speaker was found: the resolver's rules (speakers.py) and the carry-over rules (attribution.py).
 HOWS = ("", "joint", "surname", "titled_name", "entity_person", "entity_org", "entity_place", "appositive", "medium",
         "name", "pronoun", "pronoun_group", "org_noun", "description", "description_group", "focus", "described",
-        "document", "document_last", "group", "floating", "introduced", "named_later")
+        "document", "document_last", "group", "floating", "introduced", "named_later", "institution")
 
 
 def confidence_feature_names() -> list[str]:
@@ -280,3 +285,76 @@ def confidence_features(view: ArticleView, quotes: list[Quote]) -> np.ndarray:
 def default_confidence() -> LogisticModel | None:
     """The committed confidence model; None when its weights file is absent (confidence = source probability)."""
     return LogisticModel.load(CONFIDENCE_PATH, confidence_feature_names()) if CONFIDENCE_PATH.exists() else None
+
+
+# ---- partial quotes: is a verb's clause with a few quoted words someone's reported words? -------------
+PARTIAL_PATH = MODEL_PATH.parent / "partial_quotes.json"
+_CHILD_DEPS = ("dobj", "oprd", "ccomp", "xcomp", "attr", "pobj", "prep", "acomp", "advcl", "conj", "npadvmod")
+
+
+def partial_feature_names() -> list[str]:
+    """The names of the partial-quote detector's features, in order."""
+    return (["report_verb", "verb_past", "verb_present", "verb_participle", "negated", "title_like",
+             "quote_words_le2", "quote_words_le4", "quote_words", "quote_is_child", "quote_at_end",
+             "content_words", "subject_person", "subject_org", "subject_pronoun", "subject_noun", "prep_as",
+             "other_quotes_in_sentence"]
+            + [f"child_{d}" for d in _CHILD_DEPS] + ["child_other"]
+            + [f"verb_lemma_{k}" for k in range(HASH_BUCKETS)])
+
+
+_PART_INDEX = {n: i for i, n in enumerate(partial_feature_names())}
+
+
+def partial_features(view: ArticleView, cand) -> np.ndarray:
+    """The feature row of a cues.PartialCandidate."""
+    from search.quotes.spans import looks_like_title
+
+    f = _PART_INDEX
+    row = np.zeros(len(f), dtype=np.float32)
+    v, q, s, child = cand.verb, cand.quote, cand.subject, cand.child
+    row[f["report_verb"]] = is_report_verb(view, v)
+    row[f["verb_past"]] = v.tag_ in ("VBD", "VBN")
+    row[f["verb_present"]] = v.tag_ in ("VBZ", "VBP")
+    row[f["verb_participle"]] = v.tag_ == "VBG"
+    row[f["negated"]] = any(c.dep_ == "neg" for c in v.children)
+    row[f["title_like"]] = looks_like_title(view.text[q.start:q.end].strip("\"“”„«»'‘’` ,."))
+    words = sum(1 for t in view.doc[q.t0:q.t1] if t.is_alpha)
+    row[f["quote_words_le2"]] = words <= 2
+    row[f["quote_words_le4"]] = words <= 4
+    row[f["quote_words"]] = math.log1p(words) / 4
+    row[f["quote_is_child"]] = child.left_edge.i >= q.t0 and child.right_edge.i < q.t1
+    row[f["quote_at_end"]] = q.t1 >= cand.end
+    row[f["content_words"]] = math.log1p(cand.end - cand.start) / 4
+    ent = view.ent_of.get(s.i)
+    row[f["subject_person"]] = ent is not None and ent.label == "person"
+    row[f["subject_org"]] = ent is not None and ent.label != "person"
+    row[f["subject_pronoun"]] = s.pos_ == "PRON"
+    row[f["subject_noun"]] = s.pos_ == "NOUN"
+    row[f["prep_as"]] = any(c.dep_ == "prep" and c.lower_ == "as" for c in v.children)
+    sent = v.sent
+    row[f["other_quotes_in_sentence"]] = len({view.quote_of[i] for i in range(sent.start, sent.end)
+                                              if view.quote_of[i] >= 0}) > 1
+    dep = child.dep_ if child.dep_ in _CHILD_DEPS else "other"
+    row[f["child_" + dep]] = 1
+    row[f[f"verb_lemma_{_bucket(v.lemma_.lower())}"]] = 1
+    return row
+
+
+@lru_cache(maxsize=1)
+def default_partial() -> LogisticModel | None:
+    """The committed partial-quote detector; None when its weights file is absent (no partial quotes)."""
+    return LogisticModel.load(PARTIAL_PATH, partial_feature_names()) if PARTIAL_PATH.exists() else None
+
+
+@dataclass(frozen=True)
+class Models:
+    """The trained models attribution uses; any may be None (the rules alone then decide that step)."""
+
+    ranker: SourceRanker | None = None
+    confidence: LogisticModel | None = None
+    partial: LogisticModel | None = None
+
+
+def default_models() -> Models:
+    """The committed models."""
+    return Models(default_ranker(), default_confidence(), default_partial())

@@ -183,6 +183,8 @@ class SpeakerResolver:
                 if full:
                     view.persons.add(full)
             return Speaker(view.persons.canonical(name), written, "person", "name")
+        if any(w.lower().strip(".,") in ORG_WORDS for w in written.split()) and clean_org(written):
+            return Speaker(clean_org(written), written, "org", "institution")  # "the Valley Times wrote"
         return Speaker(None, written, None)
 
     def expand_name(self, tok) -> str | None:
@@ -307,9 +309,9 @@ class SpeakerResolver:
                 name = self.antecedent_person(tok.i, None)
                 if name:
                     return Speaker(name, written, "person", "focus")
-        # A source the article only describes ("officials", "a spokesperson for the campaign"): the
-        # description is all a reader is told, so it is the speaker as written.
-        if lemma in SOURCE_NOUNS or low in SOURCE_NOUNS:
+        # A source the article only describes ("officials", "a spokesperson for the campaign", "picketers"):
+        # the description is all a reader is told, so it is the speaker as written.
+        if lemma in SOURCE_NOUNS or low in SOURCE_NOUNS or (tok.tag_ == "NNS" and AGENT_NOUN.search(lemma)):
             value, label = self.description(tok)
             return Speaker(value, written, label, "described")
         return Speaker(None, written, None)

@@ -70,14 +70,6 @@ class ArticleView:
             self.para_of[t.i] = p
             if "\n" in t.text or "\n" in t.whitespace_:
                 p += 1
-        # Organisations the article names with "the" ("the Treasury"): as speakers they keep it, as
-        # readers say them; not "the Hollis report", where the name only modifies a noun.
-        self.takes_article = {
-            m["value"] for m in mentions
-            if m["label"] != "person" and (m["text"].lower().startswith("the ")
-                                           or (m["tstart"] > 0 and doc[m["tstart"] - 1].lower_ == "the"))
-            and not (m["tend"] < len(doc) and doc[m["tend"]].pos_ in ("NOUN", "PROPN"))
-        }
         self.direct: list[Quote] = []
         for s, e, g in find_direct_spans(self.text):
             span = doc.char_span(s, e, alignment_mode="expand")

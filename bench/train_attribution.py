@@ -11,7 +11,6 @@ the ranker (top-1 accuracy against the rules' own choice); it is never fitted on
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
 import sys
 import time
@@ -204,25 +203,23 @@ def main(argv=None) -> int:
     w, b = fit(X, y, a.C)
     dev_scores = Xd @ w + b
     print(f"dev top-1: ranker {top1(dev_scores, yd, gd):.4f}, rules {top1(ruled.astype(float), yd, gd):.4f}")
-    meta = {
-        "model": "source ranker: L2 logistic regression over candidate source tokens",
-        "version": 1,
-        "trained_on": "PolNeAR v1.0 train compartment (../shared/polnear/train.jsonl, 840 articles): quotes the rules "
-                      "find inside annotated attribution contents, candidates labelled by the annotated source span",
-        "command": "make train  (python bench/train_attribution.py)",
-        "C": a.C,
-        "trained": datetime.date.today().isoformat(),
-        "examples": {"quotes": int(len(np.unique(g))), "candidates": int(len(y))},
-        "features": feature_names(),
-        "weights": [round(v, 6) for v in w],
-        "bias": round(b, 6),
-    }
-    a.out.parent.mkdir(parents=True, exist_ok=True)
-    a.out.write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
+    write_model(a.out, "source ranker: L2 logistic regression over candidate source tokens",
+                "PolNeAR v1.0 train compartment (../shared/polnear/train.jsonl, 840 articles): quotes the rules find "
+                "inside annotated attribution contents, candidates labelled by the annotated source span",
+                {"quotes": int(len(np.unique(g))), "candidates": int(len(y))}, feature_names(), w, b)
     print(f"wrote {a.out} in {time.time() - t:.0f} s")
     train_partial(train_recs, train_docs, dev_recs, dev_docs, a.out.parent / "partial_quotes.json")
     train_confidence(a.shared, a.out.parent / "speaker_confidence.json")
     return 0
+
+
+def write_model(out: Path, model: str, trained_on: str, examples: dict, features: list[str], w, b: float) -> None:
+    """Write a model's plain weights with the note of what it is, what it learned from and how to remake it."""
+    meta = {"model": model, "version": 1, "trained_on": trained_on,
+            "command": "make train  (python bench/train_attribution.py)", "examples": examples,
+            "features": features, "weights": [round(float(v), 6) for v in w], "bias": round(float(b), 6)}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
 
 
 def train_partial(train_recs, train_docs, dev_recs, dev_docs, out: Path) -> None:
@@ -236,22 +233,11 @@ def train_partial(train_recs, train_docs, dev_recs, dev_docs, out: Path) -> None
     tp = int((keep & yd).sum())
     print(f"partial quotes: {len(y)} train candidates ({int(y.sum())} reported words); dev precision "
           f"{tp / max(1, keep.sum()):.3f}, recall {tp / max(1, yd.sum()):.3f} of {int(yd.sum())}")
-    meta = {
-        "model": "partial-quote detector: L2 logistic regression, P(a verb's clause around a few quoted words is "
-                 "someone's reported words)",
-        "version": 1,
-        "trained_on": "PolNeAR v1.0 train compartment (../shared/polnear/train.jsonl, 840 articles): short or "
-                      "cue-less direct quotes inside narration, labelled by whether the clause lies in an annotated "
-                      "attribution's content",
-        "command": "make train  (python bench/train_attribution.py)",
-        "trained": datetime.date.today().isoformat(),
-        "examples": {"candidates": int(len(y)), "reported": int(y.sum())},
-        "features": partial_feature_names(),
-        "weights": [round(v, 6) for v in w],
-        "bias": round(b, 6),
-    }
-    out.write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
-
+    write_model(out, "partial-quote detector: L2 logistic regression, P(a verb's clause around a few quoted words "
+                     "is someone's reported words)",
+                "PolNeAR v1.0 train compartment (../shared/polnear/train.jsonl, 840 articles): short or cue-less direct "
+                "quotes inside narration, labelled by whether the clause lies in an annotated attribution's content",
+                {"candidates": int(len(y)), "reported": int(y.sum())}, partial_feature_names(), w, b)
 
 def train_confidence(shared: Path, out: Path) -> None:
     """Fit the confidence model on the 49 GGT dev articles (bench/eval_quotes.py reports its 5-fold CV)."""
@@ -268,20 +254,11 @@ def train_confidence(shared: Path, out: Path) -> None:
     records, docs = parsed_docs(shared / "eval" / "quotes-dev.jsonl")
     X, y = labelled(quote_table(records, docs, scorer))
     w, b = fit(X, y)
-    meta = {
-        "model": "speaker confidence: L2 logistic regression, P(the quote's speaker is the annotated one)",
-        "version": 1,
-        "trained_on": "the 49 GGT dev articles (../shared/eval/quotes-dev.jsonl): quotes with a speaker that match an "
-                      "annotated quote, labelled by whether the speaker equals the annotated full name; "
-                      "`make eval` reports 5-fold cross-validation of it",
-        "command": "make train  (python bench/train_attribution.py)",
-        "trained": datetime.date.today().isoformat(),
-        "examples": {"quotes": int(len(y)), "right": int(y.sum())},
-        "features": confidence_feature_names(),
-        "weights": [round(v, 6) for v in w],
-        "bias": round(b, 6),
-    }
-    out.write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
+    write_model(out, "speaker confidence: L2 logistic regression, P(the quote's speaker is the annotated one)",
+                "the 49 GGT dev articles (../shared/eval/quotes-dev.jsonl): quotes with a speaker that match an annotated "
+                "quote, labelled by whether the speaker equals the annotated full name; `make eval` reports 5-fold "
+                "cross-validation of it",
+                {"quotes": int(len(y)), "right": int(y.sum())}, confidence_feature_names(), w, b)
     print(f"confidence model: {len(y)} quotes ({int(y.sum())} right); wrote {out}")
 
 

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+from spacy.attrs import LEMMA, LOWER
+
 from search.names import is_medium
 from search.quotes.lexicon import (CHANNEL_PREPOSITIONS, DIRECTIVE_LEMMAS, FIRST_SECOND, PARENTHETICAL_LEMMAS,
                                    QUOTATION_DASHES,
@@ -315,11 +318,23 @@ def _according(view: ArticleView, t) -> Quote | None:
     return indirect_quote(view, a, b, t, speaker_tok, "according to")
 
 
+def _maybe_cues(doc):
+    """The tokens that may be cues: a reporting verb's lemma or 'according' (found on arrays, so only those
+    become Token objects)."""
+    if not len(doc):
+        return []
+    lemmas, lowers = doc.to_array(LEMMA), doc.to_array(LOWER)
+    strings = doc.vocab.strings
+    wanted = [u for u in np.unique(lemmas).tolist() if strings[u].lower() in REPORT_LEMMAS]
+    hits = np.isin(lemmas, np.array(wanted, dtype=lemmas.dtype)) | (lowers == strings["according"])
+    return [doc[i] for i in np.nonzero(hits)[0].tolist()]
+
+
 def find_indirect(view: ArticleView) -> list[Quote]:
     """Reported speech: a reporting verb's clausal complement, and 'according to X' sentences."""
     out: list[Quote] = []
     doc = view.doc
-    for t in doc:
+    for t in _maybe_cues(doc):
         if not is_report_verb(view, t):
             if t.lower_ == "according" and not view.in_quote[t.i]:
                 q = _according(view, t)

@@ -22,6 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+from spacy import symbols as spacy_symbols
 
 from search.quotes.cues import is_report_verb
 from search.quotes.lexicon import FIRST_SECOND, GROUP_PRONOUNS, HE_SHE, QUOTATION_DASHES, RELATIVE_PRONOUNS
@@ -34,7 +35,6 @@ WINDOW_BEFORE = 45
 WINDOW_AFTER = 20
 HASH_BUCKETS = 32
 _DEPS = ("nsubj", "nsubjpass", "pobj", "appos", "dobj", "poss", "conj", "attr", "ROOT", "npadvmod", "dep")
-_HEAD_KINDS = ("NOUN", "PROPN", "PRON")
 
 
 def feature_names() -> list[str]:
@@ -70,9 +70,15 @@ class Candidates:
     X: np.ndarray  # (len(tokens), N_FEATURES)
 
 
-def _np_head(tok) -> bool:
-    """Whether tok heads a noun phrase (a compound or flat part of a name is not a head)."""
-    return tok.pos_ in _HEAD_KINDS and tok.dep_ not in ("compound", "flat", "amod", "nmod", "det")
+# A candidate heads a noun phrase: a noun, name or pronoun that is not part of a bigger name or phrase.
+_HEAD_POS = np.array([spacy_symbols.NOUN, spacy_symbols.PROPN, spacy_symbols.PRON], dtype=np.uint64)
+_NON_HEAD_DEPS = ("compound", "flat", "amod", "nmod", "det")
+
+
+@lru_cache(maxsize=8)
+def _non_head_deps(vocab) -> np.ndarray:
+    """The ids of the dependency labels of words inside a noun phrase, in vocab's string store."""
+    return np.array([vocab.strings[d] for d in _NON_HEAD_DEPS], dtype=np.uint64)
 
 
 def _quote_heads(view: ArticleView, q: Quote) -> set[int]:
@@ -91,20 +97,19 @@ def candidates(view: ArticleView, q: Quote) -> Candidates:
     doc = view.doc
     p0, p1 = view.para_of[q.t0], view.para_of[q.t1 - 1]
     lo, hi = max(0, q.t0 - WINDOW_BEFORE), min(len(doc), q.t1 + WINDOW_AFTER)
-    toks = []
-    for i in range(lo, hi):
-        if q.kind == "direct" and q.t0 <= i < q.t1:
-            continue
-        if not (p0 <= view.para_of[i] <= p1):
-            continue
-        t = doc[i]
-        if _np_head(t) or (q.subject is not None and t.i == q.subject.i):
-            toks.append(t)
+    # noun-phrase heads by array filters first: building a Token for every word of the window is the cost
+    heads_mask = np.isin(view.pos[lo:hi], _HEAD_POS) & ~np.isin(view.dep[lo:hi], _non_head_deps(doc.vocab))
+    keep = set((lo + np.nonzero(heads_mask)[0]).tolist())
+    if q.subject is not None and lo <= q.subject.i < hi:
+        keep.add(q.subject.i)
+    toks = [doc[i] for i in sorted(keep)
+            if not (q.kind == "direct" and q.t0 <= i < q.t1) and p0 <= view.para_of[i] <= p1]
     X = np.zeros((len(toks), N_FEATURES), dtype=np.float32)
     if not toks:
         return Candidates(toks, X)
     heads = _quote_heads(view, q)
-    q_sent_first, q_sent_last = doc[q.t0].sent.start, doc[q.t1 - 1].sent.start
+    sent_start = view.sent_start
+    q_sent_first, q_sent_last = sent_start[q.t0], sent_start[q.t1 - 1]
     before_idx = [k for k, t in enumerate(toks) if t.i < q.t0]
     after_idx = [k for k, t in enumerate(toks) if t.i >= q.t1]
     rank = {}
@@ -132,7 +137,7 @@ def candidates(view: ArticleView, q: Quote) -> Candidates:
         row[f["d_le5"]] = d <= 5
         row[f["d_le10"]] = d <= 10
         row[f["d_le20"]] = d <= 20
-        sent = t.sent.start
+        sent = sent_start[t.i]
         row[f["same_sentence"]] = sent in (q_sent_first, q_sent_last)
         row[f["same_paragraph"]] = view.para_of[t.i] in (p0, p1)
         r = rank.get(k, 0)
@@ -172,7 +177,7 @@ def candidates(view: ArticleView, q: Quote) -> Candidates:
                 row[f["rule_subject_verb"]] = 1
         row[f["quote_direct"]] = q.kind == "direct"
         row[f["quote_indirect_x_after"]] = q.kind == "indirect" and t.i >= q.t1
-        row[f["capitalised"]] = t.text[:1].isupper() and t.i > t.sent.start
+        row[f["capitalised"]] = t.text[:1].isupper() and t.i > sent
         row[f["plural"]] = t.tag_ in ("NNS", "NNPS")
     return Candidates(toks, X)
 

@@ -2,8 +2,12 @@
 typed quote record that the later steps fill in."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import NamedTuple
+
+import numpy as np
+from spacy.attrs import DEP, IDX, POS, SENT_START
 
 from search.names import PersonIndex
 from search.quotes.lexicon import ABBREVIATIONS
@@ -64,12 +68,23 @@ class ArticleView:
         n = len(doc)
         self.in_quote = [False] * n
         self.quote_of = [-1] * n
-        self.para_of = [0] * n
-        p = 0
-        for t in doc:
-            self.para_of[t.i] = p
-            if "\n" in t.text or "\n" in t.whitespace_:
-                p += 1
+        # Paragraph of each token: the number of tokens before it whose text or trailing space holds a line
+        # break. Computed on arrays: a Python loop over tokens costs as much as the rest of attribution.
+        starts = doc.to_array(IDX).astype(np.int64) if n else np.zeros(0, dtype=np.int64)
+        breaks = np.zeros(n, dtype=np.int64)
+        newlines = np.array([m.start() for m in re.finditer("\n", self.text)], dtype=np.int64)
+        if n and len(newlines):
+            breaks[np.unique(np.searchsorted(starts, newlines, side="right") - 1)] = 1
+        self.para_of = (np.cumsum(breaks) - breaks).tolist()
+        # first token of each token's sentence (Token.sent scans the Doc on every call)
+        starts_flag = doc.to_array(SENT_START) if n else np.zeros(0, dtype=np.int64)
+        firsts = np.where(starts_flag == 1, np.arange(n), 0)
+        if n:
+            firsts[0] = 0
+        self.sent_start = np.maximum.accumulate(firsts).tolist() if n else []
+        # coarse part of speech and dependency label of every token, for quick filters
+        self.pos = doc.to_array(POS) if n else np.zeros(0, dtype=np.uint64)
+        self.dep = doc.to_array(DEP) if n else np.zeros(0, dtype=np.uint64)
         self.direct: list[Quote] = []
         for s, e, g in find_direct_spans(self.text):
             span = doc.char_span(s, e, alignment_mode="expand")

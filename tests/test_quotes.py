@@ -120,8 +120,8 @@ def test_pronoun_resolves_to_the_person_named_before(nlp):
 
 def test_pronoun_prefers_matching_gender(nlp):
     text = ("Ms. Laura Kent met Mr. David Osei on Friday. Osei said he was pleased with the talks.\n\n"
-            "“It was a good day for the town,” she said.")
-    assert speaker_of(nlp, text, "good day") == "Laura Kent"
+            "“The town had a fine afternoon,” she said.")
+    assert speaker_of(nlp, text, "fine afternoon") == "Laura Kent"
 
 
 def test_description_resolves_to_the_titled_person(nlp):

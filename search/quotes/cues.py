@@ -303,7 +303,7 @@ def _according(view: ArticleView, t) -> Quote | None:
         return None
     speaker_tok = pobj
     # "according to a study by the Lane Institute": the named source inside the phrase; but
-    # "according to the person who spoke to a newspaper" is the person.
+    # "according to the clerk who phoned the station" is the clerk.
     if pobj.i not in view.ent_of and not (pobj.lemma_.lower() in SOURCE_NOUNS and pobj.pos_ == "NOUN"):
         for u in pobj.subtree:
             if view.entity(u.i) is not None:
@@ -356,7 +356,7 @@ def find_indirect(view: ArticleView) -> list[Quote]:
             comps = [c for c in t.children if c.dep_ == "xcomp" and c.i > t.i
                      and any(d.dep_ == "aux" and d.lower_ == "to" for d in c.children)]
         if not comps:
-            # "said in a statement that ...": the parse hung the that-clause on the noun
+            # "said in a short note that ...": the parse hung the that-clause on the noun
             for c in t.subtree:
                 if c.i > t.i and c.dep_ == "mark" and c.lower_ == "that" and c.head.pos_ in ("VERB", "AUX") \
                         and c.head.dep_ in ("acl", "relcl", "advcl") and c.i - t.i <= 8:

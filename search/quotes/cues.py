@@ -207,29 +207,23 @@ def is_argument(view: ArticleView, v, t0: int, t1: int) -> bool:
     return False
 
 
+def _cue_on_side(view: ArticleView, lo: int, hi: int, side: str) -> Cue | None:
+    """A reporting verb in tokens lo..hi (the one nearest the quote), else the punctuation cue of that side:
+    a dash with a name after the quote, a name and colon before it."""
+    v, s = cue_in(view, lo, hi, prefer_last=side == "before")
+    if v is not None:
+        return Cue(s, v, side=side)
+    s = dash_speaker(view, lo, hi) if side == "after" else colon_speaker(view, lo, hi)
+    return Cue(s, None, "—" if side == "after" else ":", side=side) if s is not None else None
+
+
 def direct_cue(view: ArticleView, q: Quote) -> Cue | None:
     """The cue of a direct quote: a reporting verb or dash after it, else a verb or colon before it.
     Also records on q how much narration precedes it in its sentence."""
-    lo, hi = view.region_after(q.t1)
-    v, s = cue_in(view, lo, hi, prefer_last=False)
-    cue = None
-    if v is not None:
-        cue = Cue(s, v, side="after")
-    else:
-        s = dash_speaker(view, lo, hi)
-        if s is not None:
-            cue = Cue(s, None, "—", side="after")
+    cue = _cue_on_side(view, *view.region_after(q.t1), "after")
     before_lo, before_hi = view.region_before(q.t0)
     q.before = before_hi - before_lo
-    if cue is None:
-        v, s = cue_in(view, before_lo, before_hi, prefer_last=True)
-        if v is not None:
-            cue = Cue(s, v, side="before")
-        else:
-            s = colon_speaker(view, before_lo, before_hi)
-            if s is not None:
-                cue = Cue(s, None, ":", side="before")
-    return cue
+    return cue or _cue_on_side(view, before_lo, before_hi, "before")
 
 
 # ---- indirect speech ---------------------------------------------------------------------------

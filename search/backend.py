@@ -99,8 +99,19 @@ class WhooshBackend:
         return indexer.index_records(records, self.settings, wait=wait)
 
 
+def _opensearch(settings: Settings) -> Backend:
+    """The OpenSearch backend (search/opensearch/), imported only when chosen."""
+    from search.opensearch import OpenSearchBackend
+    from search.opensearch.connection import OpenSearchUnavailable
+
+    try:
+        return OpenSearchBackend(settings)
+    except OpenSearchUnavailable as exc:
+        raise BackendError(str(exc)) from None
+
+
 # name -> constructor taking Settings. Backends needing extra packages import them in their constructor.
-BACKENDS: dict[str, Callable[[Settings], Backend]] = {"whoosh": WhooshBackend}
+BACKENDS: dict[str, Callable[[Settings], Backend]] = {"whoosh": WhooshBackend, "opensearch": _opensearch}
 
 
 def get_backend(settings: Settings) -> Backend:

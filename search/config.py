@@ -43,6 +43,16 @@ class Settings:
     index: Path = Path("index")
     # Which engine holds the index (search/backend.py): "whoosh", embedded, is the default.
     backend: str = "whoosh"
+    # The OpenSearch backend (search/opensearch/): node URLs (comma-separated; the client fails over between
+    # them), the alias searched (each generation is an index behind it), credentials and TLS.
+    opensearch_url: str = "http://127.0.0.1:9200"
+    opensearch_index: str = "newsfacet"
+    opensearch_user: str = ""
+    opensearch_password: str = field(default="", repr=False)
+    opensearch_ca_certs: str = ""
+    opensearch_verify_certs: bool = True
+    opensearch_replicas: int = 0
+    opensearch_timeout: int = 30
     model: str = DEFAULT_MODEL
     workers: int = 1
     batch_size: int = 32

@@ -320,7 +320,7 @@ class NewsSearcher:
                 f, self._facet_mask(f, base, dmask, inc, exc), req.facet_size, req.filters[f], req.exclude[f],
                 deadline=deadline))
         undated = self._undated_mask(base, inc, exc)
-        facets[DATE_FACET] = self._guarded(DATE_FACET, lambda deadline: self._date_facet(
+        facets[DATE_FACET] = self._guarded(DATE_FACET, lambda deadline: date_facet(
             req, fd.month_counts(undated, deadline=deadline)))
         histogram = _histogram(fd.month_counts(final))
 
@@ -352,38 +352,13 @@ class NewsSearcher:
         contains = " ".join((contains or "").split()) or None
         if key == DATE_FACET:
             undated = self._undated_mask(base, inc, exc)
-            facet = self._guarded(key, lambda deadline: self._date_facet(
+            facet = self._guarded(key, lambda deadline: date_facet(
                 req, fd.month_counts(undated, deadline=deadline)))
         else:
             facet = self._guarded(key, lambda deadline: fd.top(
                 key, self._facet_mask(key, base, dmask, inc, exc), size, req.filters[key], req.exclude[key],
                 contains=contains, deadline=deadline))
         return {"total": int(final.sum()), "facet": facet, "messages": messages}
-
-    def _date_facet(self, req: SearchRequest, months: dict[str, int]) -> dict:
-        """Years in chronological order; the months of a chosen year (or of a range inside one year)."""
-        years: dict[str, int] = {}
-        for m, n in months.items():
-            years[m[:4]] = years.get(m[:4], 0) + n
-        results = []
-        for y in sorted(years):
-            frm, to = f"{y}-01-01", f"{y}-12-31"
-            results.append({"value": y, "count": years[y], "from": frm, "to": to,
-                            "selected": req.date_from == frm and req.date_to == to, "level": "year"})
-        drill = None
-        if req.date_from and req.date_to and req.date_from[:4] == req.date_to[:4]:
-            drill = req.date_from[:4]
-        elif len(years) == 1:
-            drill = next(iter(years))
-        if drill:
-            for m in sorted(k for k in months if k.startswith(drill)):
-                y, mo = int(m[:4]), int(m[5:7])
-                frm = f"{m}-01"
-                to = f"{m}-{calendar.monthrange(y, mo)[1]:02d}"
-                results.append({"value": m, "count": months[m], "from": frm, "to": to,
-                                "selected": req.date_from == frm and req.date_to == to, "level": "month"})
-        return {"name": "date", "label": FACET_LABELS["date"], "results": results, "truncated": False,
-                "distinct": len(years)}
 
     # -- documents
 
@@ -393,23 +368,7 @@ class NewsSearcher:
 
     def _result(self, docnum: int, req: SearchRequest) -> dict:
         rec = self._record(docnum)
-        quotes = rec.get("quotes") or []
-        if req.filters.get("speaker"):
-            wanted = set(req.filters["speaker"])
-            quotes = [q for q in quotes if q.get("speaker") in wanted]
-        return {
-            "id": rec["id"],
-            "title": rec.get("title") or "",
-            "published": rec.get("published"),
-            "source": rec.get("source"),
-            "url": rec.get("url"),
-            "snippet": self._snippet(rec),
-            "speakers": rec.get("speakers") or [],
-            "persons": rec.get("persons") or [],
-            "places": rec.get("places") or [],
-            "organizations": rec.get("organizations") or [],
-            "quotes": [{k: q.get(k) for k in QUOTE_KEYS} for q in quotes],
-        }
+        return result_item(rec, req, self._snippet(rec))
 
     def _snippet(self, rec: dict) -> str:
         """A short passage of the text, HTML-escaped, with the query's words in <mark>."""
@@ -432,10 +391,7 @@ class NewsSearcher:
                         return hl
             except Exception:
                 pass
-        short = " ".join(text[: SNIPPET_CHARS + 40].split())
-        if len(short) > SNIPPET_CHARS:
-            short = short[:SNIPPET_CHARS].rsplit(" ", 1)[0] + " …"
-        return html.escape(short)
+        return plain_snippet(text)
 
     def article(self, article_id: str) -> dict | None:
         """The enriched record of an article by id, or None."""
@@ -461,11 +417,7 @@ class NewsSearcher:
         quotes = []
         # Only this page's records are decoded: a prolific speaker has thousands.
         for d in docs[(page - 1) * page_size: page * page_size]:
-            rec = self._record(int(d))
-            art = {k: rec.get(k) for k in ("id", "title", "published", "source", "url")}
-            for q in rec.get("quotes") or []:
-                if q.get("speaker") == name:
-                    quotes.append({**{k: q.get(k) for k in QUOTE_KEYS if k != "speaker"}, "article": art})
+            quotes += speaker_quotes(name, self._record(int(d)))
         return {"name": name, "total": total, "page": page, "pages": pages, "page_size": page_size,
                 "quotes": quotes, "histogram": _histogram(fd.month_counts(mask))}
 
@@ -508,6 +460,68 @@ class NewsSearcher:
         every = fd.top("language", fd.alive, 1000)["results"]
         out["not_enriched"] = sum(r["count"] for r in every if r["value"] not in enriched)
         return out
+
+
+def date_facet(req: SearchRequest, months: dict[str, int]) -> dict:
+    """Years in chronological order; the months of a chosen year (or of a range inside one year)."""
+    years: dict[str, int] = {}
+    for m, n in months.items():
+        years[m[:4]] = years.get(m[:4], 0) + n
+    results = []
+    for y in sorted(years):
+        frm, to = f"{y}-01-01", f"{y}-12-31"
+        results.append({"value": y, "count": years[y], "from": frm, "to": to,
+                        "selected": req.date_from == frm and req.date_to == to, "level": "year"})
+    drill = None
+    if req.date_from and req.date_to and req.date_from[:4] == req.date_to[:4]:
+        drill = req.date_from[:4]
+    elif len(years) == 1:
+        drill = next(iter(years))
+    if drill:
+        for m in sorted(k for k in months if k.startswith(drill)):
+            y, mo = int(m[:4]), int(m[5:7])
+            frm = f"{m}-01"
+            to = f"{m}-{calendar.monthrange(y, mo)[1]:02d}"
+            results.append({"value": m, "count": months[m], "from": frm, "to": to,
+                            "selected": req.date_from == frm and req.date_to == to, "level": "month"})
+    return {"name": "date", "label": FACET_LABELS["date"], "results": results, "truncated": False,
+            "distinct": len(years)}
+
+
+def result_item(rec: dict, req: SearchRequest, snippet: str) -> dict:
+    """One search result from an enriched record (quotes narrowed to the chosen speakers); any backend."""
+    quotes = rec.get("quotes") or []
+    if req.filters.get("speaker"):
+        wanted = set(req.filters["speaker"])
+        quotes = [q for q in quotes if q.get("speaker") in wanted]
+    return {
+        "id": rec["id"],
+        "title": rec.get("title") or "",
+        "published": rec.get("published"),
+        "source": rec.get("source"),
+        "url": rec.get("url"),
+        "snippet": snippet,
+        "speakers": rec.get("speakers") or [],
+        "persons": rec.get("persons") or [],
+        "places": rec.get("places") or [],
+        "organizations": rec.get("organizations") or [],
+        "quotes": [{k: q.get(k) for k in QUOTE_KEYS} for q in quotes],
+    }
+
+
+def plain_snippet(text: str) -> str:
+    """The start of a text, HTML-escaped, cut at a word: the snippet when no query word is marked."""
+    short = " ".join(text[: SNIPPET_CHARS + 40].split())
+    if len(short) > SNIPPET_CHARS:
+        short = short[:SNIPPET_CHARS].rsplit(" ", 1)[0] + " …"
+    return html.escape(short)
+
+
+def speaker_quotes(name: str, rec: dict) -> list[dict]:
+    """A speaker's quotes in one article's record, each with the article it is from (any backend)."""
+    art = {k: rec.get(k) for k in ("id", "title", "published", "source", "url")}
+    return [{**{k: q.get(k) for k in QUOTE_KEYS if k != "speaker"}, "article": art}
+            for q in rec.get("quotes") or [] if q.get("speaker") == name]
 
 
 _REGION_CHARS = 700  # texts up to this long are highlighted whole

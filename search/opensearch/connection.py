@@ -1,0 +1,93 @@
+"""A client for the configured OpenSearch cluster (opensearch-py), and how to name it without its secrets."""
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlsplit, urlunsplit
+
+from search.config import Settings
+
+# opensearch-py logs every request line at INFO and the full body at DEBUG on these loggers: keep them to
+# warnings, so no URL with credentials nor query text reaches a log unless someone asks for it.
+for _name in ("opensearch", "opensearchpy.trace"):
+    logging.getLogger(_name).setLevel(logging.WARNING)
+
+
+class OpenSearchUnavailable(Exception):
+    """opensearch-py is not installed, or the cluster cannot be reached; the message says what to do."""
+
+
+def node_urls(settings: Settings) -> list[str]:
+    """The node URLs of NEWSFACET_OPENSEARCH_URL / --opensearch-url (comma-separated)."""
+    urls = [u.strip() for u in str(settings.opensearch_url or "").split(",") if u.strip()]
+    if not urls:
+        raise OpenSearchUnavailable("No OpenSearch URL: pass --opensearch-url or set NEWSFACET_OPENSEARCH_URL")
+    for u in urls:
+        parts = urlsplit(u)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise OpenSearchUnavailable(f"Not an http(s) URL: {redact(u)!r} (NEWSFACET_OPENSEARCH_URL)")
+    return urls
+
+
+def redact(url: str) -> str:
+    """The URL with any user:password removed, for messages and logs."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if parts.port:
+        host += f":{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+
+
+def describe(settings: Settings) -> str:
+    """Where the index lives, safe to print: alias @ URLs (no credentials)."""
+    try:
+        urls = ", ".join(redact(u) for u in node_urls(settings))
+    except OpenSearchUnavailable:
+        urls = "(no URL)"
+    return f"OpenSearch alias {settings.opensearch_index!r} at {urls}"
+
+
+def make_client(settings: Settings):
+    """An OpenSearch client over every configured node, retrying a request on another node when one fails."""
+    try:
+        from opensearchpy import OpenSearch
+    except ImportError:
+        raise OpenSearchUnavailable("The OpenSearch backend needs opensearch-py: pip install 'newsfacet[opensearch]'")
+    hosts = []
+    for u in node_urls(settings):
+        parts = urlsplit(u)
+        host = {"host": parts.hostname, "port": parts.port or (443 if parts.scheme == "https" else 80),
+                "scheme": parts.scheme}
+        if parts.path and parts.path != "/":
+            host["url_prefix"] = parts.path
+        hosts.append(host)
+        if parts.username and not settings.opensearch_user:
+            settings = _with_credentials(settings, parts)
+    kwargs = {
+        "hosts": hosts,
+        "timeout": settings.opensearch_timeout,
+        # A node that stops answering: the same request goes to the next node (requests are idempotent reads
+        # or bulk writes by id), and the dead one is retried later.
+        "max_retries": max(2, len(hosts)),
+        "retry_on_timeout": True,
+        "retry_on_status": (502, 503, 504),
+        "http_compress": True,
+    }
+    if settings.opensearch_user:
+        kwargs["http_auth"] = (settings.opensearch_user, settings.opensearch_password)
+    if any(h["scheme"] == "https" for h in hosts):
+        kwargs["use_ssl"] = True
+        kwargs["verify_certs"] = bool(settings.opensearch_verify_certs)
+        kwargs["ssl_show_warn"] = bool(settings.opensearch_verify_certs)
+        if settings.opensearch_ca_certs:
+            kwargs["ca_certs"] = settings.opensearch_ca_certs
+    return OpenSearch(**kwargs)
+
+
+def _with_credentials(settings: Settings, parts) -> Settings:
+    from dataclasses import replace
+    from urllib.parse import unquote
+
+    return replace(settings, opensearch_user=unquote(parts.username or ""),
+                   opensearch_password=unquote(parts.password or ""))

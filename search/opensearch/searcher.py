@@ -1,0 +1,223 @@
+"""Searching newsfacet's index in OpenSearch: the Searcher of search/backend.py, answering in the same plain
+data as the Whoosh backend (search/contracts.py shapes, built by the same helpers of search/query.py)."""
+from __future__ import annotations
+
+import time
+from typing import Iterator
+
+from search.config import Settings
+from search.contracts import FACET_KEYS, FACET_LABELS, IndexMissing, SearchRequest, SearchResult
+from search.opensearch import request as rq
+from search.opensearch.connection import describe
+from search.opensearch.mapping import FACET_FIELDS, from_source
+from search.opensearch.writer import live_index
+from search.query import _histogram, build_query, date_facet, export_item, plain_snippet, result_item, speaker_summary
+from search.schema import build_schema
+
+_SCHEMA = build_schema()  # the query parser's (search.query.build_query caches its parser per schema)
+SCROLL_PAGE = 1000
+COULD_NOT_RUN = "That query could not be run; try simpler words."
+
+
+class OpenSearchSearcher:
+    """One reader of the index behind the alias, resolved when opened; open per request, close after."""
+
+    def __init__(self, client, settings: Settings):
+        from opensearchpy.exceptions import NotFoundError
+
+        self.client = client
+        self.settings = settings
+        try:
+            index = live_index(client, settings)
+        except NotFoundError:
+            index = None
+        if index is None:
+            raise IndexMissing(describe(settings))
+        # Every request of this searcher reads this index, even if a rebuild moves the alias meanwhile.
+        self.index = index
+        self.generation = index
+
+    def close(self) -> None:
+        """Nothing is held between requests (the client's connection pool is shared)."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def _search(self, body: dict) -> dict:
+        from opensearchpy.exceptions import NotFoundError
+
+        try:
+            return self.client.search(index=self.index, body=body)
+        except NotFoundError as exc:
+            # Deleted since this searcher resolved the alias (retired past its grace period): no index now.
+            raise IndexMissing(describe(self.settings)) from exc
+
+    # -- matching
+
+    def _query(self, req: SearchRequest, messages: list[str]) -> tuple[dict, object]:
+        """(query DSL of the text, the parsed Whoosh query or None when there are no words)."""
+        from whoosh import query as wq
+
+        q = build_query(req.q, _SCHEMA, messages)
+        if q is None:
+            return {"match_all": {}}, None
+        if q is wq.NullQuery:
+            return {"match_none": {}}, None
+        try:
+            return rq.translate(q), q
+        except rq.Untranslatable:
+            messages.append(COULD_NOT_RUN)
+            return {"match_none": {}}, None
+
+    def search(self, req: SearchRequest, messages: list[str] | None = None) -> SearchResult:
+        """One page of results, every facet under the other filters, the date facet and the histogram."""
+        started = time.perf_counter()
+        messages = list(messages or [])
+        query, parsed = self._query(req, messages)
+        scored = parsed is not None
+        terms = rq.highlight_terms(parsed)
+        body = {
+            "query": query,
+            "post_filter": rq.final_filter(req),
+            "aggs": rq.facet_aggregations(req),
+            "sort": rq.sort_clause(req, scored),
+            "track_total_hits": True,
+            "from": (req.page - 1) * req.page_size,
+            "size": req.page_size,
+            "_source": ["record", "body"],
+        }
+        highlight = rq.highlight_clause(terms)
+        if highlight:
+            body["highlight"] = highlight
+        resp = self._search(body)
+        total = int(resp["hits"]["total"]["value"])
+        pages = max(1, -(-total // req.page_size))
+        page = req.page
+        hits = resp["hits"]["hits"]
+        if page > pages:
+            if total:
+                messages.append(f"Page {page} is past the last page ({pages}); showing page {pages}.")
+            page = pages
+            again = {k: v for k, v in body.items() if k != "aggs"}
+            again["from"] = (page - 1) * req.page_size
+            hits = self._search(again)["hits"]["hits"] if total else []
+        aggs = resp["aggregations"]
+        facets = {f: self._facet(f, aggs["facet_" + f], req) for f in FACET_KEYS}
+        facets["date"] = date_facet(req, _months(aggs["facet_date"]["months"]))
+        histogram = _histogram(_months(aggs["histogram"]["months"]))
+        results = [result_item(rec, req, _snippet(h, rec)) for h in hits for rec in (from_source(h["_source"]),)]
+        req.page = page
+        took = (time.perf_counter() - started) * 1000
+        return SearchResult(total=total, page=page, pages=pages, page_size=req.page_size, took_ms=round(took, 1),
+                            request=req, results=results, facets=facets, histogram=histogram, messages=messages)
+
+    @staticmethod
+    def _facet(facet: str, agg: dict, req: SearchRequest) -> dict:
+        """The Whoosh backend's facet dict from a facet's filter aggregation."""
+        size = req.facet_size
+        buckets = agg["top"]["buckets"]
+        shown = buckets[:size]
+        selected, excluded = list(req.filters.get(facet) or []), list(req.exclude.get(facet) or [])
+        sel, exc = set(selected), set(excluded)
+        results = [{"value": b["key"], "count": int(b["doc_count"]), "selected": b["key"] in sel,
+                    "excluded": b["key"] in exc} for b in shown]
+        listed = {r["value"] for r in results}
+        chosen = {b["key"]: int(b["doc_count"]) for b in (agg.get("chosen") or {}).get("buckets", [])}
+        # Active choices always stay visible so they can be removed, even when they counted nothing.
+        for v in selected + excluded:
+            if v not in listed:
+                results.append({"value": v, "count": chosen.get(v, 0), "selected": v in sel, "excluded": v in exc})
+                listed.add(v)
+        # A cardinality estimate: exact in practice at these sizes, never below the values seen.
+        distinct = max(int(agg["distinct"]["value"]), len(buckets)) if buckets else 0
+        return {"name": facet, "label": FACET_LABELS.get(facet, facet), "results": results,
+                "truncated": len(buckets) > size, "distinct": distinct}
+
+    # -- documents
+
+    def article(self, article_id: str) -> dict | None:
+        """The enriched record of an article by id, or None."""
+        from opensearchpy.exceptions import NotFoundError
+
+        if not isinstance(article_id, str) or not article_id or len(article_id) > 1000:
+            return None
+        try:
+            doc = self.client.get(index=self.index, id=article_id, _source_includes="record,body")
+        except NotFoundError:
+            return None
+        return from_source(doc["_source"])
+
+    def _scan(self, query: dict, post_filter: dict | None, sort: list, source: list[str]) -> Iterator[dict]:
+        """Every hit of a query in sort order, through a point in time (a consistent view) and search_after."""
+        pit = self.client.create_pit(index=self.index, params={"keep_alive": "2m"})["pit_id"]
+        try:
+            after = None
+            while True:
+                body = {"query": query, "sort": sort, "size": SCROLL_PAGE, "_source": source,
+                        "pit": {"id": pit, "keep_alive": "2m"}, "track_total_hits": False}
+                if post_filter is not None:
+                    body["post_filter"] = post_filter
+                if after is not None:
+                    body["search_after"] = after
+                hits = self.client.search(body=body)["hits"]["hits"]
+                yield from hits
+                if len(hits) < SCROLL_PAGE:
+                    return
+                after = hits[-1]["sort"]
+        finally:
+            try:
+                self.client.delete_pit(body={"pit_id": [pit]})
+            except Exception:
+                pass  # it expires by itself
+
+    def speaker(self, name: str) -> dict:
+        """Every quote by a speaker across the corpus, newest first, with per-month counts."""
+        query = {"term": {FACET_FIELDS["speaker"]: name}}
+        sort = rq.sort_clause(SearchRequest(sort="newest"), scored=False)
+        hits = list(self._scan(query, None, sort, ["record"]))
+        return speaker_summary(name, (from_source(h["_source"]) for h in hits), len(hits))
+
+    def iter_matching(self, req: SearchRequest) -> Iterator[dict]:
+        """Every article matching the request, in its sort order (for export)."""
+        query, parsed = self._query(req, [])
+        sort = rq.sort_clause(req, parsed is not None)
+        for h in self._scan(query, rq.final_filter(req), sort, ["record"]):
+            yield export_item(from_source(h["_source"]))
+
+    def stats(self) -> dict:
+        """Corpus figures: articles, date range, top speakers, persons, places, organizations."""
+        aggs = {"dated": {"value_count": {"field": "published"}},
+                "first": {"min": {"field": "published", "format": "strict_date"}},
+                "last": {"max": {"field": "published", "format": "strict_date"}}}
+        for field in FACET_FIELDS.values():
+            aggs["top_" + field] = rq.terms_aggregation(field, 10)
+            aggs["distinct_" + field] = {"cardinality": {"field": field, "precision_threshold": rq.CARDINALITY_PRECISION}}
+        resp = self._search({"size": 0, "track_total_hits": True, "query": {"match_all": {}}, "aggs": aggs})
+        a = resp["aggregations"]
+        dated = int(a["dated"]["value"])
+        out = {
+            "articles": int(resp["hits"]["total"]["value"]),
+            "dated": dated,
+            "first": a["first"].get("value_as_string") if dated else None,
+            "last": a["last"].get("value_as_string") if dated else None,
+            "generation": self.index,
+        }
+        for field in FACET_FIELDS.values():
+            out["top_" + field] = [{"value": b["key"], "count": int(b["doc_count"])} for b in a["top_" + field]["buckets"]]
+            out["distinct_" + field] = int(a["distinct_" + field]["value"])
+        return out
+
+
+def _months(histogram: dict) -> dict[str, int]:
+    return {b["key_as_string"]: int(b["doc_count"]) for b in histogram["buckets"] if b["doc_count"]}
+
+
+def _snippet(hit: dict, rec: dict) -> str:
+    """The highlighted passages (already escaped, words in <mark>), else the start of the text."""
+    fragments = (hit.get("highlight") or {}).get("body")
+    if fragments:
+        return " … ".join(" ".join(f.split()) for f in fragments)
+    return plain_snippet(rec.get("text") or "")

@@ -1,0 +1,486 @@
+"""Writing newsfacet's index into OpenSearch: generations behind an alias, bulk loads, updates, a cluster lock.
+
+- A rebuild writes a new index (`<alias>-v<mapping>-<time>`), checks it holds every document, then moves the
+  alias to it in one atomic `_aliases` call. Killed at any point before that call, it leaves the alias on the
+  previous index; the next writer deletes what it left. A replaced index is kept until its successor has been
+  live RETIRE_GRACE_SECONDS (searches that resolved the alias just before finish on it), and the one before
+  the live index is kept as Whoosh keeps its previous generation.
+- An update upserts new and changed articles and deletes gone ones by id, in place, in bulk.
+- Bulk requests are retried with exponential back-off, whole on a transport error (a node stopping, a
+  timeout; writes are by id, so repeating one is harmless) and item by item on 429/503 rejections.
+- One writer at a time across every machine: a lock document in `<alias>-writer-lock`, created with
+  op_type=create, renewed by a heartbeat, and taken over only once its lease has run out (a killed writer
+  holds it at most LEASE_SECONDS). The local `--index` folder only holds the enrichment cache.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterable
+
+import orjson
+
+from search.articles import Skip
+from search.config import Settings
+from search.indexer import (IndexBusy, Report, _articles, _counting, _enricher, _holder, _under, _unreadable,
+                            load_aliases_for)
+from search.opensearch.connection import describe
+from search.opensearch.mapping import MAPPING_VERSION, index_body, index_name_prefix, to_source
+
+LEASE_SECONDS = 60.0
+RETIRE_GRACE_SECONDS = 120.0
+BULK_DOCS = 500
+BULK_BYTES = 8_000_000
+BULK_RETRIES = 8
+MAX_BACKOFF = 30.0
+
+
+class IndexOutdated(Exception):
+    """The live index was written with another mapping version; the message says to rebuild."""
+
+
+# ------------------------------------------------------------------ naming
+
+
+def generation_name(alias: str) -> str:
+    """A new generation's index name: sortable by creation time."""
+    return f"{index_name_prefix(alias)}{MAPPING_VERSION}-{time.time_ns():020d}"
+
+
+def mapping_version(index: str, alias: str) -> int | None:
+    """The mapping version written in a generation's name, or None if it is not one of ours."""
+    rest = index[len(index_name_prefix(alias)):] if index.startswith(index_name_prefix(alias)) else ""
+    head = rest.split("-", 1)[0]
+    return int(head) if head.isdigit() else None
+
+
+def live_indices(client, alias: str) -> list[str]:
+    """The indices the alias points at (one when newsfacet wrote it; none when there is no index)."""
+    from opensearchpy.exceptions import NotFoundError
+
+    try:
+        found = client.indices.get_alias(name=alias)
+    except NotFoundError:
+        return []
+    return sorted(found)
+
+
+def _generations(client, alias: str) -> dict[str, dict]:
+    """Every generation of this alias: name -> its mapping _meta."""
+    from opensearchpy.exceptions import NotFoundError
+
+    try:
+        mappings = client.indices.get_mapping(index=index_name_prefix(alias) + "*")
+    except NotFoundError:
+        return {}
+    return {name: (m.get("mappings") or {}).get("_meta") or {} for name, m in mappings.items()
+            if mapping_version(name, alias) is not None}
+
+
+# ------------------------------------------------------------------ the cluster-wide writer lock
+
+
+class ClusterLock:
+    """A lease on a lock document: held while the heartbeat renews it."""
+
+    def __init__(self, client, alias: str, owner: str):
+        self.client, self.index, self.owner = client, f"{alias}-writer-lock", owner
+        self.seq = None
+        self.lost: str | None = None
+        self._stop = threading.Event()
+        self._thread = None
+
+    def _ensure_index(self) -> None:
+        from opensearchpy.exceptions import RequestError
+
+        if self.client.indices.exists(index=self.index):
+            return
+        try:
+            self.client.indices.create(index=self.index, body={"settings": {
+                "number_of_shards": 1, "auto_expand_replicas": "0-all"}, "mappings": {"dynamic": False}})
+        except RequestError as exc:
+            if "resource_already_exists" not in str(exc):
+                raise
+
+    def _doc(self) -> dict:
+        return {"owner": self.owner, "expires": time.time() + LEASE_SECONDS}
+
+    def acquire(self, wait: float, where: str) -> None:
+        """Take the lock, waiting up to `wait` seconds; IndexBusy names the holder."""
+        from opensearchpy.exceptions import ConflictError, NotFoundError
+
+        self._ensure_index()
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                r = self.client.index(index=self.index, id="writer", body=self._doc(), op_type="create")
+                self.seq = (r["_seq_no"], r["_primary_term"])
+                break
+            except ConflictError:
+                pass
+            try:
+                held = self.client.get(index=self.index, id="writer")
+            except NotFoundError:
+                continue  # released in between: try again at once
+            doc = held["_source"]
+            if float(doc.get("expires", 0)) < time.time():
+                try:
+                    r = self.client.index(index=self.index, id="writer", body=self._doc(),
+                                          if_seq_no=held["_seq_no"], if_primary_term=held["_primary_term"])
+                    self.seq = (r["_seq_no"], r["_primary_term"])
+                    break
+                except ConflictError:
+                    continue  # another writer took it over first
+            if time.monotonic() >= deadline:
+                left = max(0, int(float(doc.get("expires", 0)) - time.time()))
+                raise IndexBusy(f"{where} is being written by {doc.get('owner', 'another writer')}; wait for it to "
+                                f"finish (or pass --wait SECONDS) and run the command again (a writer that died "
+                                f"leaves the lock for at most {left}s more)")
+            time.sleep(0.5)
+        self._thread = threading.Thread(target=self._beat, name="newsfacet-lock-heartbeat", daemon=True)
+        self._thread.start()
+
+    def _beat(self) -> None:
+        from opensearchpy.exceptions import ConflictError, NotFoundError
+
+        while not self._stop.wait(LEASE_SECONDS / 4):
+            try:
+                r = self.client.index(index=self.index, id="writer", body=self._doc(),
+                                      if_seq_no=self.seq[0], if_primary_term=self.seq[1])
+                self.seq = (r["_seq_no"], r["_primary_term"])
+            except (ConflictError, NotFoundError):
+                self.lost = "another writer took the lock over after this one failed to renew it in time"
+                return
+            except Exception:  # a node failing over: the lease has LEASE_SECONDS of slack, try again
+                continue
+
+    def check(self) -> None:
+        """Raise IndexBusy if the lease was lost (never switch the alias without holding it)."""
+        if self.lost:
+            raise IndexBusy(f"Stopped: {self.lost}; run the command again")
+
+    def release(self) -> None:
+        """Stop the heartbeat and delete the lock document if it is still ours."""
+        from opensearchpy.exceptions import ConflictError, NotFoundError
+
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        if self.seq is None or self.lost:
+            return
+        try:
+            self.client.delete(index=self.index, id="writer", if_seq_no=self.seq[0], if_primary_term=self.seq[1])
+        except (ConflictError, NotFoundError):
+            pass
+
+
+@contextmanager
+def cluster_lock(client, settings: Settings, wait: float = 0.0):
+    """Hold the alias's writer lock for the block (IndexBusy when another writer keeps it past `wait`)."""
+    lock = ClusterLock(client, settings.opensearch_index, f"pid {os.getpid()} on {socket.gethostname()}")
+    lock.acquire(wait, describe(settings))
+    try:
+        yield lock
+    finally:
+        lock.release()
+
+
+# ------------------------------------------------------------------ bulk
+
+
+def _backoff(attempt: int) -> float:
+    return min(MAX_BACKOFF, 0.5 * (2 ** attempt))
+
+
+def send_bulk(client, lines: list[bytes], ids: list[tuple[str, object]], report: Report) -> None:
+    """Send one bulk body; retry rejected items and transport failures with back-off; bad items are skips.
+
+    `lines` holds one action (and source) per item, `ids` the matching (id, record or None) for messages.
+    """
+    from opensearchpy.exceptions import ConnectionError, ConnectionTimeout, TransportError
+
+    pending = list(range(len(ids)))
+    attempt = 0
+    while pending:
+        body = b"".join(lines[i] for i in pending)
+        try:
+            resp = client.bulk(body=body, request_timeout=120)
+        except (ConnectionError, ConnectionTimeout) as exc:
+            error = exc
+        except TransportError as exc:
+            if not isinstance(exc.status_code, int) or exc.status_code < 429:
+                raise
+            error = exc
+        else:
+            error = None
+            retry = []
+            for i, item in zip(pending, resp["items"]):
+                result = next(iter(item.values()))
+                status = int(result.get("status", 500))
+                if status in (429, 502, 503, 504):
+                    retry.append(i)
+                elif status >= 300 and not (status == 404 and "delete" in item):
+                    doc_id, rec = ids[i]
+                    reason = (result.get("error") or {}).get("reason") or f"status {status}"
+                    where = (rec or {}).get("path", "") if isinstance(rec, dict) else ""
+                    report.skipped.append(Skip(where or doc_id, f"OpenSearch refused article {doc_id!r}: {reason}",
+                                               (rec or {}).get("line") if isinstance(rec, dict) else None))
+            pending = retry
+            if not pending:
+                return
+        attempt += 1
+        if attempt > BULK_RETRIES:
+            raise error or RuntimeError(f"OpenSearch kept rejecting {len(pending)} bulk items; try again later")
+        time.sleep(_backoff(attempt))
+
+
+def _index_records(client, index: str, records: Iterable, report: Report, progress, known: dict | None = None):
+    """Bulk-index records into `index` in chunks; returns {id: [content_hash, path]} of what was sent."""
+    manifest: dict = {} if known is None else known
+    lines: list[bytes] = []
+    ids: list[tuple[str, object]] = []
+    size = 0
+    for rec in records:
+        if isinstance(rec, Skip):
+            (report.warnings if rec.warning else report.skipped).append(rec)
+            continue
+        for w in rec.get("warnings") or []:
+            report.warnings.append(Skip(rec.get("path", ""), w, rec.get("line"), warning=True))
+        try:
+            source = orjson.dumps(to_source(rec))
+        except (TypeError, ValueError):
+            report.skipped.append(Skip(rec.get("path", ""), "holds characters that are not valid Unicode "
+                                       "(lone surrogates); re-save the source as UTF-8", rec.get("line")))
+            continue
+        action = orjson.dumps({"index": {"_index": index, "_id": rec["id"]}})
+        lines.append(action + b"\n" + source + b"\n")
+        ids.append((rec["id"], rec))
+        size += len(lines[-1])
+        manifest[rec["id"]] = [rec.get("content_hash", ""), rec.get("path", "")]
+        report.indexed += 1
+        if progress is not None:
+            progress.update(1)
+        if len(lines) >= BULK_DOCS or size >= BULK_BYTES:
+            send_bulk(client, lines, ids, report)
+            lines, ids, size = [], [], 0
+    if lines:
+        send_bulk(client, lines, ids, report)
+    return manifest
+
+
+def delete_ids(client, index: str, doc_ids: list[str], report: Report) -> None:
+    """Bulk delete by id."""
+    for start in range(0, len(doc_ids), BULK_DOCS):
+        chunk = doc_ids[start:start + BULK_DOCS]
+        lines = [orjson.dumps({"delete": {"_index": index, "_id": d}}) + b"\n" for d in chunk]
+        send_bulk(client, lines, [(d, None) for d in chunk], report)
+
+
+# ------------------------------------------------------------------ generations
+
+
+def clean(client, alias: str) -> list[str]:
+    """Delete generations that are neither live nor the one before it (once retired for the grace period),
+    and any that never went live (left by a killed writer). The caller holds the lock. Returns what went."""
+    live = set(live_indices(client, alias))
+    gens = _generations(client, alias)
+    retired = sorted((meta.get("retired_at", 0.0), name) for name, meta in gens.items()
+                     if name not in live and "retired_at" in meta)
+    keep = set(live) | ({retired[-1][1]} if retired else set())
+    now = time.time()
+    gone = []
+    for name, meta in gens.items():
+        if name in keep:
+            continue
+        if "retired_at" in meta and now - float(meta["retired_at"]) < RETIRE_GRACE_SECONDS:
+            continue
+        client.indices.delete(index=name, ignore_unavailable=True)
+        gone.append(name)
+    return gone
+
+
+def switch_alias(client, alias: str, new: str) -> list[str]:
+    """Point the alias at `new` alone, atomically; mark the indices it left as retired now."""
+    old = [name for name in live_indices(client, alias) if name != new]
+    actions = [{"remove": {"index": name, "alias": alias}} for name in old]
+    actions.append({"add": {"index": new, "alias": alias}})
+    client.indices.update_aliases(body={"actions": actions})
+    for name in old:
+        version = mapping_version(name, alias)
+        meta = {"newsfacet_mapping": version, "retired_at": time.time()}
+        client.indices.put_mapping(index=name, body={"_meta": meta})
+    return old
+
+
+def _wait_for_copies(client, index: str, report: Report, replicas: int) -> None:
+    """Wait until the new index's replicas are placed (a replica-less index only needs its primary)."""
+    health = client.cluster.health(index=index, wait_for_status="green" if replicas else "yellow",
+                                   timeout="120s", request_timeout=130, ignore=408)
+    if replicas and health.get("status") != "green":
+        report.warnings.append(Skip(index, f"not every replica of {index} was placed within 120 s "
+                                    f"({health.get('unassigned_shards')} unassigned): the cluster has fewer "
+                                    f"nodes than 1 + NEWSFACET_OPENSEARCH_REPLICAS", warning=True))
+
+
+def build_generation(client, settings: Settings, lock: ClusterLock, records: Iterable, report: Report, progress,
+                     started: float) -> Report:
+    """Write records into a new index and move the alias to it when complete (caller holds the lock)."""
+    alias = settings.opensearch_index
+    clean(client, alias)
+    name = generation_name(alias)
+    body = index_body(replicas=0)
+    # No refreshes while loading: one at the end.
+    body["settings"]["index"]["refresh_interval"] = "-1"
+    client.indices.create(index=name, body=body)
+    try:
+        _index_records(client, name, records, report, progress)
+        if report.indexed == 0 and live_indices(client, alias):
+            # Nothing readable: an empty index must not replace one that has articles.
+            client.indices.delete(index=name)
+            report.kept_previous = True
+            report.seconds = time.monotonic() - started
+            return report
+        client.indices.put_settings(index=name, body={"index": {
+            "refresh_interval": "1s", "number_of_replicas": settings.opensearch_replicas}})
+        client.indices.refresh(index=name)
+        count = client.count(index=name)["count"]
+        expected = report.indexed - sum(1 for s in report.skipped if "OpenSearch refused" in s.reason)
+        if count != expected:
+            raise RuntimeError(f"{name} holds {count} documents, {expected} were sent: the alias stays where it was")
+        _wait_for_copies(client, name, report, settings.opensearch_replicas)
+        lock.check()
+        switch_alias(client, alias, name)
+    except BaseException:
+        # Whatever stopped the build, the alias did not move: this index is only in the way.
+        try:
+            if name not in live_indices(client, alias):
+                client.indices.delete(index=name, ignore_unavailable=True)
+        except Exception:
+            pass  # the next writer's clean() removes it
+        raise
+    report.generation = name
+    report.total_documents = count
+    clean(client, alias)
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def rebuild(client, paths, settings: Settings, progress=None, wait: float = 0.0, _fail_after: int | None = None):
+    """Build a new generation from article files and switch the alias to it when complete."""
+    from search.indexer import _fail_midway
+
+    started = time.monotonic()
+    report = Report()
+    index_dir = Path(settings.index)
+    with cluster_lock(client, settings, wait) as lock:
+        enricher = _enricher(settings, index_dir, load_aliases_for(settings))
+        try:
+            records = enricher.enrich(_articles(paths, settings, report, progress))
+            if _fail_after is not None:
+                records = _fail_midway(records, _fail_after)
+            return build_generation(client, settings, lock, _counting(records, enricher, report), report, progress,
+                                    started)
+        finally:
+            enricher.cache.close()
+
+
+def index_records(client, records: Iterable[dict], settings: Settings, wait: float = 0.0) -> Report:
+    """Build a new generation from already enriched records and switch the alias to it."""
+    started = time.monotonic()
+    report = Report()
+    with cluster_lock(client, settings, wait) as lock:
+        return build_generation(client, settings, lock, records, report, None, started)
+
+
+def read_manifest(client, index: str) -> dict:
+    """{id: [content_hash, path]} of every document of an index, read in id order."""
+    manifest = {}
+    after = None
+    while True:
+        body = {"size": 5000, "sort": [{"id": "asc"}], "_source": ["content_hash", "path"],
+                "query": {"match_all": {}}}
+        if after is not None:
+            body["search_after"] = after
+        hits = client.search(index=index, body=body)["hits"]["hits"]
+        for h in hits:
+            manifest[h["_id"]] = [h["_source"].get("content_hash", ""), h["_source"].get("path", "")]
+        if len(hits) < 5000:
+            return manifest
+        after = hits[-1]["sort"]
+
+
+def live_index(client, settings: Settings) -> str | None:
+    """The one index behind the alias, checked to be of this mapping version (None: there is none)."""
+    alias = settings.opensearch_index
+    names = live_indices(client, alias)
+    if not names:
+        return None
+    if len(names) > 1:
+        raise IndexOutdated(f"The alias {alias!r} points at {len(names)} indices ({', '.join(names)}); newsfacet "
+                            f"keeps it on one: run `newsfacet --backend opensearch rebuild`")
+    version = mapping_version(names[0], alias)
+    if version != MAPPING_VERSION:
+        raise IndexOutdated(f"{describe(settings)} is {names[0]}, written with mapping version {version}; this "
+                            f"newsfacet writes version {MAPPING_VERSION}: run `newsfacet --backend opensearch "
+                            f"rebuild` (a new index; the old one keeps serving until it is done)")
+    return names[0]
+
+
+def update(client, paths, settings: Settings, progress=None, wait: float = 0.0) -> Report:
+    """Upsert new and changed articles under paths and delete those whose source is gone, by id, in place."""
+    from search.enrich import content_hash
+
+    started = time.monotonic()
+    if live_index(client, settings) is None:
+        return rebuild(client, paths, settings, progress=progress, wait=wait)
+    report = Report()
+    roots = [Path(p).resolve() for p in paths]
+    index_dir = Path(settings.index)
+    with cluster_lock(client, settings, wait):
+        clean(client, settings.opensearch_index)
+        index = live_index(client, settings)
+        manifest = read_manifest(client, index)
+        enricher = _enricher(settings, index_dir, load_aliases_for(settings))
+        seen = set()
+        try:
+            def changed():
+                for art in _articles(paths, settings, report, progress):
+                    seen.add(art.id)
+                    old = manifest.get(art.id)
+                    if old and old[0] == content_hash(art):
+                        report.unchanged += 1
+                        if progress is not None:
+                            progress.update(1)
+                        continue
+                    yield art
+
+            _index_records(client, index, enricher.enrich(changed()), report, progress, known=manifest)
+            unreadable = _unreadable(report.skipped)
+            kept: dict[str, int] = {}
+            gone = []
+            for doc_id, (_, src) in list(manifest.items()):
+                if doc_id not in seen and _under(src, roots):
+                    holder = _holder(src, unreadable)
+                    if holder is not None:
+                        # Its file is still there but could not be read this time: keep the indexed copy.
+                        kept[holder] = kept.get(holder, 0) + 1
+                        continue
+                    gone.append(doc_id)
+                    del manifest[doc_id]
+            delete_ids(client, index, gone, report)
+            report.removed = len(gone)
+            for holder, n in kept.items():
+                report.warnings.append(Skip(unreadable[holder], f"could not be read this time; kept its {n} "
+                                            f"indexed article{'s' if n != 1 else ''} as they were", warning=True))
+            report.analysed, report.cached = enricher.analysed, enricher.cached
+        finally:
+            enricher.cache.close()
+        client.indices.refresh(index=index)
+        report.generation = index
+        report.total_documents = client.count(index=index)["count"]
+        report.seconds = time.monotonic() - started
+        return report

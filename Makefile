@@ -12,7 +12,7 @@ SHARED ?= $(or $(NEWSFACET_SHARED),../shared)
 STAMP := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: install run index test test-long test-fast screenshot eval train bench bench-quick browser-deps clean
+.PHONY: install run index test test-long test-fast screenshot eval train bench bench-quick browser-deps opensearch-deps clean
 
 $(STAMP): pyproject.toml
 	@[ -n "$(PYVER)" ] || { echo "Python 3.11 or newer is needed and $(PYTHON) does not run; set PYTHON to one that does (PYTHON=/path/to/python3.12)"; exit 1; }
@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml
 		echo "$(VENV) was made by another Python; making it again with $(PYTHON) ($(PYVER))"; rm -rf $(VENV); fi
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -e '.[test,opensearch]'
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -41,11 +41,15 @@ run: index
 browser-deps:
 	bash scripts/install-chromium.sh
 
-test: install browser-deps
+# Java 17 and Maven when missing, and OpenSearch from Maven Central into ~/.m2 (the OpenSearch backend's tests).
+opensearch-deps:
+	bash scripts/opensearch.sh deps
+
+test: install browser-deps opensearch-deps
 	NEWSFACET_SHARED=$(SHARED) $(PY) -m pytest -q -m "not long"
 
 # Suites too slow for `make test` (longer property runs, real installs, clusters); .ci/run runs both.
-test-long: install browser-deps
+test-long: install browser-deps opensearch-deps
 	NEWSFACET_SHARED=$(SHARED) NEWSFACET_HYPOTHESIS=long $(PY) -m pytest -q -m long
 
 test-fast: install

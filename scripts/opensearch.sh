@@ -6,6 +6,8 @@
 #   scripts/opensearch.sh stop [--wipe] stop every node (--wipe: also delete their data)
 #   scripts/opensearch.sh stop-node I   stop node I only (failover tests); `start N` brings it back
 #   scripts/opensearch.sh status        one line per node, and the cluster's health
+#   scripts/opensearch.sh deps          install what it needs when missing (Java 17, Maven, curl, unzip:
+#                                       Debian packages, as root) and fetch the distribution into ~/.m2
 #
 # OpenSearch 2.19 comes from Maven Central (scripts/opensearch/pom.xml), cached in ~/.m2: its
 # integration-test zip plus the analysis-common and lang-painless modules, laid out as the full
@@ -14,8 +16,9 @@
 # Loopback only: OpenSearch then runs its bootstrap checks in development mode (warnings, not errors),
 # so vm.max_map_count and file limits need no change.
 #
-# Environment: NEWSFACET_OPENSEARCH_HOME (folder for the distribution and node data; default
-# /var/tmp/newsfacet-opensearch, every parent must be searchable by that user), NEWSFACET_OPENSEARCH_PORT
+# Environment: NEWSFACET_OPENSEARCH_HOME (folder for node data; default /var/tmp/newsfacet-opensearch, every
+# parent must be searchable by that user), NEWSFACET_OPENSEARCH_DIST (the unpacked distribution, shared by
+# every cluster; default /var/tmp/newsfacet-opensearch-dist), NEWSFACET_OPENSEARCH_PORT
 # (HTTP port of node 0, node i gets +i; transport ports start 100 above; default 9200),
 # NEWSFACET_OPENSEARCH_HEAP (per node, default 512m), NEWSFACET_OPENSEARCH_TIMEOUT (seconds to wait for
 # the cluster, default 180), JAVA_HOME (else the `java` on PATH).
@@ -29,7 +32,8 @@ HEAP="${NEWSFACET_OPENSEARCH_HEAP:-512m}"
 TIMEOUT="${NEWSFACET_OPENSEARCH_TIMEOUT:-180}"
 RUN_USER="${NEWSFACET_OPENSEARCH_USER:-newsfacet-os}"
 VERSION="$(sed -n 's:.*<opensearch.version>\(.*\)</opensearch.version>.*:\1:p' "$POM")"
-DIST="$HOME_DIR/dist/opensearch-$VERSION"
+DIST_ROOT="${NEWSFACET_OPENSEARCH_DIST:-/var/tmp/newsfacet-opensearch-dist}"
+DIST="$DIST_ROOT/opensearch-$VERSION"
 URL="http://127.0.0.1:$PORT"
 
 say() { echo "opensearch.sh: $*" >&2; }
@@ -84,11 +88,16 @@ ensure_user() {
 ensure_dist() {
     # Resolve the artifacts through Maven (cached in ~/.m2) and lay out the distribution once.
     [ -f "$DIST/.complete" ] && return 0
+    mkdir -p "$DIST_ROOT"
+    chmod 755 "$DIST_ROOT"
+    # One unpacking at a time, and never over a distribution that nodes may be running from.
+    exec 8>"$DIST_ROOT/.lock"
+    flock 8
+    if [ -f "$DIST/.complete" ]; then exec 8>&-; return 0; fi
     command -v mvn >/dev/null || die "Maven (mvn) is needed to fetch OpenSearch from Maven Central (Debian: apt-get install maven)"
     command -v unzip >/dev/null || die "unzip is needed (Debian: apt-get install unzip)"
     local work artifacts
-    mkdir -p "$HOME_DIR/dist"
-    work="$(mktemp -d "$HOME_DIR/dist/.partial.XXXXXX")"
+    work="$(mktemp -d "$DIST_ROOT/.partial.XXXXXX")"
     artifacts="$work/artifacts"
     say "resolving OpenSearch $VERSION from Maven Central (cached in ~/.m2)"
     if ! mvn -B -q -f "$POM" dependency:copy-dependencies -DoutputDirectory="$artifacts" >"$work/mvn.log" 2>&1; then
@@ -121,6 +130,7 @@ EOF
     rm -rf "$DIST"
     mv "$root" "$DIST"
     rm -rf "$work"
+    exec 8>&-
 }
 
 write_descriptor() {
@@ -190,7 +200,7 @@ start_node() {
     local runas=()
     [ "$(id -u)" -ne 0 ] || runas=(runuser -u "$RUN_USER" --)
     # 9>&-: the node must not inherit (and so hold) this script's lock.
-    (exec 9>&-; cd "$dir" && exec setsid "${runas[@]}" env -i PATH=/usr/bin:/bin HOME="$dir" LANG=C.UTF-8 \
+    (exec 9>&- 8>&-; cd "$dir" && exec setsid "${runas[@]}" env -i PATH=/usr/bin:/bin HOME="$dir" LANG=C.UTF-8 \
         OPENSEARCH_JAVA_HOME="$jhome" OPENSEARCH_PATH_CONF="$dir/config" OPENSEARCH_TMPDIR="$dir/tmp" \
         "$DIST/bin/opensearch" -p "$dir/pid" >"$dir/console.log" 2>&1 </dev/null) &
     echo $! >"$dir/launcher.pid"
@@ -319,7 +329,27 @@ cmd_status() {
     return 1
 }
 
+cmd_deps() {
+    local missing=()
+    command -v java >/dev/null || missing+=(openjdk-17-jdk-headless)
+    command -v mvn >/dev/null || missing+=(maven)
+    command -v curl >/dev/null || missing+=(curl)
+    command -v unzip >/dev/null || missing+=(unzip)
+    if [ "${#missing[@]}" -gt 0 ]; then
+        [ "$(id -u)" -eq 0 ] || die "missing ${missing[*]}: install them (Debian: sudo apt-get install ${missing[*]})"
+        say "installing ${missing[*]}"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
+            || die "could not install ${missing[*]} with apt-get"
+    fi
+    mkdir -p "$HOME_DIR"
+    chmod 755 "$HOME_DIR"
+    ensure_dist
+    say "OpenSearch $VERSION is ready in $DIST"
+}
+
 case "${1:-}" in
+    deps) cmd_deps ;;
     start) shift; cmd_start "$@" ;;
     stop) shift; cmd_stop "$@" ;;
     stop-node) shift; cmd_stop_node "$@" ;;

@@ -70,10 +70,18 @@ def _backend(settings):
         raise click.UsageError(str(exc)) from None
 
 
+def _describe(settings) -> str:
+    """Where a non-embedded backend keeps the index, without credentials."""
+    from search.opensearch.connection import describe
+
+    return describe(settings)
+
+
 def _index_command(name, verb, ctx, paths, workers, model, aliases, max_chars, strict, wait, as_json, quiet):
     from search.articles import ReaderUnavailable
     from search.enrich import PipelineError
     from search.entities import load_aliases  # noqa: F401  (fail early on a broken install)
+    from search.contracts import IndexMissing
     from search.indexer import AliasFileError, IndexBusy
 
     settings = _settings(ctx, workers=workers, model=model, aliases=aliases, max_chars=max_chars)
@@ -85,7 +93,7 @@ def _index_command(name, verb, ctx, paths, workers, model, aliases, max_chars, s
     bar = _progress(name, quiet or as_json)
     try:
         report = getattr(backend, name)(paths, progress=bar, wait=wait)
-    except IndexBusy as exc:
+    except (IndexBusy, IndexMissing) as exc:  # IndexMissing: a cluster that does not answer, an old mapping
         raise click.ClickException(str(exc)) from None
     except PipelineError as exc:
         raise click.ClickException(str(exc)) from None
@@ -120,11 +128,18 @@ def _index_options(f):
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--index", "index", type=click.Path(file_okay=False), default=None,
               help="Index directory (default index/, env NEWSFACET_INDEX).")
-@click.option("--backend", default=None, help="Engine holding the index: whoosh (default); env NEWSFACET_BACKEND.")
+@click.option("--backend", default=None,
+              help="Engine holding the index: whoosh (default) or opensearch; env NEWSFACET_BACKEND.")
+@click.option("--opensearch-url", default=None,
+              help="OpenSearch node URLs, comma-separated (env NEWSFACET_OPENSEARCH_URL); credentials in "
+                   "NEWSFACET_OPENSEARCH_USER / NEWSFACET_OPENSEARCH_PASSWORD.")
+@click.option("--opensearch-index", default=None,
+              help="OpenSearch alias holding the index (default newsfacet, env NEWSFACET_OPENSEARCH_INDEX).")
 @click.pass_context
-def main(ctx, index, backend):
+def main(ctx, index, backend, opensearch_url, opensearch_index):
     """newsfacet: faceted search over news articles - who is in them, where, when, and who said what."""
-    ctx.obj = {k: v for k, v in (("index", index), ("backend", backend)) if v}
+    ctx.obj = {k: v for k, v in (("index", index), ("backend", backend), ("opensearch_url", opensearch_url),
+                                 ("opensearch_index", opensearch_index)) if v}
 
 
 def _index_option(f):
@@ -406,8 +421,9 @@ def serve(ctx, host, port, threads):
     from web import serve as run
 
     settings = _settings(ctx)
-    click.echo(f"newsfacet: serving {settings.index}/ on http://{host}:{port}/ (Ctrl-C stops)", err=True)
-    _backend(settings)  # an unknown backend is a usage error now, not a 500 on every request
+    backend = _backend(settings)  # an unknown backend is a usage error now, not a 500 on every request
+    where = f"{settings.index}/" if backend.name == "whoosh" else _describe(settings)
+    click.echo(f"newsfacet: serving {where} on http://{host}:{port}/ (Ctrl-C stops)", err=True)
     run(host=host, port=port, index_dir=str(settings.index), threads=threads, settings=settings)
 
 

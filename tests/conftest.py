@@ -2,6 +2,11 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,6 +16,9 @@ from search.indexer import index_records
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(__import__("os").environ.get("NEWSFACET_SHARED", ROOT.parent / "shared"))
+CORPUS = SHARED / "corpus" / "wikinews.jsonl"
+SEEDS = ROOT / "seeds"
+CACHE = ROOT / "tests" / ".cache" / "wikinews-enrich.sqlite"
 
 
 def make_record(id, title, text, published=None, speakers=(), persons=(), places=(), organizations=(),
@@ -94,6 +102,91 @@ def tiny_index(tmp_path, tiny_records):
     index_dir = tmp_path / "index"
     index_records(tiny_records, Settings(index=index_dir))
     return index_dir
+
+
+# -- the Wikinews corpus indexed with the real pipeline, shared by the browser and backend parity tests ------
+HOSTILE = {
+    "id": "hostile-markup",
+    "title": "<script>window.__pwned = 1</script> Hostile <b>headline</b>",
+    "date": "2020-06-15",
+    "source": "Test <i>Wire</i>",
+    "url": "javascript:alert(1)",
+    "text": 'An article with markup: <img src=x onerror="window.__pwned = 2"> and <script>window.__pwned = 3</script>. '
+            '"We will not be silenced <b>ever</b>," said Hostile Harry in London.',
+}
+
+def _newsfacet() -> list[str]:
+    """The installed `newsfacet` command of this interpreter's environment."""
+    script = Path(sys.executable).parent / "newsfacet"
+    if script.exists():
+        return [str(script)]
+    return [sys.executable, "-c", "import sys; from search.cli import main; sys.exit(main())"]
+
+
+@pytest.fixture(scope="session")
+def wikinews_index(tmp_path_factory):
+    """An index of the Wikinews corpus plus the seed and one hostile article, built with the real pipeline
+    (spaCy on ~290 articles takes a minute or two; the enrichment cache is kept in tests/.cache/)."""
+    if not CORPUS.exists():
+        pytest.skip(f"Wikinews corpus not found at {CORPUS} (set NEWSFACET_SHARED)")
+    work = tmp_path_factory.mktemp("wikinews")
+    index_dir = work / "index"
+    extra = work / "extra"
+    extra.mkdir()
+    (extra / "hostile.jsonl").write_text(json.dumps(HOSTILE) + "\n", encoding="utf-8")
+    if CACHE.exists() and CACHE.stat().st_size > 50_000_000:
+        CACHE.unlink()  # stale analyses of older enrichment code pile up: start afresh
+    if CACHE.exists():
+        (index_dir / "cache").mkdir(parents=True)
+        shutil.copyfile(CACHE, index_dir / "cache" / "enrich.sqlite")
+    subprocess.run(
+        _newsfacet() + ["--index", str(index_dir), "rebuild", "--quiet", str(CORPUS), str(SEEDS), str(extra)],
+        check=True, cwd=ROOT, timeout=1200,
+    )
+    built_cache = index_dir / "cache" / "enrich.sqlite"
+    if built_cache.exists():
+        CACHE.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run([sys.executable, "-c",
+                        "import sqlite3,sys; sqlite3.connect(sys.argv[1]).execute('VACUUM INTO ?', (sys.argv[2],))",
+                        str(built_cache), str(CACHE) + ".tmp"], check=False)
+        if Path(str(CACHE) + ".tmp").exists():
+            os.replace(str(CACHE) + ".tmp", CACHE)
+    return index_dir
+
+
+
+
+def wikinews_paths(index_dir: Path) -> list[Path]:
+    """The inputs wikinews_index was built from."""
+    return [CORPUS, SEEDS, index_dir.parent / "extra"]
+
+
+@pytest.fixture(scope="session")
+def opensearch_cluster():
+    """A one-node OpenSearch cluster for the session (skipped, saying how to run it, without Java/Maven)."""
+    from opensearch_cluster import start_cluster
+
+    cluster = start_cluster(1)
+    yield cluster
+    cluster.close()
+
+
+@pytest.fixture(scope="session")
+def wikinews_opensearch(wikinews_index, opensearch_cluster, tmp_path_factory):
+    """(settings, folder) of the Wikinews corpus in OpenSearch, built by `newsfacet --backend opensearch rebuild`
+    from a folder that holds only a copy of wikinews_index's enrichment cache (no Whoosh generation)."""
+    from dataclasses import replace as _replace
+
+    folder = tmp_path_factory.mktemp("wikinews-os") / "local"
+    (folder / "cache").mkdir(parents=True)
+    shutil.copyfile(wikinews_index / "cache" / "enrich.sqlite", folder / "cache" / "enrich.sqlite")
+    args = ["--index", str(folder), "--backend", "opensearch", "--opensearch-url", opensearch_cluster.urls,
+            "--opensearch-index", "wikinews", "rebuild", "--quiet"] + [str(p) for p in wikinews_paths(wikinews_index)]
+    subprocess.run(_newsfacet() + args, check=True, cwd=ROOT, timeout=900)
+    assert not list(folder.glob("gen-*")) and not (folder / "CURRENT").exists()
+    settings = _replace(Settings(index=folder), backend="opensearch", opensearch_url=opensearch_cluster.urls,
+                        opensearch_index="wikinews")
+    return settings, folder
 
 
 # Property tests: bounded under `make test`, longer under `make test-long` (NEWSFACET_HYPOTHESIS=long).

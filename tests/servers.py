@@ -21,13 +21,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(index_dir: Path, log: Path, threads: int = 8, timeout: float = 60):
-    """Run `newsfacet serve` over index_dir until the block ends; yields the base URL. Output goes to log."""
+def serving(index_dir: Path, log: Path, threads: int = 8, timeout: float = 60, options=()):
+    """Run `newsfacet serve` over index_dir until the block ends; yields the base URL. Output goes to log.
+    `options` go before `serve` (--backend opensearch --opensearch-url URL ...)."""
     port = free_port()
     # A file, not a pipe: a full pipe would stall the server's logging.
     with open(log, "w") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "search.cli", "--index", str(index_dir), "serve", "--host",
-                                 "127.0.0.1", "--port", str(port), "--threads", str(threads)],
+        proc = subprocess.Popen([sys.executable, "-m", "search.cli", "--index", str(index_dir), *options, "serve",
+                                 "--host", "127.0.0.1", "--port", str(port), "--threads", str(threads)],
                                 env=cli_env(), stdout=out, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:

@@ -1,7 +1,8 @@
 """Browser tests: a real `newsfacet serve` over the Wikinews corpus, driven by Playwright and Debian's chromium.
 
-The index is built once per session in a temporary folder (spaCy enrichment of ~290 articles takes a minute
-or two; the enrichment cache is kept in tests/.cache/ so later local runs are quicker).
+The index is built once per session (tests/conftest.py: wikinews_index). Every test runs against each backend:
+Whoosh, and OpenSearch (a one-node cluster from scripts/opensearch.sh, its index written from a folder
+holding no Whoosh generation, only the enrichment cache).
 """
 from __future__ import annotations
 
@@ -20,72 +21,29 @@ from servers import serving
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("NEWSFACET_SHARED", ROOT.parent / "shared"))
-CORPUS = SHARED / "corpus" / "wikinews.jsonl"
-SEEDS = ROOT / "seeds"
 CHROMIUM = Path(os.environ.get("NEWSFACET_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 AXE = ROOT / "tests" / "vendor" / "axe.min.js"
-CACHE = ROOT / "tests" / ".cache" / "wikinews-enrich.sqlite"
 # Tests write their pictures where git does not look; `make screenshot` points this at docs/screenshot.png.
 SCREENSHOT = Path(os.environ.get("NEWSFACET_SCREENSHOT", ROOT / "tests" / ".out" / "screenshot.png"))
 PHONE = {"width": 390, "height": 844}
 
-HOSTILE = {
-    "id": "hostile-markup",
-    "title": "<script>window.__pwned = 1</script> Hostile <b>headline</b>",
-    "date": "2020-06-15",
-    "source": "Test <i>Wire</i>",
-    "url": "javascript:alert(1)",
-    "text": 'An article with markup: <img src=x onerror="window.__pwned = 2"> and <script>window.__pwned = 3</script>. '
-            '"We will not be silenced <b>ever</b>," said Hostile Harry in London.',
-}
-
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.model]
 
 
-def _newsfacet() -> list[str]:
-    """The installed `newsfacet` command of this interpreter's environment."""
-    script = Path(sys.executable).parent / "newsfacet"
-    if script.exists():
-        return [str(script)]
-    return [sys.executable, "-c", "import sys; from search.cli import main; sys.exit(main())"]
-
-
-@pytest.fixture(scope="session")
-def wikinews_index(tmp_path_factory):
-    """An index of the Wikinews corpus plus the seed and one hostile article, built with the real pipeline."""
-    if not CORPUS.exists():
-        pytest.skip(f"Wikinews corpus not found at {CORPUS} (set NEWSFACET_SHARED)")
-    work = tmp_path_factory.mktemp("wikinews")
-    index_dir = work / "index"
-    extra = work / "extra"
-    extra.mkdir()
-    (extra / "hostile.jsonl").write_text(json.dumps(HOSTILE) + "\n", encoding="utf-8")
-    if CACHE.exists() and CACHE.stat().st_size > 50_000_000:
-        CACHE.unlink()  # stale analyses of older enrichment code pile up: start afresh
-    if CACHE.exists():
-        (index_dir / "cache").mkdir(parents=True)
-        shutil.copyfile(CACHE, index_dir / "cache" / "enrich.sqlite")
-    subprocess.run(
-        _newsfacet() + ["--index", str(index_dir), "rebuild", "--quiet", str(CORPUS), str(SEEDS), str(extra)],
-        check=True, cwd=ROOT, timeout=1200,
-    )
-    built_cache = index_dir / "cache" / "enrich.sqlite"
-    if built_cache.exists():
-        CACHE.parent.mkdir(parents=True, exist_ok=True)
-        subprocess.run([sys.executable, "-c",
-                        "import sqlite3,sys; sqlite3.connect(sys.argv[1]).execute('VACUUM INTO ?', (sys.argv[2],))",
-                        str(built_cache), str(CACHE) + ".tmp"], check=False)
-        if Path(str(CACHE) + ".tmp").exists():
-            os.replace(str(CACHE) + ".tmp", CACHE)
-    return index_dir
-
-
-@pytest.fixture(scope="session")
-def server(wikinews_index, tmp_path_factory):
-    """Base URL of `newsfacet serve` running on a free port; stopped at the end of the session."""
-    with serving(wikinews_index, tmp_path_factory.mktemp("serve") / "serve.log") as base:
+@pytest.fixture(scope="session", params=["whoosh", "opensearch"])
+def server(request, wikinews_index, tmp_path_factory):
+    """Base URL of `newsfacet serve` on a free port over each backend; stopped at the end of the session."""
+    log = tmp_path_factory.mktemp("serve") / "serve.log"
+    if request.param == "whoosh":
+        with serving(wikinews_index, log) as base:
+            yield base
+        return
+    settings, folder = request.getfixturevalue("wikinews_opensearch")
+    options = ["--backend", "opensearch", "--opensearch-url", settings.opensearch_url,
+               "--opensearch-index", settings.opensearch_index]
+    with serving(folder, log, options=options) as base:
         yield base
 
 
@@ -560,8 +518,11 @@ def test_axe_speaker_page(browser, server, top_speaker):
     assert _axe(browser, server, f"/speaker/{top_speaker}") == []
 
 
-def test_screenshot_search_with_speaker_filter(page, top_speaker):
+def test_screenshot_search_with_speaker_filter(page, top_speaker, server, request):
     from urllib.parse import urlencode
+
+    if request.node.callspec.params.get("server") != "whoosh":
+        pytest.skip("the screenshot (docs/screenshot.png by `make screenshot`) shows the default, Whoosh, backend")
 
     page.goto("/?" + urlencode({"q": "said", "speaker": top_speaker}))
     page.locator(".result-quotes").first.wait_for()

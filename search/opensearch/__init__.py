@@ -40,24 +40,32 @@ class OpenSearchBackend:
 
     def open_searcher(self):
         """A searcher on the index behind the alias (raises IndexMissing when there is none)."""
+        from search.opensearch.connection import reachable
         from search.opensearch.searcher import OpenSearchSearcher
 
-        return OpenSearchSearcher(self.client, self.settings)
+        with reachable(self.settings):
+            return OpenSearchSearcher(self.client, self.settings)
 
     def rebuild(self, paths, progress=None, wait: float = 0.0):
         """Enrich the articles under paths into a new index and move the alias to it when complete."""
         from search.opensearch import writer
+        from search.opensearch.connection import reachable
 
-        return writer.rebuild(self.client, paths, self.settings, progress=progress, wait=wait)
+        with reachable(self.settings):
+            return writer.rebuild(self.client, paths, self.settings, progress=progress, wait=wait)
 
     def update(self, paths, progress=None, wait: float = 0.0):
         """Upsert new and changed articles, delete gone ones, in the live index."""
         from search.opensearch import writer
+        from search.opensearch.connection import reachable
 
-        return writer.update(self.client, paths, self.settings, progress=progress, wait=wait)
+        with reachable(self.settings):
+            return writer.update(self.client, paths, self.settings, progress=progress, wait=wait)
 
     def index_records(self, records: Iterable[dict], wait: float = 0.0):
         """A new index from already enriched records, switched to when complete."""
         from search.opensearch import writer
+        from search.opensearch.connection import reachable
 
-        return writer.index_records(self.client, records, self.settings, wait=wait)
+        with reachable(self.settings):
+            return writer.index_records(self.client, records, self.settings, wait=wait)

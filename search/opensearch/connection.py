@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 from urllib.parse import urlsplit, urlunsplit
 
 from search.config import Settings
+from search.contracts import IndexMissing
 
 # opensearch-py logs every request line at INFO and the full body at DEBUG on these loggers: keep them to
 # warnings, so no URL with credentials nor query text reaches a log unless someone asks for it.
@@ -13,7 +15,26 @@ for _name in ("opensearch", "opensearchpy.trace"):
 
 
 class OpenSearchUnavailable(Exception):
-    """opensearch-py is not installed, or the cluster cannot be reached; the message says what to do."""
+    """opensearch-py is not installed, or no URL is configured; the message says what to do."""
+
+
+class ClusterUnreachable(IndexMissing):
+    """No node of the cluster answers: to a user, there is no index to search (HTTP 503 in the web UI)."""
+
+    def __init__(self, settings: Settings, error: Exception):
+        Exception.__init__(self, f"{describe(settings)} does not answer ({type(error).__name__}); start the cluster "
+                                 f"(scripts/opensearch.sh start) or check NEWSFACET_OPENSEARCH_URL")
+
+
+@contextmanager
+def reachable(settings: Settings):
+    """Turn the client's connection failures (after it tried every node) into ClusterUnreachable."""
+    from opensearchpy.exceptions import ConnectionError as ClientConnectionError
+
+    try:
+        yield
+    except ClientConnectionError as exc:
+        raise ClusterUnreachable(settings, exc) from None
 
 
 def node_urls(settings: Settings) -> list[str]:

@@ -26,6 +26,7 @@ import orjson
 
 from search.articles import Skip
 from search.config import Settings
+from search.contracts import IndexMissing
 from search.indexer import (IndexBusy, Report, _articles, _counting, _enricher, _holder, _under, _unreadable,
                             load_aliases_for)
 from search.opensearch.connection import describe
@@ -39,8 +40,11 @@ BULK_RETRIES = 8
 MAX_BACKOFF = 30.0
 
 
-class IndexOutdated(Exception):
-    """The live index was written with another mapping version; the message says to rebuild."""
+class IndexOutdated(IndexMissing):
+    """The live index was written with another mapping version: nothing this version can search; rebuild."""
+
+    def __init__(self, message: str):
+        Exception.__init__(self, message)
 
 
 # ------------------------------------------------------------------ naming

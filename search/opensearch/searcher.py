@@ -19,6 +19,10 @@ SCROLL_PAGE = 1000
 COULD_NOT_RUN = "That query could not be run; try simpler words."
 
 
+class PartialResults(RuntimeError):
+    """A shard copy failed or timed out while answering: the counts would be short."""
+
+
 class OpenSearchSearcher:
     """One reader of the index behind the alias, resolved when opened; open per request, close after."""
 
@@ -50,10 +54,14 @@ class OpenSearchSearcher:
         from opensearchpy.exceptions import NotFoundError
 
         try:
-            return self.client.search(index=self.index, body=body)
+            resp = self.client.search(index=self.index, body=body)
         except NotFoundError as exc:
             # Deleted since this searcher resolved the alias (retired past its grace period): no index now.
             raise IndexMissing(describe(self.settings)) from exc
+        if resp.get("timed_out") or (resp.get("_shards") or {}).get("failed"):
+            # Partial results would show wrong counts as if they were right: an error the caller reports.
+            raise PartialResults(f"OpenSearch answered from part of {self.index} only: {resp.get('_shards')}")
+        return resp
 
     # -- matching
 

@@ -8,14 +8,23 @@ from urllib.parse import urlsplit, urlunsplit
 from search.config import Settings
 from search.contracts import IndexMissing
 
-# opensearch-py logs every request line at INFO and the full body at DEBUG on these loggers: keep them to
-# warnings, so no URL with credentials nor query text reaches a log unless someone asks for it.
+# opensearch-py logs every request line at INFO (failed ones at WARNING: each lookup of a missing alias, each
+# try of a held writer lock) and bodies at DEBUG on these loggers. Failures reach newsfacet as exceptions, which
+# say what to do; the loggers stay quiet unless someone lowers their level, and no query text reaches a log.
 for _name in ("opensearch", "opensearchpy.trace"):
-    logging.getLogger(_name).setLevel(logging.WARNING)
+    logging.getLogger(_name).setLevel(logging.ERROR)
 
 
 class OpenSearchUnavailable(Exception):
     """opensearch-py is not installed, or no URL is configured; the message says what to do."""
+
+
+class NoIndex(IndexMissing):
+    """Nothing behind the alias yet."""
+
+    def __init__(self, settings: Settings):
+        Exception.__init__(self, f"No index behind {describe(settings)} - run `newsfacet --backend opensearch "
+                                 f"rebuild` first")
 
 
 class ClusterUnreachable(IndexMissing):

@@ -78,7 +78,9 @@ def to_source(record: dict) -> dict:
         "record": stored,
     }
     for field in FACET_FIELDS.values():
-        joined = keyword_value(record.get(field))
+        value = record.get(field)
+        # a record holds one value (language) or a list of them (people, places...), as search/schema.py reads it
+        joined = keyword_value([value] if isinstance(value, str) else value)
         doc[field] = joined.split(",") if joined else []
     if published is not None:
         # Whoosh sorts, filters and counts months by the day: the time of day is not indexed.

@@ -5,10 +5,10 @@ from __future__ import annotations
 import time
 from typing import Iterator
 
-from search.config import Settings
-from search.contracts import FACET_KEYS, FACET_LABELS, IndexMissing, SearchRequest, SearchResult
+from search.config import Settings, language_models
+from search.contracts import FACET_KEYS, FACET_LABELS, SearchRequest, SearchResult
 from search.opensearch import request as rq
-from search.opensearch.connection import describe
+from search.opensearch.connection import NoIndex
 from search.opensearch.mapping import FACET_FIELDS, from_source
 from search.opensearch.writer import live_index
 from search.query import _histogram, build_query, date_facet, export_item, plain_snippet, result_item, speaker_summary
@@ -36,7 +36,7 @@ class OpenSearchSearcher:
         except NotFoundError:
             index = None
         if index is None:
-            raise IndexMissing(describe(settings))
+            raise NoIndex(settings)
         # Every request of this searcher reads this index, even if a rebuild moves the alias meanwhile.
         self.index = index
         self.generation = index
@@ -57,7 +57,7 @@ class OpenSearchSearcher:
             resp = self.client.search(index=self.index, body=body)
         except NotFoundError as exc:
             # Deleted since this searcher resolved the alias (retired past its grace period): no index now.
-            raise IndexMissing(describe(self.settings)) from exc
+            raise NoIndex(self.settings) from exc
         if resp.get("timed_out") or (resp.get("_shards") or {}).get("failed"):
             # Partial results would show wrong counts as if they were right: an error the caller reports.
             raise PartialResults(f"OpenSearch answered from part of {self.index} only: {resp.get('_shards')}")
@@ -203,6 +203,7 @@ class OpenSearchSearcher:
         for field in FACET_FIELDS.values():
             aggs["top_" + field] = rq.terms_aggregation(field, 10)
             aggs["distinct_" + field] = {"cardinality": {"field": field, "precision_threshold": rq.CARDINALITY_PRECISION}}
+        aggs["languages"] = rq.terms_aggregation(FACET_FIELDS["language"], 1000)
         resp = self._search({"size": 0, "track_total_hits": True, "query": {"match_all": {}}, "aggs": aggs})
         a = resp["aggregations"]
         dated = int(a["dated"]["value"])
@@ -214,8 +215,12 @@ class OpenSearchSearcher:
             "generation": self.index,
         }
         for field in FACET_FIELDS.values():
-            out["top_" + field] = [{"value": b["key"], "count": int(b["doc_count"])} for b in a["top_" + field]["buckets"]]
-            out["distinct_" + field] = int(a["distinct_" + field]["value"])
+            key = field if field.endswith("s") else field + "s"  # the Whoosh backend's names: top_languages
+            out["top_" + key] = [{"value": b["key"], "count": int(b["doc_count"])} for b in a["top_" + field]["buckets"]]
+            out["distinct_" + key] = int(a["distinct_" + field]["value"])
+        # Articles in a language without a pipeline were indexed for full text only (search/enrich.py).
+        enriched = set(language_models(self.settings))
+        out["not_enriched"] = sum(int(b["doc_count"]) for b in a["languages"]["buckets"] if b["key"] not in enriched)
         return out
 
 

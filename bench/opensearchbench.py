@@ -1,0 +1,165 @@
+"""Whoosh against OpenSearch (one node, and two nodes with a replica each) on the same records and requests.
+
+Per size: indexing docs/s (Whoosh's single writer, `index_records`; OpenSearch bulk through the backend,
+replicas and refresh included) and faceted p50/p95 of the same requests, run interleaved query by query
+(rotating which engine goes first) so machine noise hits both alike. Each cluster is started for the run
+with scripts/opensearch.sh (its own folder and ports) and stopped after.
+
+    python bench/opensearchbench.py --docs 2000 --queries 40       # a small validation run, JSON on stdout
+
+From bench/run.py it is the `opensearch` section (`opensearch_bench(seeds, sizes, requests_for)`).
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.common import log, now, pct  # noqa: E402
+from bench.data import OUT, replicate  # noqa: E402
+
+SCRIPT = ROOT / "scripts" / "opensearch.sh"
+HEAP = os.environ.get("NEWSFACET_BENCH_OPENSEARCH_HEAP", "1g")
+
+
+class LocalCluster:
+    """N nodes started by scripts/opensearch.sh in a folder of their own, stopped and deleted on exit."""
+
+    def __init__(self, nodes: int, port: int):
+        self.nodes = nodes
+        self.home = Path(tempfile.mkdtemp(prefix=f"newsfacet-bench-os{nodes}-", dir="/var/tmp"))
+        self.home.chmod(0o755)
+        self.env = {**os.environ, "NEWSFACET_OPENSEARCH_HOME": str(self.home), "NEWSFACET_OPENSEARCH_PORT": str(port),
+                    "NEWSFACET_OPENSEARCH_HEAP": HEAP}
+        self.urls = ""
+
+    def __enter__(self):
+        proc = subprocess.run(["bash", str(SCRIPT), "start", str(self.nodes)], env=self.env, capture_output=True,
+                              text=True, timeout=900)
+        if proc.returncode != 0:
+            self.__exit__()
+            raise SystemExit(f"scripts/opensearch.sh start {self.nodes} failed:\n{proc.stderr[-4000:]}")
+        self.urls = proc.stdout.strip().splitlines()[-1]
+        return self
+
+    def __exit__(self, *exc):
+        subprocess.run(["bash", str(SCRIPT), "stop", "--wipe"], env=self.env, capture_output=True, timeout=300)
+        shutil.rmtree(self.home, ignore_errors=True)
+
+
+def _whoosh_index(seeds: list[dict], n: int) -> tuple[Path, float]:
+    """A fresh Whoosh index of n replicated records (single writer, as a rebuild writes); (folder, docs/s)."""
+    from search.config import Settings
+    from search.indexer import index_records
+
+    path = OUT / f"os-whoosh-{n}"
+    shutil.rmtree(path, ignore_errors=True)
+    t = now()
+    index_records(replicate(seeds, n), Settings(index=path))
+    return path, n / (now() - t)
+
+
+def _timed(searcher, req) -> tuple[float, int]:
+    t = now()
+    res = searcher.search(copy.deepcopy(req))
+    return (now() - t) * 1000, res.total
+
+
+def opensearch_bench(seeds: list[dict], sizes, requests_for, nodes=(1, 2), port: int = 29200) -> dict:
+    """Figures per size: Whoosh and OpenSearch with each node count. requests_for(whoosh_index, n) gives the
+    requests as bench/querybench.make_queries does ({"args": query-string mapping, ...})."""
+    from search.backend import get_backend
+    from search.config import Settings
+    from search.contracts import parse_request
+
+    out = {"sizes": {}, "heap_per_node": HEAP}
+    for n in sizes:
+        log(f"opensearch section, {n:,} documents: Whoosh index ...")
+        whoosh_dir, whoosh_rate = _whoosh_index(seeds, n)
+        reqs = [parse_request(q["args"])[0] for q in requests_for(whoosh_dir, n)]
+        size = {"docs": n, "requests": len(reqs), "whoosh": {"index_docs_per_s": round(whoosh_rate, 1)}}
+        whoosh = get_backend(Settings(index=whoosh_dir))
+        w_times = []
+        for k in nodes:
+            with LocalCluster(k, port + 10 * k) as cluster:
+                settings = replace(Settings(index=OUT / f"os-local-{n}"), backend="opensearch",
+                                   opensearch_url=cluster.urls, opensearch_index="bench", opensearch_replicas=k - 1)
+                backend = get_backend(settings)
+                log(f"  {k} node(s): bulk indexing {n:,} documents ...")
+                t = now()
+                report = backend.index_records(replicate(seeds, n))
+                rate = report.total_documents / (now() - t)
+                o_times, mismatches = [], 0
+                with whoosh.open_searcher() as ws, backend.open_searcher() as os_:
+                    for r in reqs[:3]:  # warm both (first queries load caches and global ordinals)
+                        _timed(ws, r), _timed(os_, r)
+                    log(f"  {k} node(s): {len(reqs)} requests, interleaved with Whoosh ...")
+                    for i, r in enumerate(reqs):
+                        first, second = (ws, os_) if i % 2 == 0 else (os_, ws)
+                        a = _timed(first, r)
+                        b = _timed(second, r)
+                        (w_ms, w_total), (o_ms, o_total) = (a, b) if i % 2 == 0 else (b, a)
+                        w_times.append(w_ms)
+                        o_times.append(o_ms)
+                        mismatches += w_total != o_total
+                size[f"opensearch_{k}"] = {
+                    "nodes": k, "replicas": k - 1, "index_docs_per_s": round(rate, 1),
+                    "p50_ms": round(pct(o_times, 50), 1), "p95_ms": round(pct(o_times, 95), 1),
+                    "total_mismatches": mismatches,
+                }
+        size["whoosh"].update(p50_ms=round(pct(w_times, 50), 1), p95_ms=round(pct(w_times, 95), 1))
+        out["sizes"][str(n)] = size
+    return out
+
+
+def report_lines(res: dict) -> list[str]:
+    """A markdown table of the section, and a closing note read off the figures."""
+    lines = ["| documents | engine | indexing docs/s | faceted p50 ms | faceted p95 ms | totals differing |",
+             "|---:|---|---:|---:|---:|---:|"]
+    wins = []
+    for n, size in res["sizes"].items():
+        w = size["whoosh"]
+        lines.append(f"| {int(n):,} | Whoosh | {w['index_docs_per_s']:,.0f} | {w['p50_ms']} | {w['p95_ms']} | |")
+        for key in sorted(k for k in size if k.startswith("opensearch_")):
+            o = size[key]
+            lines.append(f"| {int(n):,} | OpenSearch, {o['nodes']} node{'s' if o['nodes'] > 1 else ''} "
+                         f"({o['replicas']} replica{'s' if o['replicas'] != 1 else ''}) | {o['index_docs_per_s']:,.0f} | "
+                         f"{o['p50_ms']} | {o['p95_ms']} | {o['total_mismatches']} |")
+            wins.append((int(n), o["nodes"], o["p95_ms"] / w["p95_ms"], o["index_docs_per_s"] / w["index_docs_per_s"]))
+    notes = [f"at {n:,} documents OpenSearch ({k} node{'s' if k > 1 else ''}) has {r:.2f}x Whoosh's faceted p95 and "
+             f"indexes at {i:.2f}x its rate" for n, k, r, i in wins]
+    lines += ["", "Read off this run: " + "; ".join(notes) + "."]
+    return lines
+
+
+def main(argv=None) -> int:
+    """A small validation run (or any size), printing the figures as JSON and the table."""
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--docs", type=int, nargs="+", default=[2000])
+    ap.add_argument("--queries", type=int, default=40)
+    ap.add_argument("--seeds", type=int, default=40, help="articles enriched with spaCy (cached in bench/out)")
+    ap.add_argument("--nodes", type=int, nargs="+", default=[1, 2])
+    args = ap.parse_args(argv)
+    from bench.data import seed_records
+    from bench.querybench import make_queries
+
+    seeds = seed_records(args.seeds, workers=1, log=log)
+    res = opensearch_bench(seeds, args.docs, lambda d, n: make_queries(d, seeds, args.queries), nodes=args.nodes)
+    print("\n".join(report_lines(res)))
+    print(json.dumps(res))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

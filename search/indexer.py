@@ -239,22 +239,34 @@ def load_aliases_for(settings: Settings) -> dict:
         raise AliasFileError(f"{exc} (fix the alias file, or pass another with --aliases)") from exc
 
 
+def accept_record(rec, report: Report) -> bool:
+    """False for a Skip, which goes into the report; a record's own warnings go there too (any backend)."""
+    if isinstance(rec, Skip):
+        (report.warnings if rec.warning else report.skipped).append(rec)
+        return False
+    for w in rec.get("warnings") or []:
+        report.warnings.append(Skip(rec.get("path", ""), w, rec.get("line"), warning=True))
+    return True
+
+
+def skip_not_unicode(rec: dict, report: Report) -> None:
+    """Report a record whose text UTF-8 cannot hold (lone surrogates) as skipped."""
+    report.skipped.append(Skip(rec.get("path", ""), "holds characters that are not valid Unicode "
+                               "(lone surrogates); re-save the source as UTF-8", rec.get("line")))
+
+
 def _write_records(writer, records: Iterable, report: Report, manifest: dict, progress, replace: bool,
                    collector=None):
     for rec in records:
-        if isinstance(rec, Skip):
-            (report.warnings if rec.warning else report.skipped).append(rec)
+        if not accept_record(rec, report):
             continue
-        for w in rec.get("warnings") or []:
-            report.warnings.append(Skip(rec.get("path", ""), w, rec.get("line"), warning=True))
         doc = to_document(rec)
         try:
             # Whoosh fails half-way through a document on text UTF-8 cannot hold (lone surrogates),
             # leaving its postings behind: check first, and skip the one record rather than the run.
             doc["record"].encode("utf-8")
         except UnicodeEncodeError:
-            report.skipped.append(Skip(rec.get("path", ""), "holds characters that are not valid Unicode "
-                                       "(lone surrogates); re-save the source as UTF-8", rec.get("line")))
+            skip_not_unicode(rec, report)
             continue
         if replace:
             writer.update_document(**doc)
@@ -425,6 +437,43 @@ def _holder(src: str, unreadable: dict[str, str]) -> str | None:
         real = parent
 
 
+def changed_articles(paths, settings: Settings, report: Report, progress, manifest: dict, seen: set):
+    """The articles under paths that are new or changed against manifest ({id: [content hash, path]}); every
+    id read goes into `seen`, unchanged ones are counted in the report. Any backend's update."""
+    from search.enrich import content_hash
+
+    for art in _articles(paths, settings, report, progress):
+        seen.add(art.id)
+        old = manifest.get(art.id)
+        if old and old[0] == content_hash(art):
+            report.unchanged += 1
+            if progress is not None:
+                progress.update(1)
+            continue
+        yield art
+
+
+def gone_ids(manifest: dict, seen: set, roots: list[Path], report: Report) -> list[str]:
+    """Ids whose source lies under roots and was not read this time: the articles an update removes. Those in
+    a file that is still there but could not be read are kept, with a warning (any backend's update)."""
+    unreadable = _unreadable(report.skipped)
+    kept: dict[str, int] = {}
+    gone = []
+    for doc_id, (_, src) in list(manifest.items()):
+        if doc_id not in seen and _under(src, roots):
+            holder = _holder(src, unreadable)
+            if holder is not None:
+                # Its file is still there but could not be read this time (a broken line,
+                # a half-copied file): keep the indexed copy rather than lose the article.
+                kept[holder] = kept.get(holder, 0) + 1
+                continue
+            gone.append(doc_id)
+    for holder, n in kept.items():
+        report.warnings.append(Skip(unreadable[holder], f"could not be read this time; kept its {n} "
+                                    f"indexed article{'s' if n != 1 else ''} as they were", warning=True))
+    return gone
+
+
 def update(paths, settings: Settings, progress=None, wait: float = 0.0) -> Report:
     """Index new and changed articles under paths, drop those whose source is gone; the rest is untouched."""
     from whoosh import index as windex
@@ -451,36 +500,12 @@ def update(paths, settings: Settings, progress=None, wait: float = 0.0) -> Repor
             writer = ix.writer(limitmb=256, compound=False)
             seen = set()
             try:
-                from search.enrich import content_hash
-
-                def changed():
-                    for art in _articles(paths, settings, report, progress):
-                        seen.add(art.id)
-                        old = manifest.get(art.id)
-                        if old and old[0] == content_hash(art):
-                            report.unchanged += 1
-                            if progress is not None:
-                                progress.update(1)
-                            continue
-                        yield art
-
-                _write_records(writer, enricher.enrich(changed()), report, manifest, progress, replace=True)
-                unreadable = _unreadable(report.skipped)
-                kept: dict[str, int] = {}
-                for doc_id, (_, src) in list(manifest.items()):
-                    if doc_id not in seen and _under(src, roots):
-                        holder = _holder(src, unreadable)
-                        if holder is not None:
-                            # Its file is still there but could not be read this time (a broken line,
-                            # a half-copied file): keep the indexed copy rather than lose the article.
-                            kept[holder] = kept.get(holder, 0) + 1
-                            continue
-                        writer.delete_by_term("id", doc_id)
-                        del manifest[doc_id]
-                        report.removed += 1
-                for holder, n in kept.items():
-                    report.warnings.append(Skip(unreadable[holder], f"could not be read this time; kept its {n} "
-                                                f"indexed article{'s' if n != 1 else ''} as they were", warning=True))
+                changed = changed_articles(paths, settings, report, progress, manifest, seen)
+                _write_records(writer, enricher.enrich(changed), report, manifest, progress, replace=True)
+                for doc_id in gone_ids(manifest, seen, roots, report):
+                    writer.delete_by_term("id", doc_id)
+                    del manifest[doc_id]
+                    report.removed += 1
             except BaseException:
                 writer.cancel()
                 raise

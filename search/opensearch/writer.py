@@ -27,8 +27,8 @@ import orjson
 from search.articles import Skip
 from search.config import Settings
 from search.contracts import IndexMissing
-from search.indexer import (IndexBusy, Report, _articles, _counting, _enricher, _holder, _under, _unreadable,
-                            load_aliases_for)
+from search.indexer import (IndexBusy, Report, _articles, _counting, _enricher, accept_record, changed_articles,
+                            gone_ids, load_aliases_for, skip_not_unicode)
 from search.opensearch.connection import describe
 from search.opensearch.mapping import MAPPING_VERSION, index_body, index_name_prefix, to_source
 
@@ -249,16 +249,12 @@ def _index_records(client, index: str, records: Iterable, report: Report, progre
     ids: list[tuple[str, object]] = []
     size = 0
     for rec in records:
-        if isinstance(rec, Skip):
-            (report.warnings if rec.warning else report.skipped).append(rec)
+        if not accept_record(rec, report):
             continue
-        for w in rec.get("warnings") or []:
-            report.warnings.append(Skip(rec.get("path", ""), w, rec.get("line"), warning=True))
         try:
-            source = orjson.dumps(to_source(rec))
+            source = orjson.dumps(to_source(rec))  # refuses lone surrogates, as Whoosh's writer would choke on them
         except (TypeError, ValueError):
-            report.skipped.append(Skip(rec.get("path", ""), "holds characters that are not valid Unicode "
-                                       "(lone surrogates); re-save the source as UTF-8", rec.get("line")))
+            skip_not_unicode(rec, report)
             continue
         action = orjson.dumps({"index": {"_index": index, "_id": rec["id"]}})
         lines.append(action + b"\n" + source + b"\n")
@@ -436,8 +432,6 @@ def live_index(client, settings: Settings) -> str | None:
 
 def update(client, paths, settings: Settings, progress=None, wait: float = 0.0) -> Report:
     """Upsert new and changed articles under paths and delete those whose source is gone, by id, in place."""
-    from search.enrich import content_hash
-
     started = time.monotonic()
     if live_index(client, settings) is None:
         return rebuild(client, paths, settings, progress=progress, wait=wait)
@@ -451,35 +445,13 @@ def update(client, paths, settings: Settings, progress=None, wait: float = 0.0) 
         enricher = _enricher(settings, index_dir, load_aliases_for(settings))
         seen = set()
         try:
-            def changed():
-                for art in _articles(paths, settings, report, progress):
-                    seen.add(art.id)
-                    old = manifest.get(art.id)
-                    if old and old[0] == content_hash(art):
-                        report.unchanged += 1
-                        if progress is not None:
-                            progress.update(1)
-                        continue
-                    yield art
-
-            _index_records(client, index, enricher.enrich(changed()), report, progress, known=manifest)
-            unreadable = _unreadable(report.skipped)
-            kept: dict[str, int] = {}
-            gone = []
-            for doc_id, (_, src) in list(manifest.items()):
-                if doc_id not in seen and _under(src, roots):
-                    holder = _holder(src, unreadable)
-                    if holder is not None:
-                        # Its file is still there but could not be read this time: keep the indexed copy.
-                        kept[holder] = kept.get(holder, 0) + 1
-                        continue
-                    gone.append(doc_id)
-                    del manifest[doc_id]
+            changed = changed_articles(paths, settings, report, progress, manifest, seen)
+            _index_records(client, index, enricher.enrich(changed), report, progress, known=manifest)
+            gone = gone_ids(manifest, seen, roots, report)
             delete_ids(client, index, gone, report)
+            for doc_id in gone:
+                del manifest[doc_id]
             report.removed = len(gone)
-            for holder, n in kept.items():
-                report.warnings.append(Skip(unreadable[holder], f"could not be read this time; kept its {n} "
-                                            f"indexed article{'s' if n != 1 else ''} as they were", warning=True))
             report.analysed, report.cached = enricher.analysed, enricher.cached
         finally:
             enricher.cache.close()

@@ -34,7 +34,9 @@ def index_body(replicas: int) -> dict:
     properties = {
         "id": keyword,
         "title": text,
-        "body": text,
+        # Offsets in the postings: the highlighter reads them instead of analysing each result's text again
+        # with the stem filters (5x the time of the rest of a search, measured at 2,000 documents).
+        "body": {**text, "index_options": "offsets"},
         "quotes": text,
         "published": {"type": "date", "format": "strict_date"},
         "source": keyword,

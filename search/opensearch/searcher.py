@@ -2,6 +2,7 @@
 data as the Whoosh backend (search/contracts.py shapes, built by the same helpers of search/query.py)."""
 from __future__ import annotations
 
+import html
 import time
 from typing import Iterator
 
@@ -95,11 +96,9 @@ class OpenSearchSearcher:
             "track_total_hits": True,
             "from": (req.page - 1) * req.page_size,
             "size": req.page_size,
-            "_source": ["record", "body"],
+            "_source": rq.RESULT_SOURCE,
+            "highlight": rq.highlight_clause(terms),
         }
-        highlight = rq.highlight_clause(terms)
-        if highlight:
-            body["highlight"] = highlight
         resp = self._search(body)
         total = int(resp["hits"]["total"]["value"])
         pages = max(1, -(-total // req.page_size))
@@ -202,7 +201,8 @@ class OpenSearchSearcher:
                 "last": {"max": {"field": "published", "format": "strict_date"}}}
         for field in FACET_FIELDS.values():
             aggs["top_" + field] = rq.terms_aggregation(field, 10)
-            aggs["distinct_" + field] = {"cardinality": {"field": field, "precision_threshold": rq.CARDINALITY_PRECISION}}
+            aggs["distinct_" + field] = {"cardinality": {"field": field,
+                                                     "precision_threshold": rq.STATS_CARDINALITY_PRECISION}}
         aggs["languages"] = rq.terms_aggregation(FACET_FIELDS["language"], 1000)
         resp = self._search({"size": 0, "track_total_hits": True, "query": {"match_all": {}}, "aggs": aggs})
         a = resp["aggregations"]
@@ -229,8 +229,9 @@ def _months(histogram: dict) -> dict[str, int]:
 
 
 def _snippet(hit: dict, rec: dict) -> str:
-    """The highlighted passages (already escaped, words in <mark>), else the start of the text."""
-    fragments = (hit.get("highlight") or {}).get("body")
-    if fragments:
+    """The highlighted passages (already escaped, words in <mark>), else the start of the text, cut as the
+    Whoosh backend cuts it."""
+    fragments = (hit.get("highlight") or {}).get("body") or []
+    if any("<mark>" in f for f in fragments):
         return " … ".join(" ".join(f.split()) for f in fragments)
-    return plain_snippet(rec.get("text") or "")
+    return plain_snippet(html.unescape(fragments[0]) if fragments else "")

@@ -391,6 +391,21 @@ def test_a_rebuild_killed_midway_leaves_the_alias_on_the_previous_index(tiny_os,
     assert _live(tiny_os) == report.generation
 
 
+def test_an_article_the_cluster_cannot_take_is_reported_and_the_rest_indexed(opensearch_cluster, tmp_path):
+    settings = _settings(opensearch_cluster, tmp_path, "refusals")
+    records = copy.deepcopy(TINY) + [
+        # OpenSearch takes ids up to 512 bytes (Whoosh any); a facet value past Lucene's term limit is kept unfaceted
+        make_record("x" * 600, "A long id", "Words written fresh.", source="Wire"),
+        make_record("long-name", "A long name", "Words written fresh.", persons=["y" * 9000]),
+    ]
+    report = get_backend(settings).index_records(records)
+    assert (report.indexed, report.total_documents) == (len(TINY) + 1, len(TINY) + 1)
+    assert [s.reason for s in report.skipped] == ["its id is 600 bytes long; OpenSearch takes at most 512: give it a "
+                                                  "shorter id"]
+    with get_backend(settings).open_searcher() as s:
+        assert s.article("long-name")["persons"] == ["y" * 9000]
+
+
 def test_retired_generations_go_after_the_grace_period_keeping_the_one_before(tiny_os, monkeypatch):
     from search.opensearch import writer
 

@@ -45,7 +45,8 @@ def index_body(replicas: int) -> dict:
         # The enriched record without its text (that is `body`): what result and article pages show.
         "record": {"type": "object", "enabled": False},
     }
-    properties.update({field: keyword for field in FACET_FIELDS.values()})
+    # A facet value longer than Lucene's term limit would refuse the whole article: it is kept, not faceted.
+    properties.update({field: {**keyword, "ignore_above": 8191} for field in FACET_FIELDS.values()})
     return {
         "settings": {
             "index": {

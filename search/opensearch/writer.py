@@ -38,6 +38,7 @@ BULK_DOCS = 500
 BULK_BYTES = 8_000_000
 BULK_RETRIES = 8
 MAX_BACKOFF = 30.0
+MAX_ID_BYTES = 512  # OpenSearch's limit on a document id
 
 
 class IndexOutdated(IndexMissing):
@@ -230,9 +231,11 @@ def send_bulk(client, lines: list[bytes], ids: list[tuple[str, object]], report:
                 elif status >= 300 and not (status == 404 and "delete" in item):
                     doc_id, rec = ids[i]
                     reason = (result.get("error") or {}).get("reason") or f"status {status}"
-                    where = (rec or {}).get("path", "") if isinstance(rec, dict) else ""
-                    report.skipped.append(Skip(where or doc_id, f"OpenSearch refused article {doc_id!r}: {reason}",
-                                               (rec or {}).get("line") if isinstance(rec, dict) else None))
+                    rec = rec if isinstance(rec, dict) else {}
+                    report.skipped.append(Skip(rec.get("path") or doc_id, f"OpenSearch refused article {doc_id!r}: "
+                                               f"{reason}", rec.get("line")))
+                    if rec:
+                        report.indexed -= 1  # counted when it was sent
             pending = retry
             if not pending:
                 return
@@ -250,6 +253,12 @@ def _index_records(client, index: str, records: Iterable, report: Report, progre
     size = 0
     for rec in records:
         if not accept_record(rec, report):
+            continue
+        if len(rec["id"].encode("utf-8")) > MAX_ID_BYTES:
+            # the cluster would refuse the whole bulk request over it
+            report.skipped.append(Skip(rec.get("path", "") or rec["id"][:80], f"its id is {len(rec['id'].encode())} "
+                                       f"bytes long; OpenSearch takes at most {MAX_ID_BYTES}: give it a shorter id",
+                                       rec.get("line")))
             continue
         try:
             source = orjson.dumps(to_source(rec))  # refuses lone surrogates, as Whoosh's writer would choke on them
@@ -348,9 +357,9 @@ def build_generation(client, settings: Settings, lock: ClusterLock, records: Ite
             "refresh_interval": "1s", "number_of_replicas": settings.opensearch_replicas}})
         client.indices.refresh(index=name)
         count = client.count(index=name)["count"]
-        expected = report.indexed - sum(1 for s in report.skipped if "OpenSearch refused" in s.reason)
-        if count != expected:
-            raise RuntimeError(f"{name} holds {count} documents, {expected} were sent: the alias stays where it was")
+        if count != report.indexed:
+            raise RuntimeError(f"{name} holds {count} documents, {report.indexed} were indexed: the alias stays where "
+                               f"it was")
         _wait_for_copies(client, name, report, settings.opensearch_replicas)
         lock.check()
         switch_alias(client, alias, name)

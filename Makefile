@@ -27,7 +27,7 @@ install: $(STAMP)
 
 # The benchmark's peers (SQLite FTS5 through sqlite-utils, Tantivy): the `bench` extra, only for make bench*.
 $(BENCH_STAMP): $(STAMP)
-	$(PY) -m pip install --quiet -e '.[test,bench]'
+	$(PY) -m pip install --quiet -e '.[test,bench,opensearch]'
 	@touch $(BENCH_STAMP)
 
 index: install

@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.common import log, now, pct  # noqa: E402
+from bench.common import log, now, pct, stamp  # noqa: E402
 from bench.data import OUT, replicate  # noqa: E402
 
 SCRIPT = ROOT / "scripts" / "opensearch.sh"
@@ -152,17 +152,15 @@ def report_lines(res: dict) -> list[str]:
 
 
 def run(ctx, prev: dict | None) -> dict:
-    """bench/run.py's `opensearch` section: 20k and 100k documents in a full run, 2k in a quick one (or the
-    mode's `opensearch_sizes`), on the run's seed records and requests; sizes already measured are kept."""
-    sizes = ctx.p.get("opensearch_sizes") or ((20_000, 100_000) if ctx.mode == "full" else (2_000,))
+    """bench/run.py's `opensearch` section (full runs): the peers' sizes (20k and 100k; --peer-sizes), on the
+    run's seed records and requests; sizes already measured are kept."""
+    sizes = ctx.p["peer_sizes"]
     out = {"sizes": dict((prev or {}).get("sizes", {})), "heap_per_node": HEAP}
     todo = [n for n in sizes if str(n) not in out["sizes"]]
     if todo:
         res = opensearch_bench(ctx.seeds(), todo, ctx.requests)
-        stamp = getattr(__import__("bench.common", fromlist=["stamp"]), "stamp", None)
         for n, size in res["sizes"].items():
-            if stamp is not None:
-                size["measured"] = stamp()
+            size["measured"] = stamp()
             out["sizes"][n] = size
     return out
 
@@ -170,7 +168,7 @@ def run(ctx, prev: dict | None) -> dict:
 def report(result: dict, res: dict) -> list[str]:
     """bench/run.py's Markdown for the section."""
     return ["## Whoosh and OpenSearch", "", f"Each OpenSearch node had a {result.get('heap_per_node', HEAP)} heap, "
-            "on the same machine as the benchmark.", ""] + report_lines(result)
+            "on the same machine as the benchmark.", ""] + report_lines(result) + [""]
 
 
 def main(argv=None) -> int:

@@ -170,7 +170,7 @@ class Section:
 
 def sections() -> list[Section]:
     """Every section, in the order they run and appear in RESULTS.md."""
-    from bench import report
+    from bench import opensearchbench, report
 
     return [
         Section("enrichment", run_enrichment, report.enrichment_md),
@@ -178,6 +178,7 @@ def sections() -> list[Section]:
         Section("queries", run_queries, report.queries_md, fills_in=True),
         Section("web", run_web, report.web_md, modes=("full",)),
         Section("peers", run_peers, report.peers_md, fills_in=True),
+        Section("opensearch", opensearchbench.run, opensearchbench.report, modes=("full",), fills_in=True),
     ]
 
 

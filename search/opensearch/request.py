@@ -11,7 +11,7 @@ its own, around its `terms` aggregation.
 """
 from __future__ import annotations
 
-from search.contracts import FACET_KEYS, SearchRequest
+from search.contracts import DATE_FACET, FACET_KEYS, SearchRequest
 from search.opensearch.mapping import FACET_FIELDS, TITLE_BOOST
 
 TEXT_FIELDS = ("title", "body", "quotes")
@@ -21,6 +21,8 @@ SNIPPET_CHARS = 240
 # 3,000 costs next to nothing. Corpus statistics (not on every search) use the most.
 CARDINALITY_PRECISION = 3_000
 STATS_CARDINALITY_PRECISION = 40_000
+# Values of a facet containing a text (the facet box): counted one bucket each, up to this many.
+MAX_MATCHING_VALUES = 10_000
 
 
 class Untranslatable(Exception):
@@ -165,23 +167,41 @@ def terms_aggregation(field: str, size: int) -> dict:
     return {"terms": {"field": field, "size": size, "order": [{"_count": "desc"}, {"_key": "asc"}]}}
 
 
-def facet_aggregations(req: SearchRequest) -> dict:
-    """Every facet under all active filters but its own; the date facet (no date filter); the histogram."""
+def containing(text: str) -> str:
+    """A Lucene regular expression for values containing `text`, ignoring case."""
+    parts = []
+    for ch in text:
+        variants = dict.fromkeys(v for v in (ch, ch.lower(), ch.upper(), ch.casefold()) if len(v) == 1)
+        escaped = ["\\" + v if not v.isalnum() else v for v in variants]
+        parts.append(escaped[0] if len(escaped) == 1 else "[" + "".join(escaped) + "]")
+    return ".*" + "".join(parts) + ".*"
+
+
+def facet_aggregations(req: SearchRequest, only: str | None = None, size: int | None = None,
+                       contains: str | None = None) -> dict:
+    """Every facet under all active filters but its own; the date facet (no date filter); the histogram.
+    `only` one facet (of `size` values, those containing `contains` if given) and nothing else."""
     date, include, exclude = filter_clauses(req)
     aggs = {}
-    for f in FACET_KEYS:
+    for f in FACET_KEYS if only is None else [k for k in FACET_KEYS if k == only]:
         others = [c for g, c in include.items() if g != f] + ([date] if date else [])
         field = FACET_FIELDS[f]
-        inner = {
-            "top": terms_aggregation(field, req.facet_size + 1),
-            "distinct": {"cardinality": {"field": field, "precision_threshold": CARDINALITY_PRECISION}},
-        }
+        inner = {"top": terms_aggregation(field, (size or req.facet_size) + 1)}
+        if contains:
+            pattern = containing(contains)
+            inner["top"]["terms"]["include"] = pattern
+            inner["matching"] = {"terms": {"field": field, "include": pattern, "size": MAX_MATCHING_VALUES}}
+        else:
+            inner["distinct"] = {"cardinality": {"field": field, "precision_threshold": CARDINALITY_PRECISION}}
         chosen = list(req.filters.get(f) or []) + list(req.exclude.get(f) or [])
         if chosen:
             inner["chosen"] = {"terms": {"field": field, "include": chosen, "size": len(chosen)}}
         aggs["facet_" + f] = {"filter": _all_of(others, exclude), "aggs": inner}
-    aggs["facet_date"] = {"filter": _all_of(list(include.values()), exclude), "aggs": {"months": months_aggregation()}}
-    aggs["histogram"] = {"filter": final_filter(req), "aggs": {"months": months_aggregation()}}
+    if only in (None, DATE_FACET):
+        aggs["facet_date"] = {"filter": _all_of(list(include.values()), exclude),
+                              "aggs": {"months": months_aggregation()}}
+    if only is None:
+        aggs["histogram"] = {"filter": final_filter(req), "aggs": {"months": months_aggregation()}}
     return aggs
 
 

@@ -2,17 +2,21 @@
 data as the Whoosh backend (search/contracts.py shapes, built by the same helpers of search/query.py)."""
 from __future__ import annotations
 
+import dataclasses
 import html
 import time
 from typing import Iterator
 
 from search.config import Settings, language_models
-from search.contracts import FACET_KEYS, FACET_LABELS, SearchRequest, SearchResult
+from search.contracts import (DATE_FACET, FACET_KEYS, FACET_LABELS, MAX_PAGE_SIZE, RECORD_KEYS, SearchRequest,
+                              SearchResult)
 from search.opensearch import request as rq
 from search.opensearch.connection import NoIndex
 from search.opensearch.mapping import FACET_FIELDS, from_source
 from search.opensearch.writer import live_index
-from search.query import _histogram, build_query, date_facet, export_item, plain_snippet, result_item, speaker_summary
+from search.query import (_histogram, _published_text, build_query, date_facet, plain_snippet, result_item,
+                          speaker_quotes)
+from search.schema import parse_published
 from search.schema import build_schema
 
 _SCHEMA = build_schema()  # the query parser's (search.query.build_query caches its parser per schema)
@@ -121,13 +125,36 @@ class OpenSearchSearcher:
         return SearchResult(total=total, page=page, pages=pages, page_size=req.page_size, took_ms=round(took, 1),
                             request=req, results=results, facets=facets, histogram=histogram, messages=messages)
 
+    def facet(self, req: SearchRequest, key: str, size: int, contains: str | None = None) -> dict:
+        """One facet under a request, nothing else computed: its `size` top values (only those containing
+        `contains`, ignoring case, when given), counted under every filter but its own. {"total": articles
+        matching the whole request, "facet": {...}, "messages": [...]}."""
+        if key != DATE_FACET and key not in FACET_KEYS:
+            raise ValueError(f"unknown facet {key!r}; choose one of {', '.join(FACET_KEYS + (DATE_FACET,))}")
+        messages: list[str] = []
+        query, _ = self._query(req, messages)
+        contains = " ".join((contains or "").split()) or None
+        aggs = rq.facet_aggregations(req, only=key, size=size, contains=contains)
+        resp = self._search({"query": query, "post_filter": rq.final_filter(req), "aggs": aggs, "size": 0,
+                             "track_total_hits": True})
+        agg = resp["aggregations"]["facet_" + key]
+        if key == DATE_FACET:
+            facet = date_facet(req, _months(agg["months"]))
+        else:
+            narrowed = dataclasses.replace(req, facet_size=size)
+            facet = self._facet(key, agg, narrowed, contains)
+        return {"total": int(resp["hits"]["total"]["value"]), "facet": facet, "messages": messages}
+
     @staticmethod
-    def _facet(facet: str, agg: dict, req: SearchRequest) -> dict:
+    def _facet(facet: str, agg: dict, req: SearchRequest, contains: str | None = None) -> dict:
         """The Whoosh backend's facet dict from a facet's filter aggregation."""
         size = req.facet_size
         buckets = agg["top"]["buckets"]
         shown = buckets[:size]
         selected, excluded = list(req.filters.get(facet) or []), list(req.exclude.get(facet) or [])
+        if contains:  # as the Whoosh backend: only the chosen values that contain it stay listed
+            selected = [v for v in selected if contains.casefold() in v.casefold()]
+            excluded = [v for v in excluded if contains.casefold() in v.casefold()]
         sel, exc = set(selected), set(excluded)
         results = [{"value": b["key"], "count": int(b["doc_count"]), "selected": b["key"] in sel,
                     "excluded": b["key"] in exc} for b in shown]
@@ -138,8 +165,10 @@ class OpenSearchSearcher:
             if v not in listed:
                 results.append({"value": v, "count": chosen.get(v, 0), "selected": v in sel, "excluded": v in exc})
                 listed.add(v)
-        # A cardinality estimate: exact in practice at these sizes, never below the values seen.
-        distinct = max(int(agg["distinct"]["value"]), len(buckets)) if buckets else 0
+        if "matching" in agg:  # values containing a text: counted exactly, one bucket each
+            distinct = len(agg["matching"]["buckets"])
+        else:  # a cardinality estimate: exact in practice at these sizes, never below the values seen
+            distinct = max(int(agg["distinct"]["value"]), len(buckets)) if buckets else 0
         return {"name": facet, "label": FACET_LABELS.get(facet, facet), "results": results,
                 "truncated": len(buckets) > size, "distinct": distinct}
 
@@ -157,13 +186,14 @@ class OpenSearchSearcher:
             return None
         return from_source(doc["_source"])
 
-    def _scan(self, query: dict, post_filter: dict | None, sort: list, source: list[str]) -> Iterator[dict]:
+    def _scan(self, query: dict, post_filter: dict | None, sort: list, source: list[str],
+              page: int = SCROLL_PAGE) -> Iterator[dict]:
         """Every hit of a query in sort order, through a point in time (a consistent view) and search_after."""
         pit = self.client.create_pit(index=self.index, params={"keep_alive": "2m"})["pit_id"]
         try:
             after = None
             while True:
-                body = {"query": query, "sort": sort, "size": SCROLL_PAGE, "_source": source,
+                body = {"query": query, "sort": sort, "size": page, "_source": source,
                         "pit": {"id": pit, "keep_alive": "2m"}, "track_total_hits": False}
                 if post_filter is not None:
                     body["post_filter"] = post_filter
@@ -171,7 +201,7 @@ class OpenSearchSearcher:
                     body["search_after"] = after
                 hits = self.client.search(body=body)["hits"]["hits"]
                 yield from hits
-                if len(hits) < SCROLL_PAGE:
+                if len(hits) < page:
                     return
                 after = hits[-1]["sort"]
         finally:
@@ -180,19 +210,48 @@ class OpenSearchSearcher:
             except Exception:
                 pass  # it expires by itself
 
-    def speaker(self, name: str) -> dict:
-        """Every quote by a speaker across the corpus, newest first, with per-month counts."""
+    def speaker(self, name: str, page: int = 1, page_size: int | None = None) -> dict:
+        """A speaker's quotes, one page of the articles quoting them at a time (newest first), and how many of
+        those articles each month has: {name, total, page, pages, page_size, quotes, histogram}."""
+        page_size = min(max(1, int(page_size or self.settings.page_size)), MAX_PAGE_SIZE)
         query = {"term": {FACET_FIELDS["speaker"]: name}}
-        sort = rq.sort_clause(SearchRequest(sort="newest"), scored=False)
-        hits = list(self._scan(query, None, sort, ["record"]))
-        return speaker_summary(name, (from_source(h["_source"]) for h in hits), len(hits))
+        counted = self._search({"query": query, "size": 0, "track_total_hits": True,
+                                "aggs": {"months": rq.months_aggregation()}})
+        total = int(counted["hits"]["total"]["value"])
+        pages = max(1, -(-total // page_size))
+        page = min(max(1, int(page)), pages)
+        hits = self._search({"query": query, "sort": rq.sort_clause(SearchRequest(sort="newest"), scored=False),
+                             "from": (page - 1) * page_size, "size": page_size, "_source": rq.RESULT_SOURCE,
+                             "track_total_hits": False})["hits"]["hits"]
+        quotes = []
+        for h in hits:
+            quotes += speaker_quotes(name, from_source(h["_source"]))
+        return {"name": name, "total": total, "page": page, "pages": pages, "page_size": page_size,
+                "quotes": quotes, "histogram": _histogram(_months(counted["aggregations"]["months"]))}
 
-    def iter_matching(self, req: SearchRequest) -> Iterator[dict]:
-        """Every article matching the request, in its sort order (for export)."""
+    def iter_matching(self, req: SearchRequest, limit: int | None = None) -> Iterator[dict]:
+        """The articles matching the request (at most `limit`), in its sort order, as export rows: id, title,
+        published, source, url and a list per facet (by record key)."""
         query, parsed = self._query(req, [])
         sort = rq.sort_clause(req, parsed is not None)
-        for h in self._scan(query, rq.final_filter(req), sort, ["record"]):
-            yield export_item(from_source(h["_source"]))
+        fields = ["record.id", "record.title", "record.published", "record.source", "record.url"]
+        source = fields + list(FACET_FIELDS.values())
+        left = None if limit is None else max(0, int(limit))
+        if left == 0:
+            return
+        for h in self._scan(query, rq.final_filter(req), sort, source, page=min(SCROLL_PAGE, left or SCROLL_PAGE)):
+            src = h["_source"]
+            rec = src.get("record") or {}
+            row = {"id": rec.get("id"), "title": rec.get("title") or "",
+                   "published": _published_text(parse_published(rec.get("published"))),
+                   "source": rec.get("source") or None, "url": rec.get("url") or None}
+            for f in FACET_KEYS:  # the values as the facets count them
+                row[RECORD_KEYS[f]] = list(src.get(FACET_FIELDS[f]) or [])
+            yield row
+            if left is not None:
+                left -= 1
+                if left == 0:
+                    return
 
     def stats(self) -> dict:
         """Corpus figures: articles, date range, top speakers, persons, places, organizations."""

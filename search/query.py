@@ -101,7 +101,9 @@ def build_query(q: str, schema, messages: list[str]):
                         "add another word.")
         return wq.NullQuery
     try:
-        has_terms = any(True for _ in parsed.iter_all_terms())
+        # Prefixes, wildcards and ranges name no term until expanded against the index, but search all the same.
+        leaves = [parsed] if parsed.is_leaf() else list(parsed.leaves())
+        has_terms = any(True for _ in parsed.iter_all_terms()) or any(isinstance(q, wq.MultiTerm) for q in leaves)
     except Exception:
         has_terms = True
     if not has_terms and not isinstance(parsed, wq.Every):

@@ -168,3 +168,9 @@ def test_build_query_everything():
     from search.schema import build_schema
 
     assert build_query("*", build_schema(), []) is None
+
+
+@pytest.mark.parametrize("q", ["russ*", "ukr?ine", "title:budg*"])
+def test_prefix_and_wildcard_queries_search(tiny_index, q):
+    res = search(tiny_index, q=q)
+    assert res.total > 0 and not res.messages, (res.total, res.messages)

@@ -93,6 +93,10 @@ def headline_rows(sec: dict) -> list[str]:
         if n >= 100_000:
             L.append(f"| {n:,} docs: newsfacet p95 | {q['newsfacet']['p95_ms']:.0f} ms | ≤ 200 ms | "
                      f"{_ok(q['newsfacet']['p95_ms'], 200, False)} |")
+    if "quotes" in sec:
+        from bench.quotebench import headline_rows as quote_rows
+
+        L += quote_rows(sec["quotes"])
     for n, p in _by_size(sec.get("peers")):
         nf = p["latency"]["newsfacet"]["p95_ms"]
         for peer, label in PEERS.items():

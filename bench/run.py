@@ -37,9 +37,11 @@ TARGETS = {"enrich_ratio": 0.85, "workers_speedup": 1.6, "index_ratio": 0.9, "ca
 # Sizes and counts of each mode. Command-line options override them (small sizes validate a mode end to end).
 PRESETS = {
     "quick": {"articles": 300, "seeds": None, "index_docs": 600, "spacy_articles": 80, "sizes": (20_000,),
-              "queries": 200, "groupedby_every": 8, "peer_sizes": (20_000,)},
+              "queries": 200, "groupedby_every": 8, "peer_sizes": (20_000,), "quote_docs": 5_000,
+              "quote_rebuild_docs": 600},
     "full": {"articles": 300, "seeds": 1500, "index_docs": 1000, "spacy_articles": 100, "sizes": (FULL_SIZE, 100_000),
-             "queries": 240, "groupedby_every": 4, "peer_sizes": (20_000, 100_000)},
+             "queries": 240, "groupedby_every": 4, "peer_sizes": (20_000, 100_000), "quote_docs": 100_000,
+             "quote_rebuild_docs": 20_000},
 }
 ENRICH_OFFSET = 3  # the enrichment section's articles: every k-th of the corpus from the 4th
 
@@ -170,7 +172,7 @@ class Section:
 
 def sections() -> list[Section]:
     """Every section, in the order they run and appear in RESULTS.md."""
-    from bench import opensearchbench, report
+    from bench import opensearchbench, quotebench, report
 
     return [
         Section("enrichment", run_enrichment, report.enrichment_md),
@@ -179,6 +181,7 @@ def sections() -> list[Section]:
         Section("web", run_web, report.web_md, modes=("full",)),
         Section("peers", run_peers, report.peers_md, fills_in=True),
         Section("opensearch", opensearchbench.run, opensearchbench.report, modes=("full",), fills_in=True),
+        Section("quotes", quotebench.run, quotebench.report),
     ]
 
 
@@ -290,11 +293,14 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--articles", type=int, help="articles of the enrichment section (300)")
     ap.add_argument("--index-docs", type=int, help="documents of the indexing section (quick 600, full 1000)")
     ap.add_argument("--queries", type=int, help="requests per size (quick 200, full 240)")
+    ap.add_argument("--quote-docs", type=int, help="articles of the quote search index (quick 5,000, full 100,000)")
+    ap.add_argument("--quote-rebuild-docs", type=int, help="articles rebuilt with and without quotes (quick 600, full 20,000)")
     a = ap.parse_args(argv)
     mode_name = "full" if a.full else "quick"
     ints = lambda s: tuple(int(x) for x in s.split(",") if x.strip()) if s else None  # noqa: E731
     ctx = Context(mode_name, sizes=ints(a.sizes), peer_sizes=ints(a.peer_sizes), seeds=a.seeds, articles=a.articles,
-                  index_docs=a.index_docs, queries=a.queries, spacy_articles=None)
+                  index_docs=a.index_docs, queries=a.queries, spacy_articles=None, quote_docs=a.quote_docs,
+                  quote_rebuild_docs=a.quote_rebuild_docs)
     chosen = [s for s in sections() if mode_name in s.modes]
     if a.only:
         wanted = [x.strip() for x in a.only.split(",") if x.strip()]

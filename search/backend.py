@@ -10,11 +10,17 @@ from __future__ import annotations
 from typing import Callable, Iterable, Iterator, Protocol
 
 from search.config import Settings
-from search.contracts import SearchRequest, SearchResult
+from search.contracts import QuoteResult, SearchRequest, SearchResult
 
 
 class Searcher(Protocol):
-    """What web/ and the CLI ask of one open index. Open per request; close after (it is a context manager)."""
+    """What web/ and the CLI ask of one open index. Open per request; close after (it is a context manager).
+
+    Article search and quote search take the same SearchRequest (parse_request / parse_quote_request); both
+    honour the sorts of contracts.SORTS and FEED_SORT (most recently first indexed first, for feeds).
+    """
+
+    version: str  # names the index state this searcher reads; changes whenever the index does (feed ETags)
 
     def search(self, req: SearchRequest, messages: list[str] | None = None) -> SearchResult:
         """One page of results with every facet (each under the other filters) and the histogram."""
@@ -26,9 +32,27 @@ class Searcher(Protocol):
         """One facet under a request (its values containing `contains`, if given), nothing else computed:
         {"total", "facet": {name, label, results, truncated, distinct[, failed]}, "messages"}."""
 
-    def speaker(self, name: str, page: int = 1, page_size: int | None = None) -> dict:
-        """One page of a speaker's quotes, newest articles first: {name, total, page, pages, page_size, quotes,
-        histogram (articles per month)}."""
+    def quotes(self, req: SearchRequest, messages: list[str] | None = None) -> QuoteResult:
+        """One page of quote rows (a cluster of repeats collapsed into one row) with the quote facets (speaker,
+        source, kind, date; each under the other filters) and the per-month histogram of matching quotes.
+        Raises contracts.QuoteIndexMissing when the index holds no quotes."""
+
+    def quote_facet(self, req: SearchRequest, key: str, size: int, contains: str | None = None) -> dict:
+        """One quote facet under a quote request, as facet()."""
+
+    def quote_cluster(self, cluster_id: str) -> dict | None:
+        """A cluster's trail, earliest first ({id, quotes, articles, outlets, first, members, more, trail}),
+        {id, redirect} for a cluster merged into another, or None."""
+
+    def iter_quotes(self, req: SearchRequest, limit: int | None = None) -> Iterator[dict]:
+        """The quotes matching a quote request (at most `limit`), one row per quote (not collapsed), in its sort
+        order (exports)."""
+
+    def speaker(self, name: str, page: int = 1, page_size: int | None = None, q: str = "",
+                sort: str | None = None) -> dict:
+        """One page of a speaker's quote rows, newest first (by relevance to q): {name, q, sort, total (rows),
+        quotes_total, articles, page, pages, page_size, quotes (rows), histogram (quotes per month), outlets,
+        alongside, messages}."""
 
     def iter_matching(self, req: SearchRequest, limit: int | None = None) -> Iterator[dict]:
         """The articles matching a request (at most `limit`), in its sort order, as export rows."""

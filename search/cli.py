@@ -237,6 +237,33 @@ def _open(ctx):
         raise click.ClickException(str(exc)) from None
 
 
+def _listing_args(query, date_from, date_to, sort, page, limit, **filters) -> dict[str, list[str]]:
+    """A search command's arguments as the query-string mapping parse_request reads."""
+    args = {"q": [" ".join(query)], "sort": [sort], "page": [str(page)], "size": [str(limit)],
+            **{k: list(v) for k, v in filters.items()}}
+    if date_from:
+        args["from"] = [date_from]
+    if date_to:
+        args["to"] = [date_to]
+    return args
+
+
+def _listing_options(rows: str, json_help: str):
+    """--from, --to, --sort, --limit, --page and --json of a command listing results."""
+    def add(f):
+        f = click.option("--json", "as_json", is_flag=True, help=json_help)(f)
+        f = click.option("--page", type=click.IntRange(1), default=1, show_default=True)(f)
+        f = click.option("--limit", type=click.IntRange(1, 100), default=10, show_default=True,
+                         help=f"{rows} to show.")(f)
+        f = click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]), default="relevance",
+                         show_default=True)(f)
+        f = click.option("--to", "date_to", default=None, help="Published on or before.")(f)
+        f = click.option("--from", "date_from", default=None,
+                         help="Published on or after (YYYY-MM-DD, YYYY-MM or YYYY).")(f)
+        return f
+    return add
+
+
 @main.command()
 @click.argument("query", nargs=-1)
 @click.option("--speaker", multiple=True, help="Only articles quoting this speaker (repeat for any of several).")
@@ -249,12 +276,7 @@ def _open(ctx):
 @click.option("--not-person", multiple=True, help="Leave out articles mentioning this person.")
 @click.option("--not-place", multiple=True, help="Leave out articles mentioning this place.")
 @click.option("--not-org", multiple=True, help="Leave out articles mentioning this organisation.")
-@click.option("--from", "date_from", default=None, help="Published on or after (YYYY-MM-DD, YYYY-MM or YYYY).")
-@click.option("--to", "date_to", default=None, help="Published on or before.")
-@click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]), default="relevance", show_default=True)
-@click.option("--limit", type=click.IntRange(1, 100), default=10, show_default=True, help="Results to show.")
-@click.option("--page", type=click.IntRange(1), default=1, show_default=True)
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@_listing_options("Results", "Print one JSON object.")
 @_index_option
 @click.pass_context
 def search(ctx, query, speaker, person, place, org, author, language, not_speaker, not_person, not_place, not_org,
@@ -262,14 +284,9 @@ def search(ctx, query, speaker, person, place, org, author, language, not_speake
     """Search the index: full text narrowed by speaker, person, place, organisation and date."""
     from search.contracts import parse_request
 
-    args = {"q": [" ".join(query)], "speaker": list(speaker), "person": list(person), "place": list(place),
-            "org": list(org), "author": list(author), "language": list(language), "not_speaker": list(not_speaker), "not_person": list(not_person),
-            "not_place": list(not_place), "not_org": list(not_org), "sort": [sort], "page": [str(page)],
-            "size": [str(limit)]}
-    if date_from:
-        args["from"] = [date_from]
-    if date_to:
-        args["to"] = [date_to]
+    args = _listing_args(query, date_from, date_to, sort, page, limit, speaker=speaker, person=person, place=place,
+                         org=org, author=author, language=language, not_speaker=not_speaker, not_person=not_person,
+                         not_place=not_place, not_org=not_org)
     searcher, settings = _open(ctx)
     with searcher:
         req, messages = parse_request(args, settings)
@@ -300,13 +317,30 @@ def _terminal_snippet(snippet: str) -> str:
     return " ".join(s.replace("\x00", on).replace("\x01", off).split())
 
 
-def _print_results(res) -> None:
+def _print_head(res, noun: str, note: str = "") -> int:
+    """Messages and the count line of a result; returns the number of its first row."""
     for m in res.messages:
         click.echo(click.style(f"note: {m}", fg="yellow"), err=True)
     first = (res.page - 1) * res.page_size + 1 if res.total else 0
     last = first + len(res.results) - 1 if res.total else 0
-    click.echo(click.style(f"{res.total} article{'s' if res.total != 1 else ''}", bold=True)
+    click.echo(click.style(f"{res.total} {noun}{'s' if res.total != 1 else ''}", bold=True) + note
                + (f" (showing {first}-{last})" if res.total else "") + f" in {res.took_ms:.0f} ms")
+    return first
+
+
+def _print_facets(res) -> None:
+    """The top five values of each facet (or why it was not counted)."""
+    click.echo("")
+    for name, f in res.facets.items():
+        vals = [r for r in f["results"] if r["count"]][:5]
+        if f.get("failed"):
+            click.echo(click.style(f"{f['label']}: ", bold=True) + f"not shown: this list {f['failed']}")
+        elif vals:
+            click.echo(click.style(f"{f['label']}: ", bold=True) + ", ".join(f"{v['value']} ({v['count']})" for v in vals))
+
+
+def _print_results(res) -> None:
+    first = _print_head(res, "article")
     for i, r in enumerate(res.results, first):
         click.echo("")
         meta = " · ".join(x for x in (r["published"] and str(r["published"])[:10], r["source"]) if x)
@@ -317,13 +351,60 @@ def _print_results(res) -> None:
             click.echo("   speakers: " + ", ".join(r["speakers"][:6]))
         for q in r["quotes"][:3]:
             click.echo(f"   “{q['text'][:160]}” — {q['speaker']}")
-    click.echo("")
-    for name, f in res.facets.items():
-        vals = [r for r in f["results"] if r["count"]][:5]
-        if f.get("failed"):
-            click.echo(click.style(f"{f['label']}: ", bold=True) + f"not shown: this list {f['failed']}")
-        elif vals:
-            click.echo(click.style(f"{f['label']}: ", bold=True) + ", ".join(f"{v['value']} ({v['count']})" for v in vals))
+    _print_facets(res)
+
+
+@main.command()
+@click.argument("query", nargs=-1)
+@click.option("--speaker", multiple=True, help="Only quotes by this speaker (repeat for any of several).")
+@click.option("--source", multiple=True, help="Only quotes reported by this source.")
+@click.option("--kind", type=click.Choice(["direct", "indirect"]), multiple=True,
+              help="direct (in quotation marks) or indirect (reported speech).")
+@click.option("--not-speaker", multiple=True, help="Leave out quotes by this speaker.")
+@click.option("--not-source", multiple=True, help="Leave out quotes reported by this source.")
+@_listing_options("Rows", "Print one JSON object (the /api/quotes shape).")
+@_index_option
+@click.pass_context
+def quotes(ctx, query, speaker, source, kind, not_speaker, not_source, date_from, date_to, sort, limit, page, as_json):
+    """Search what was said: quotes matching QUERY, each repeated quote once with where it first appeared."""
+    from search.contracts import QuoteIndexMissing, parse_quote_request
+
+    args = _listing_args(query, date_from, date_to, sort, page, limit, speaker=speaker, source=source, kind=kind,
+                         not_speaker=not_speaker, not_source=not_source)
+    searcher, settings = _open(ctx)
+    with searcher:
+        req, messages = parse_quote_request(args, settings)
+        try:
+            res = searcher.quotes(req, messages)
+        except QuoteIndexMissing as exc:
+            raise click.ClickException(str(exc)) from None
+    if as_json:
+        d = res.to_dict()
+        for r in d["results"]:
+            r["snippet"] = _plain(r["snippet"])
+        click.echo(json.dumps(d, ensure_ascii=False, indent=2))
+        return
+    _print_quotes(res)
+
+
+def _print_quotes(res) -> None:
+    first = _print_head(res, "quote", f" ({res.quotes} with repeats)" if res.quotes != res.total else "")
+    for i, r in enumerate(res.results, first):
+        art = r["article"]
+        click.echo("")
+        who = r["speaker"] or r.get("speaker_text") or "speaker unknown"
+        click.echo(click.style(f"{i}. {who}", bold=True) + (" (reported)" if r["kind"] == "indirect" else ""))
+        click.echo("   “" + _terminal_snippet(r["snippet"]) + "”")
+        meta = " · ".join(x for x in (art.get("published") and str(art["published"])[:10], art.get("source"),
+                                      art.get("title")) if x)
+        click.echo(f"   {meta}  [article {art.get('id')}, quote {r['position']}]")
+        c = r.get("cluster")
+        if c and c.get("articles"):
+            f = c.get("first") or {}
+            click.echo(f"   first appeared {f.get('published') or 'undated'} in {f.get('source') or '?'}; repeated in "
+                       f"{c['articles']} article{'s' if c['articles'] != 1 else ''} by {c['outlets']} outlet"
+                       f"{'s' if c['outlets'] != 1 else ''} (cluster {c['id']})")
+    _print_facets(res)
 
 
 @main.command()
@@ -353,6 +434,17 @@ def stats(ctx, as_json):
         top = s["top_" + key]
         if top:
             click.echo(f"{label} ({s['distinct_' + key]} in all): " + ", ".join(f"{t['value']} ({t['count']})" for t in top))
+    if s.get("quotes") is None:
+        click.echo("No quote index yet: run `newsfacet rebuild` (or `update`) to add it.")
+    else:
+        cl = s["clusters"]
+        click.echo(f"Quotes: {s['quotes']}; {cl['clusters']} cluster{'' if cl['clusters'] == 1 else 's'} of repeated "
+                   f"quotes ({cl['clustered_quotes']} quotes)")
+        if cl["clusters"]:
+            click.echo("  clusters by articles spanned: " + ", ".join(f"{b['articles']}: {b['clusters']}"
+                                                                   for b in cl["by_articles"]))
+            click.echo("  clusters by quotes held: " + ", ".join(f"{b['quotes']}: {b['clusters']}"
+                                                              for b in cl["by_quotes"]))
     n = c["entries"]
     click.echo(f"Enrichment cache: {n:,} analys{'i' if n == 1 else 'e'}s, {_size(c['bytes'])} ({c['path']})"
                + (f", made by {len(c['versions'])} versions of the code; `newsfacet cache prune` drops those it cannot "
@@ -414,13 +506,15 @@ def cache_prune(ctx, model, unversioned, wait, as_json):
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (0.0.0.0 exposes it to the network).")
 @click.option("--port", type=click.IntRange(0, 65535), default=5000, show_default=True)
 @click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True, help="Worker threads.")
+@click.option("--base-url", default=None,
+              help="The address readers reach this server at, for links in feeds (env NEWSFACET_BASE_URL).")
 @_index_option
 @click.pass_context
-def serve(ctx, host, port, threads):
+def serve(ctx, host, port, threads, base_url):
     """Serve the web UI and JSON API with waitress (a production WSGI server)."""
     from web import serve as run
 
-    settings = _settings(ctx)
+    settings = _settings(ctx, base_url=base_url)
     backend = _backend(settings)  # an unknown backend is a usage error now, not a 500 on every request
     where = f"{settings.index}/" if backend.name == "whoosh" else _describe(settings)
     click.echo(f"newsfacet: serving {where} on http://{host}:{port}/ (Ctrl-C stops)", err=True)

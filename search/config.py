@@ -76,6 +76,11 @@ class Settings:
     # on the annotated dev articles no threshold raised speaker-facet F1; up to 0.3 costs nothing, above it
     # attributed-quote F1 falls. Part of the enrichment cache key.
     speaker_min_confidence: float = 0.3
+    # Processes writing a rebuild: 2 writes the quote index (search/quoteindex.py) beside the article index, 1 after
+    # it in the same process, 0 not at all (article search only; benchmarks compare the two).
+    quote_procs: int = 2 if (os.cpu_count() or 1) > 1 else 1
+    # Where the server is reached from outside: feed links are made from it, never from a request's Host header.
+    base_url: str = "http://127.0.0.1:5000/"
     extra: dict = field(default_factory=dict)
 
 

@@ -39,15 +39,33 @@ FACET_LABELS: dict[str, str] = {**{f.key: f.label for f in FACETS}, DATE_FACET: 
 SINGULAR: dict[str, str] = {f.key: f.singular for f in FACETS}
 RECORD_KEYS: dict[str, str] = {f.key: f.record_key for f in FACETS}
 
+# The keyword facets of quote search (/quotes, /api/quotes): each quote has one speaker, source and kind.
+QUOTE_FACETS: tuple[FacetSpec, ...] = (
+    FacetSpec("speaker", "Speakers", "Speaker", "speaker"),
+    FacetSpec("source", "Sources", "Source", "source"),
+    FacetSpec("kind", "Kind", "Kind", "kind"),
+)
+QUOTE_FACET_KEYS: tuple[str, ...] = tuple(f.key for f in QUOTE_FACETS)
+QUOTE_FACET_LABELS: dict[str, str] = {**{f.key: f.label for f in QUOTE_FACETS}, DATE_FACET: "Date"}
+QUOTE_SINGULAR: dict[str, str] = {f.key: f.singular for f in QUOTE_FACETS}
+
 SORTS: tuple[tuple[str, str], ...] = (("relevance", "Relevance"), ("newest", "Newest"), ("oldest", "Oldest"))
 SORT_KEYS: tuple[str, ...] = tuple(key for key, _ in SORTS)
+# Not offered on pages: feeds list what newsfacet indexed most recently first (set by the feed views).
+FEED_SORT = "indexed"
 MAX_PAGE_SIZE = 100
 
 # What of a quote leaves the search layer: who, what, the cue verb, where in the text, direct or reported.
 QUOTE_KEYS = ("speaker", "text", "verb", "start", "end", "kind")
-# One search result (the API's `results` items).
+# One search result (the API's `results` items). `indexed`: when newsfacet first indexed the article (UTC).
 RESULT_FIELDS = ("id", "title", "published", "source", "url", "snippet", "speakers", "persons", "places",
-                 "organizations", "quotes")
+                 "organizations", "quotes", "indexed")
+# One quote search row (the `results` items of /api/quotes): the quote, where it stands, and its cluster
+# (None for a quote that no other article repeats). See QuoteResult; `context_url` is added by the web API.
+QUOTE_RESULT_FIELDS = ("id", "text", "snippet", "speaker", "speaker_text", "kind", "verb", "start", "end", "position",
+                       "article", "context_url", "indexed", "cluster")
+# A cluster's members listed in a row (/api/quotes); the rest are counted in `more`.
+CLUSTER_MEMBERS_SHOWN = 10
 # Fields of an enriched record that say where it lives on the server: never shown through the API.
 PRIVATE_RECORD_FIELDS = ("path", "encoding", "line")
 
@@ -59,9 +77,18 @@ class IndexMissing(Exception):
         super().__init__(f"No index at {index_dir}/ - run `newsfacet rebuild` first")
 
 
+class QuoteIndexMissing(IndexMissing):
+    """The index has no quote index (it was built before quotes were indexed)."""
+
+    def __init__(self, index_dir):
+        Exception.__init__(self, f"The index at {index_dir}/ has no quote index yet (it was built by an older "
+                                 f"newsfacet) - run `newsfacet rebuild` (or `newsfacet update`) to add it")
+
+
 @dataclass
 class SearchRequest:
-    """Everything a search depends on, validated."""
+    """Everything a search depends on, validated. The same shape asks for articles (filters keyed by
+    FACET_KEYS) and for quotes (keyed by QUOTE_FACET_KEYS: parse_quote_request)."""
 
     q: str = ""
     filters: dict = field(default_factory=lambda: {f: [] for f in FACET_KEYS})
@@ -78,7 +105,7 @@ class SearchRequest:
         p: dict[str, list[str]] = {}
         if self.q:
             p["q"] = [self.q]
-        for f in FACET_KEYS:
+        for f in self.filters:
             if self.filters.get(f):
                 p[f] = list(self.filters[f])
             if self.exclude.get(f):
@@ -111,15 +138,20 @@ class SearchResult:
 
     def to_dict(self) -> dict:
         """JSON-ready dict (the /api/search and `newsfacet search --json` shape)."""
-        d = asdict(self)
-        d["request"] = self.request.to_params()
-        d["facets"] = {
-            name: [{k: r[k] for k in ("value", "count", "selected", "excluded") if k in r} for r in f["results"]]
-            for name, f in self.facets.items()
-        }
-        # A facet that failed or passed its time limit is empty, and says why here.
-        d["facets_failed"] = {name: f["failed"] for name, f in self.facets.items() if f.get("failed")}
-        return d
+        return _result_dict(self)
+
+
+def _result_dict(res) -> dict:
+    """A result dataclass as JSON-ready data: the request as parameters, each facet as its list of values."""
+    d = asdict(res)
+    d["request"] = res.request.to_params()
+    d["facets"] = {
+        name: [{k: r[k] for k in ("value", "count", "selected", "excluded") if k in r} for r in f["results"]]
+        for name, f in res.facets.items()
+    }
+    # A facet that failed or passed its time limit is empty, and says why here.
+    d["facets_failed"] = {name: f["failed"] for name, f in res.facets.items() if f.get("failed")}
+    return d
 
 
 def _first(args: Mapping, key: str) -> str | None:
@@ -182,7 +214,8 @@ def _int(raw: str | None, name: str, default: int, lo: int, hi: int, messages: l
     return n
 
 
-def parse_request(args: Mapping, settings: Settings | None = None) -> tuple[SearchRequest, list[str]]:
+def parse_request(args: Mapping, settings: Settings | None = None,
+                  keys: tuple[str, ...] = FACET_KEYS) -> tuple[SearchRequest, list[str]]:
     """Query-string style mapping (values str or lists) -> a valid SearchRequest and messages for the user."""
     settings = settings or Settings()
     messages: list[str] = []
@@ -190,8 +223,9 @@ def parse_request(args: Mapping, settings: Settings | None = None) -> tuple[Sear
     if len(q) > settings.max_query_chars:
         messages.append(f"Your query was {len(q):,} characters; only the first {settings.max_query_chars:,} were used.")
         q = q[: settings.max_query_chars]
-    req = SearchRequest(q=q, page_size=settings.page_size, facet_size=settings.facet_size)
-    for f in FACET_KEYS:
+    req = SearchRequest(q=q, filters={f: [] for f in keys}, exclude={f: [] for f in keys},
+                        page_size=settings.page_size, facet_size=settings.facet_size)
+    for f in keys:
         req.filters[f] = _many(args, f)
         req.exclude[f] = [v for v in _many(args, "not_" + f) if v not in req.filters[f]]
     req.date_from = _parse_date(_first(args, "from"), "from", False, messages)
@@ -207,3 +241,26 @@ def parse_request(args: Mapping, settings: Settings | None = None) -> tuple[Sear
     req.page = _int(_first(args, "page"), "page", 1, 1, 10_000, messages)
     req.page_size = _int(_first(args, "size") or _first(args, "limit"), "size", settings.page_size, 1, MAX_PAGE_SIZE, messages)
     return req, messages
+
+
+def parse_quote_request(args: Mapping, settings: Settings | None = None) -> tuple[SearchRequest, list[str]]:
+    """parse_request for quote search: the same query syntax, dates, sorts and paging; quote facets."""
+    return parse_request(args, settings, keys=QUOTE_FACET_KEYS)
+
+
+@dataclass
+class QuoteResult(SearchResult):
+    """One page of quote search: rows (a cluster of repeats collapsed into one), facets, histogram.
+
+    `total` counts rows after collapsing, `quotes` the matching quotes; facet and histogram counts are of
+    quotes. A row (QUOTE_RESULT_FIELDS) is {id, text, snippet, speaker, speaker_text, kind, verb, start, end,
+    position, article: {id, title, published, source, url}, context_url, indexed, cluster}; `cluster` is None
+    or {id, quotes, articles, outlets, first: {article_id, source, published}, members: [{article_id, source,
+    published}] (earliest first, at most CLUSTER_MEMBERS_SHOWN), more}.
+    """
+
+    quotes: int = 0
+
+    def to_dict(self) -> dict:
+        """JSON-ready dict (the /api/quotes and `newsfacet quotes --json` shape)."""
+        return _result_dict(self)

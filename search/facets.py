@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from datetime import date, datetime
 
@@ -39,6 +39,19 @@ def check_deadline(deadline: float | None) -> None:
     """Raise FacetTimeout once facet_clock() has passed the deadline (None: no deadline)."""
     if deadline is not None and facet_clock() > deadline:
         raise FacetTimeout()
+
+
+@dataclass(frozen=True, eq=False)
+class Layout:
+    """Which keyword fields an index's arrays hold, and the facet keys (with their labels) that name them."""
+
+    fields: tuple[str, ...]  # Whoosh keyword fields read as (document, value) pairs; MONTH_FIELD among them
+    names: dict = field(default_factory=dict)  # facet key -> field, where they differ
+    labels: dict = field(default_factory=dict)
+
+
+# The article index: speaker, person, place, org (named by their record keys) and the month.
+ARTICLES = Layout(tuple(FACET_FIELDS.values()) + (MONTH_FIELD,), dict(FACET_FIELDS), dict(FACET_LABELS))
 
 
 @dataclass
@@ -116,12 +129,13 @@ class FacetData:
     place in article-id order (`rank`), which breaks ties when results are ordered: document numbers depend on
     how the index was written (rebuilt at once, or updated in segments), article ids do not."""
 
-    def __init__(self, reader):
+    def __init__(self, reader, layout: Layout = ARTICLES):
+        self.layout = layout
         self.size = reader.doc_count_all()
         alive = np.zeros(self.size, dtype=bool)
         alive[np.fromiter(reader.all_doc_ids(), dtype=np.int64)] = True
         self.alive = alive
-        self.fields = {name: _load_pairs(reader, name) for name in list(FACET_FIELDS.values()) + [MONTH_FIELD]}
+        self.fields = {name: _load_pairs(reader, name) for name in layout.fields}
         for fp in self.fields.values():
             fp.set_size(self.size)
         self.day = _load_days(reader, self.size)
@@ -130,30 +144,31 @@ class FacetData:
         self.lengths = FieldLengths()
 
     @classmethod
-    def load(cls, path: Path, size: int, live: int | None = None) -> "FacetData | None":
+    def load(cls, path: Path, size: int, live: int | None = None, layout: Layout = ARTICLES) -> "FacetData | None":
         """Arrays saved by save() for an index of `size` documents (`live` not deleted), or None if absent
-        or not matching."""
+        or not matching. Pairs saved beside the layout's (such as quote clusters) are loaded too."""
         try:
             with np.load(path, allow_pickle=False) as z:
                 if int(z["size"]) != size or (live is not None and int(np.count_nonzero(z["alive"])) != live):
                     return None
                 fields = {}
-                for name in list(FACET_FIELDS.values()) + [MONTH_FIELD]:
+                saved = [k[: -len(".values")] for k in z.files if k.endswith(".values")]
+                for name in list(layout.fields) + [n for n in saved if n not in layout.fields]:
                     raw = bytes(z[f"{name}.values"]).decode("utf-8")
                     values = raw.split(_SEP) if raw else []
                     fields[name] = FieldPairs(
                         values, {v: i for i, v in enumerate(values)}, z[f"{name}.pair_docs"],
                         z[f"{name}.pair_vals"], z[f"{name}.offsets"], z[f"{name}.doc_vals"], z[f"{name}.doc_offsets"])
-                return cls.from_arrays(size, z["alive"], z["day"], z["rank"], fields)
+                return cls.from_arrays(size, z["alive"], z["day"], z["rank"], fields, layout)
         except (OSError, KeyError, ValueError):  # KeyError: a file from before an array was added
             return None
 
     @classmethod
     def from_arrays(cls, size: int, alive: np.ndarray, day: np.ndarray, rank: np.ndarray,
-                    fields: dict[str, FieldPairs]) -> "FacetData":
+                    fields: dict[str, FieldPairs], layout: Layout = ARTICLES) -> "FacetData":
         """FacetData from arrays already made (saved ones, or gathered while indexing)."""
         fd = cls.__new__(cls)
-        fd.size, fd.alive, fd.day, fd.rank, fd.fields = size, alive, day, rank, fields
+        fd.size, fd.alive, fd.day, fd.rank, fd.fields, fd.layout = size, alive, day, rank, fields, layout
         fd.lengths = FieldLengths()
         return fd
 
@@ -170,8 +185,8 @@ class FacetData:
         os.replace(tmp, path)
 
     def field(self, facet: str) -> FieldPairs:
-        """Pairs of a facet by its public name (speaker, person, place, org, month)."""
-        return self.fields[FACET_FIELDS.get(facet, facet)]
+        """Pairs of a facet by its public name (speaker, person, place, org, month; for quotes source, kind)."""
+        return self.fields[self.layout.names.get(facet, facet)]
 
     def top(self, facet: str, mask: np.ndarray, size: int, selected=(), excluded=(), contains: str | None = None,
             deadline: float | None = None) -> dict:
@@ -210,7 +225,7 @@ class FacetData:
                 results.append({"value": v, "count": int(counts[i]) if i is not None else 0,
                                 "selected": v in sel, "excluded": v in exc})
                 listed.add(v)
-        return {"name": facet, "label": FACET_LABELS.get(facet, facet), "results": results,
+        return {"name": facet, "label": self.layout.labels.get(facet, facet), "results": results,
                 "truncated": truncated, "distinct": int(len(nz))}
 
     def month_counts(self, mask: np.ndarray, deadline: float | None = None) -> dict[str, int]:
@@ -228,8 +243,9 @@ class FacetCollector:
     would read back from the postings, without reading them (that read was ~6% of a rebuild).
     """
 
-    def __init__(self, schema):
-        self._fields = list(FACET_FIELDS.values()) + [MONTH_FIELD]
+    def __init__(self, schema, layout: Layout = ARTICLES):
+        self.layout = layout
+        self._fields = list(layout.fields)
         self._analyse = {name: _terms_function(schema[name]) for name in self._fields}
         self._per_value: dict[str, dict[str, list[int]]] = {name: {} for name in self._fields}
         self._days: list[int] = []
@@ -259,7 +275,7 @@ class FacetCollector:
             fields[name] = _pairs(values, [np.array(per_value[v], dtype=np.int64) for v in values])
             fields[name].set_size(size)
         return FacetData.from_arrays(size, np.ones(size, dtype=bool), np.array(self._days, dtype=np.int32),
-                                     _ranks(self._ids, np.arange(size), size), fields)
+                                     _ranks(self._ids, np.arange(size), size), fields, self.layout)
 
 
 def _split_commas(raw: str) -> list[str]:
@@ -383,8 +399,9 @@ _cache: dict[tuple, FacetData] = {}
 _lock = threading.Lock()
 
 
-def facet_data(key: tuple, reader) -> FacetData:
-    """FacetData for an index generation, built once and shared by all requests on it."""
+def facet_data(key: tuple, reader, layout: Layout = ARTICLES, make=None) -> FacetData:
+    """FacetData for an index generation, built once and shared by all requests on it (`make(reader)` builds
+    it when the generation holds no saved arrays; default FacetData(reader, layout))."""
     with _lock:
         fd = _cache.get(key)
     if fd is not None:
@@ -392,12 +409,12 @@ def facet_data(key: tuple, reader) -> FacetData:
     fd = None
     gen = Path(key[0]) if key and isinstance(key[0], str) else None
     if gen is not None and (gen / FACET_FILE).exists():
-        fd = FacetData.load(gen / FACET_FILE, reader.doc_count_all(), reader.doc_count())
+        fd = FacetData.load(gen / FACET_FILE, reader.doc_count_all(), reader.doc_count(), layout)
     if fd is None:
-        fd = FacetData(reader)
+        fd = make(reader) if make is not None else FacetData(reader, layout)
     with _lock:
         _cache[key] = fd
-        while len(_cache) > 4:  # old generations: drop the oldest
+        while len(_cache) > 6:  # old generations (articles and quotes of each): drop the oldest
             _cache.pop(next(iter(_cache)))
     return fd
 

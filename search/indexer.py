@@ -2,7 +2,8 @@
 
 Layout of an index directory:
     CURRENT            name of the live generation (replaced atomically with os.replace)
-    gen-<n>/           a complete Whoosh index + manifest.json (id -> [content hash, source path])
+    gen-<n>/           a complete Whoosh index + manifest.json (id -> [content hash, source path, first indexed])
+                       + quotes/ (the quote index, search/quoteindex.py) + clusters.sqlite (search/clusters.py)
     gen-<n>.tmp/       a generation being built; never read, removed by the next writer
     cache/enrich.sqlite  analyses keyed by content hash (survives rebuilds)
     .lock              held (flock) by the one writer at a time; the kernel frees it if the writer dies
@@ -60,6 +61,8 @@ class Report:
     total_documents: int = 0
     generation: str = ""
     kept_previous: bool = False  # nothing was indexed, so the live index was left as it was
+    quotes: int = 0  # quotes indexed (rebuild: all; update: of the added and changed articles)
+    clusters: int = 0  # quote clusters in the index afterwards
 
     def to_dict(self) -> dict:
         """Plain data for --json output."""
@@ -67,7 +70,7 @@ class Report:
             "indexed": self.indexed, "unchanged": self.unchanged, "removed": self.removed,
             "analysed": self.analysed, "cached": self.cached, "seconds": round(self.seconds, 3),
             "total_documents": self.total_documents, "generation": self.generation,
-            "kept_previous": self.kept_previous,
+            "kept_previous": self.kept_previous, "quotes": self.quotes, "clusters": self.clusters,
             "skipped": [{"where": s.where(), "reason": s.reason} for s in self.skipped],
             "warnings": [{"where": s.where(), "reason": s.reason} for s in self.warnings],
         }
@@ -104,6 +107,7 @@ def writer_lock(index_dir: Path, wait: float = 0.0):
     """Hold the index's writer lock; raise IndexBusy if another writer keeps it past `wait` seconds."""
     index_dir.mkdir(parents=True, exist_ok=True)
     fd = os.open(index_dir / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+    _held_locks.add(fd)
     try:
         deadline = time.monotonic() + wait
         while True:
@@ -124,7 +128,25 @@ def writer_lock(index_dir: Path, wait: float = 0.0):
         os.pwrite(fd, f"pid {os.getpid()}".encode(), 0)
         yield
     finally:
+        _held_locks.discard(fd)
         os.close(fd)  # closing releases the flock
+
+
+# A forked process (the quote writer, spaCy's workers) shares the lock's open file, and an flock lasts while any
+# process holds it open: a writer killed with -9 would leave its children holding the index locked. They close it.
+_held_locks: set[int] = set()
+
+
+def _close_locks_in_child() -> None:
+    for fd in list(_held_locks):
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    _held_locks.clear()
+
+
+os.register_at_fork(after_in_child=_close_locks_in_child)
 
 
 def _fsync_dir(path: Path) -> None:
@@ -255,11 +277,35 @@ def skip_not_unicode(rec: dict, report: Report) -> None:
                                "(lone surrogates); re-save the source as UTF-8", rec.get("line")))
 
 
+def _now_iso() -> str:
+    """This moment, UTC, to the second: the first-indexed time given to articles new to the index."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+def _first_indexed(entry) -> str | None:
+    """The first-indexed time kept in a manifest entry, if it has one (older manifests do not)."""
+    return entry[2] if isinstance(entry, list) and len(entry) > 2 and isinstance(entry[2], str) else None
+
+
+def _read_manifest(gen: Path | None) -> dict:
+    if gen is None:
+        return {}
+    try:
+        return json.loads((gen / MANIFEST).read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):
+        return {}
+
+
 def _write_records(writer, records: Iterable, report: Report, manifest: dict, progress, replace: bool,
-                   collector=None):
+                   collector=None, quotes=None, seen_before: dict | None = None):
+    """Add records to the article writer (and their quotes to `quotes`). Each keeps the time it was first indexed
+    from `seen_before` (a manifest), so feeds date entries by when newsfacet first saw them, across rebuilds."""
+    now = _now_iso()
+    seen_before = seen_before or {}
     for rec in records:
         if not accept_record(rec, report):
             continue
+        rec = {**rec, "indexed": _first_indexed(seen_before.get(rec["id"])) or now}
         doc = to_document(rec)
         try:
             # Whoosh fails half-way through a document on text UTF-8 cannot hold (lone surrogates),
@@ -270,11 +316,17 @@ def _write_records(writer, records: Iterable, report: Report, manifest: dict, pr
             continue
         if replace:
             writer.update_document(**doc)
+            if quotes is not None:
+                if rec["id"] in manifest:
+                    quotes.remove(rec["id"])
+                quotes.add(rec)
         else:
             writer.add_document(**doc)
             if collector is not None:
                 collector.add(doc)
-        manifest[rec["id"]] = [rec["content_hash"], rec.get("path", "")]
+            if quotes is not None:
+                quotes.add(rec)
+        manifest[rec["id"]] = [rec["content_hash"], rec.get("path", ""), rec["indexed"]]
         report.indexed += 1
         if progress is not None:
             progress.update(1)
@@ -309,14 +361,20 @@ def _finish(index_dir: Path, tmp: Path, manifest: dict, report: Report, started:
 
 
 def _build_new(index_dir: Path, records: Iterable, report: Report, progress, started: float,
-               writer_procs: int = 1) -> Report:
-    """Write records into a fresh generation beside the live one and switch to it (caller holds the lock)."""
+               writer_procs: int = 1, quote_procs: int = 1) -> Report:
+    """Write records into a fresh generation beside the live one and switch to it (caller holds the lock).
+
+    The quote index is written from the same records, by a second process when quote_procs > 1."""
     from whoosh import index as windex
 
     from search.facets import FacetCollector
+    from search.quoteindex import quote_sink
 
     _clean(index_dir)
+    live = live_generation(index_dir)
+    seen_before = _read_manifest(live)
     tmp = _new_generation(index_dir)
+    quotes = None
     try:
         ix = windex.create_in(str(tmp), build_schema())
         # compound=False: Whoosh copies a compound segment's postings into memory on every searcher open
@@ -329,21 +387,33 @@ def _build_new(index_dir: Path, records: Iterable, report: Report, progress, sta
             writer = ix.writer(limitmb=256, compound=False)
             collector = FacetCollector(ix.schema)
         manifest: dict = {}
+        quotes = quote_sink(tmp, live, quote_procs)
         try:
-            _write_records(writer, records, report, manifest, progress, replace=False, collector=collector)
+            _write_records(writer, records, report, manifest, progress, replace=False, collector=collector,
+                           quotes=quotes, seen_before=seen_before)
         except BaseException:
             writer.cancel()
             raise
         if report.indexed == 0 and live_generation(index_dir) is not None:
             # Nothing readable: an empty index must not replace one that has articles.
             writer.cancel()
+            if quotes is not None:
+                quotes.cancel()
             shutil.rmtree(tmp, ignore_errors=True)
             report.kept_previous = True
             report.seconds = time.monotonic() - started
             return report
+        if hasattr(quotes, "close_input"):
+            quotes.close_input()  # the quote writer finishes while the article index commits
         writer.commit()
+        if quotes is not None:
+            q = quotes.finish()
+            quotes = None
+            report.quotes, report.clusters = q["quotes"], q["clusters"]
         return _finish(index_dir, tmp, manifest, report, started, collector)
     except BaseException:
+        if quotes is not None:
+            quotes.cancel()
         shutil.rmtree(tmp, ignore_errors=True)
         raise
 
@@ -359,7 +429,8 @@ def rebuild(paths, settings: Settings, progress=None, wait: float = 0.0, _fail_a
             records = enricher.enrich(_articles(paths, settings, report, progress))
             if _fail_after is not None:
                 records = _fail_midway(records, _fail_after)
-            return _build_new(index_dir, _counting(records, enricher, report), report, progress, started)
+            return _build_new(index_dir, _counting(records, enricher, report), report, progress, started,
+                              quote_procs=settings.quote_procs)
         finally:
             enricher.cache.close()
 
@@ -382,7 +453,8 @@ def index_records(records: Iterable[dict], settings: Settings, wait: float = 0.0
     index_dir = Path(settings.index)
     report = Report()
     with writer_lock(index_dir, wait=wait):
-        return _build_new(index_dir, records, report, None, started, writer_procs=writer_procs)
+        return _build_new(index_dir, records, report, None, started, writer_procs=writer_procs,
+                          quote_procs=settings.quote_procs)
 
 
 def _fail_midway(records, n):
@@ -396,11 +468,29 @@ def _fail_midway(records, n):
 def _link_copy(src: Path, dst: Path) -> None:
     """Copy a generation with hard links: Whoosh never rewrites a file, it writes new ones."""
     for p in src.iterdir():
-        if p.is_file() and not p.name.endswith("LOCK") and p.name not in (MANIFEST, "facets.npz"):
+        # clusters.sqlite is copied (then changed) by the quote update, not linked: the live one must stay as it is
+        if p.is_file() and not p.name.endswith("LOCK") and p.name not in (MANIFEST, "facets.npz", "clusters.sqlite"):
             try:
                 os.link(p, dst / p.name)
             except OSError:
                 shutil.copy2(p, dst / p.name)
+
+
+def _quotes_from_articles(gen: Path) -> dict:
+    """Write a generation's quote index from the records its article index stores."""
+    from whoosh import index as windex
+
+    from search.quoteindex import QuoteBuilder
+
+    builder = QuoteBuilder(gen)
+    try:
+        with windex.open_dir(str(gen)).reader() as reader:
+            for fields in reader.all_stored_fields():
+                builder.add(json.loads(fields["record"]))
+        return builder.finish()
+    except BaseException:
+        builder.cancel()
+        raise
 
 
 def _under(path: str, roots: list[Path]) -> bool:
@@ -459,7 +549,8 @@ def gone_ids(manifest: dict, seen: set, roots: list[Path], report: Report) -> li
     unreadable = _unreadable(report.skipped)
     kept: dict[str, int] = {}
     gone = []
-    for doc_id, (_, src) in list(manifest.items()):
+    for doc_id, entry in list(manifest.items()):
+        src = entry[1]  # [content hash, source path(, first indexed)]
         if doc_id not in seen and _under(src, roots):
             holder = _holder(src, unreadable)
             if holder is not None:
@@ -494,25 +585,44 @@ def update(paths, settings: Settings, progress=None, wait: float = 0.0) -> Repor
         except (FileNotFoundError, ValueError):
             manifest = {}
         tmp = _new_generation(index_dir)
+        quotes = None
         try:
+            from search.quoteindex import QuoteUpdate, link_quotes
+
             _link_copy(live, tmp)
+            if link_quotes(live, tmp):
+                quotes = QuoteUpdate(live, tmp)
             ix = windex.open_dir(str(tmp))
             writer = ix.writer(limitmb=256, compound=False)
             seen = set()
             try:
                 changed = changed_articles(paths, settings, report, progress, manifest, seen)
-                _write_records(writer, enricher.enrich(changed), report, manifest, progress, replace=True)
+                _write_records(writer, enricher.enrich(changed), report, manifest, progress, replace=True,
+                               quotes=quotes, seen_before=manifest)
                 for doc_id in gone_ids(manifest, seen, roots, report):
                     writer.delete_by_term("id", doc_id)
+                    if quotes is not None:
+                        quotes.remove(doc_id)
                     del manifest[doc_id]
                     report.removed += 1
             except BaseException:
                 writer.cancel()
                 raise
             writer.commit()
+            if quotes is not None:
+                q = quotes.finish()
+                quotes = None
+            elif settings.quote_procs > 0:
+                # the live generation predates the quote index: build it from every stored record
+                q = _quotes_from_articles(tmp)
+            else:
+                q = {"quotes": 0, "clusters": 0}
+            report.quotes, report.clusters = q["quotes"], q["clusters"]
             report.analysed, report.cached = enricher.analysed, enricher.cached
             return _finish(index_dir, tmp, manifest, report, started)
         except BaseException:
+            if quotes is not None:
+                quotes.cancel()
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         finally:

@@ -18,8 +18,10 @@ from typing import Iterator
 import numpy as np
 
 from search.config import Settings
-from search.contracts import (DATE_FACET, FACET_KEYS, FACET_LABELS, MAX_PAGE_SIZE, QUOTE_KEYS, RECORD_KEYS,
-                              IndexMissing, SearchRequest, SearchResult, parse_request)
+from search.contracts import (CLUSTER_MEMBERS_SHOWN, DATE_FACET, FACET_KEYS, FACET_LABELS, FEED_SORT, MAX_PAGE_SIZE,
+                              QUOTE_FACET_KEYS, QUOTE_FACET_LABELS, QUOTE_KEYS, RECORD_KEYS, IndexMissing,
+                              QuoteIndexMissing, QuoteResult, SearchRequest, SearchResult, parse_quote_request,
+                              parse_request)
 from search.facets import NO_DAY, FacetData, FacetTimeout, facet_clock, facet_data, from_day, to_day
 from search.indexer import live_generation, open_whoosh
 from search.schema import FACET_FIELDS
@@ -28,6 +30,7 @@ log = logging.getLogger(__name__)
 
 FACETS = FACET_KEYS  # speaker, person, place, org
 TEXT_FIELDS = ("title", "body", "quotes")
+QUOTE_TEXT_FIELDS = ("quotes",)  # quote search matches the quote's words
 SNIPPET_CHARS = 240
 
 __all__ = ["IndexMissing", "SearchRequest", "SearchResult", "parse_request", "open_searcher", "NewsSearcher"]
@@ -39,19 +42,21 @@ _parser_lock = threading.Lock()
 _parsers: dict = {}
 
 
-def _parser(schema):
+def _parser(schema, fields: tuple[str, ...] = TEXT_FIELDS):
     from whoosh import qparser
 
-    key = id(schema)
+    key = (id(schema), fields)
     with _parser_lock:
         p = _parsers.get(key)
         if p is None:
-            p = qparser.MultifieldParser(list(TEXT_FIELDS), schema, group=qparser.AndGroup)
-            # Field names users may type; anything else before a colon is plain text.
+            p = qparser.MultifieldParser(list(fields), schema, group=qparser.AndGroup)
+            # Field names users may type (those of this index); anything else before a colon is plain text.
+            typed = "|".join(f for f in ("title", "body", "quotes") if f in schema)
             p.remove_plugin_class(qparser.FieldsPlugin)
-            p.add_plugin(qparser.FieldsPlugin(expr=r"(?P<text>title|body|quotes):"))
+            p.add_plugin(qparser.FieldsPlugin(expr=r"(?P<text>%s):" % typed))
             p.add_plugin(qparser.GtLtPlugin())
-            _parsers.clear()
+            if len(_parsers) > 8:
+                _parsers.clear()
             _parsers[key] = p
     return p
 
@@ -78,8 +83,9 @@ def _balance(q: str, messages: list[str]) -> str:
     return "".join(out)
 
 
-def build_query(q: str, schema, messages: list[str]):
-    """User text -> a Whoosh query, or None for 'everything'; never raises."""
+def build_query(q: str, schema, messages: list[str], fields: tuple[str, ...] = TEXT_FIELDS):
+    """User text -> a Whoosh query over `fields` (by default the article's), or None for 'everything'; never
+    raises."""
     from whoosh import query as wq
 
     text = q.strip()
@@ -90,12 +96,12 @@ def build_query(q: str, schema, messages: list[str]):
         return wq.NullQuery
     text = _balance(text, messages)
     try:
-        parsed = _parser(schema).parse(text)
+        parsed = _parser(schema, fields).parse(text)
     except Exception:
-        # The parser gave up: search the words themselves, analysed like the body text.
-        analyzer = schema["body"].analyzer
+        # The parser gave up: search the words themselves, analysed like the text.
+        analyzer = schema[fields[0]].analyzer
         words = [t.text for t in analyzer(text)]
-        parsed = wq.And([wq.Or([wq.Term(f, w) for f in TEXT_FIELDS]) for w in words]) if words else wq.NullQuery
+        parsed = wq.And([wq.Or([wq.Term(f, w) for f in fields]) for w in words]) if words else wq.NullQuery
     if parsed is wq.NullQuery or isinstance(parsed, type(wq.NullQuery)):
         messages.append("Your query only has operators or words too common to search for (like 'the' or 'and'); "
                         "add another word.")
@@ -162,8 +168,274 @@ def _open_index(index_dir: Path):
     return ix, key
 
 
+class FacetedIndex:
+    """One Whoosh index of a generation with its arrays: matching, filters, facets (each counted under the other
+    filters), the date facet, ordering and paging. The article index and the quote index are both searched
+    through it, so both read the same query syntax, filters and facets."""
+
+    def __init__(self, ix, searcher, facets: FacetData, key: str, text_fields: tuple[str, ...],
+                 facet_keys: tuple[str, ...], labels: dict, time_limit_ms: int = 0):
+        self.ix, self.searcher, self.facets, self.key = ix, searcher, facets, key
+        self.text_fields, self.facet_keys, self.labels = text_fields, facet_keys, labels
+        self.time_limit_ms = int(time_limit_ms)
+        self.last_query = None
+
+    def match(self, req: SearchRequest, messages: list[str]):
+        """(base mask from the text query, scores array or None)."""
+        fd = self.facets
+        self.last_query = None
+        q = build_query(req.q, self.ix.schema, messages, self.text_fields)
+        if q is None:
+            return fd.alive.copy(), None
+        from whoosh import query as wq
+
+        if q is wq.NullQuery:
+            return np.zeros(fd.size, dtype=bool), None
+        from search.postings import match_arrays
+
+        try:
+            # Terms, And, Or, AndNot: whole posting blocks as arrays, the same BM25F scores as Whoosh's
+            mask, scores = match_arrays(q, self.searcher, fd.lengths, fd.size)
+        except Exception:  # Unsupported, or anything unforeseen: Whoosh's own path decides
+            mask = scores = None
+        if mask is None:
+            # phrases, prefixes, ranges...: Whoosh's matcher, one document at a time
+            col = _AllScores.make()
+            try:
+                self.searcher.search_with_collector(q, col)
+            except Exception:
+                messages.append("That query could not be run; try simpler words.")
+                return np.zeros(fd.size, dtype=bool), None
+            docs = np.asarray(col.docnums, dtype=np.int64)
+            mask = np.zeros(fd.size, dtype=bool)
+            mask[docs] = True
+            scores = np.zeros(fd.size, dtype=np.float64)
+            scores[docs] = col.scores
+        mask &= fd.alive
+        self.last_query = q
+        return mask, scores
+
+    def date_mask(self, req: SearchRequest) -> np.ndarray | None:
+        """Documents published inside the request's date range (None: no range)."""
+        if not req.date_from and not req.date_to:
+            return None
+        day = self.facets.day
+        mask = day != NO_DAY
+        if req.date_from:
+            mask &= day >= to_day(date.fromisoformat(req.date_from))
+        if req.date_to:
+            mask &= day <= to_day(date.fromisoformat(req.date_to))
+        return mask
+
+    def facet_masks(self, req: SearchRequest) -> tuple[dict, dict]:
+        """Per facet, the documents its chosen values allow, and those its excluded values leave."""
+        fd = self.facets
+        inc, exc = {}, {}
+        for f in self.facet_keys:
+            if req.filters.get(f):
+                inc[f] = fd.field(f).docs_with(req.filters[f], fd.size)
+            if req.exclude.get(f):
+                exc[f] = ~fd.field(f).docs_with(req.exclude[f], fd.size)
+        return inc, exc
+
+    def final_mask(self, req: SearchRequest, messages: list[str]):
+        """(base, scores, date mask, include masks, exclude masks, the matching documents)."""
+        base, scores = self.match(req, messages)
+        dmask = self.date_mask(req)
+        inc, exc = self.facet_masks(req)
+        final = base.copy()
+        if dmask is not None:
+            final &= dmask
+        for m in list(inc.values()) + list(exc.values()):
+            final &= m
+        return base, scores, dmask, inc, exc, final
+
+    def facet_mask(self, f: str, base, dmask, inc: dict, exc: dict) -> np.ndarray:
+        """The documents a facet counts: the query, the dates and every filter but the facet's own choices."""
+        m = base.copy()
+        if dmask is not None:
+            m &= dmask
+        for g in self.facet_keys:
+            if g != f and g in inc:
+                m &= inc[g]
+            if g in exc:
+                m &= exc[g]
+        return m
+
+    def undated_mask(self, base, inc: dict, exc: dict) -> np.ndarray:
+        """The documents the date facet counts: the query and every facet filter, not the dates."""
+        m = base.copy()
+        for x in list(inc.values()) + list(exc.values()):
+            m &= x
+        return m
+
+    def guarded(self, name: str, compute) -> dict:
+        """compute(deadline) -> a facet, within the facet time limit; a facet that fails or passes its limit comes
+        back empty with `failed` saying why, so the rest of the page still renders (as Datasette's facets do)."""
+        limit_ms = self.time_limit_ms
+        deadline = facet_clock() + limit_ms / 1000 if limit_ms > 0 else None
+        try:
+            return compute(deadline)
+        except FacetTimeout:
+            log.warning("facet %s passed its time limit of %d ms", name, limit_ms)
+            reason = f"took longer than the {limit_ms} ms time limit; narrow the search to see it"
+        except Exception:
+            log.exception("facet %s could not be counted", name)
+            reason = "could not be counted (an error on the server, logged there)"
+        return {"name": name, "label": self.labels.get(name, name), "results": [], "truncated": False,
+                "distinct": None, "failed": reason}
+
+    def facet_counts(self, req: SearchRequest, base, dmask, inc, exc) -> dict:
+        """Every keyword facet under every filter but its own, and the date facet under all but the dates."""
+        fd = self.facets
+        facets = {}
+        for f in self.facet_keys:
+            facets[f] = self.guarded(f, lambda deadline, f=f: fd.top(
+                f, self.facet_mask(f, base, dmask, inc, exc), req.facet_size, req.filters.get(f, []),
+                req.exclude.get(f, []), deadline=deadline))
+        undated = self.undated_mask(base, inc, exc)
+        facets[DATE_FACET] = self.guarded(DATE_FACET, lambda deadline: self.date_facet(
+            req, fd.month_counts(undated, deadline=deadline)))
+        return facets
+
+    def one_facet(self, req: SearchRequest, key: str, size: int, contains: str | None = None) -> dict:
+        """One facet under a request, without computing the others or any result: its `size` top values (only
+        those containing `contains`, ignoring case, when given), counted under every filter but its own, within
+        the facet time limit. {"total": documents matching the whole request, "facet": {...}, "messages": [...]}."""
+        if key != DATE_FACET and key not in self.facet_keys:
+            raise ValueError(f"unknown facet {key!r}; choose one of {', '.join(self.facet_keys + (DATE_FACET,))}")
+        messages: list[str] = []
+        fd = self.facets
+        base, _, dmask, inc, exc, final = self.final_mask(req, messages)
+        contains = " ".join((contains or "").split()) or None
+        if key == DATE_FACET:
+            undated = self.undated_mask(base, inc, exc)
+            facet = self.guarded(key, lambda deadline: self.date_facet(
+                req, fd.month_counts(undated, deadline=deadline)))
+        else:
+            facet = self.guarded(key, lambda deadline: fd.top(
+                key, self.facet_mask(key, base, dmask, inc, exc), size, req.filters.get(key, []),
+                req.exclude.get(key, []), contains=contains, deadline=deadline))
+        return {"total": int(final.sum()), "facet": facet, "messages": messages}
+
+    @property
+    def indexed(self) -> np.ndarray:
+        """When each document (or its article) was first indexed, Unix seconds (0: not recorded)."""
+        with _indexed_lock:
+            arr = _indexed_cache.get(self.key)
+        if arr is None:
+            from search.quoteindex import column_ints
+
+            arr = column_ints(self.searcher.reader(), "indexed", 0)
+            with _indexed_lock:
+                _indexed_cache[self.key] = arr
+                while len(_indexed_cache) > 8:
+                    _indexed_cache.pop(next(iter(_indexed_cache)))
+        return arr
+
+    def order(self, req: SearchRequest, final: np.ndarray, scores) -> np.ndarray:
+        """The matching documents in the request's order."""
+        return self._sorted(req, np.flatnonzero(final), scores)
+
+    def order_prefix(self, req: SearchRequest, final: np.ndarray, scores, k: int) -> np.ndarray:
+        """The first documents of order(req, final, scores), at least k of them (unless fewer match), without
+        sorting every match: only those whose first sort key is within the k best are sorted."""
+        docs = np.flatnonzero(final)
+        if len(docs) <= 4 * k:
+            return self._sorted(req, docs, scores)
+        first = self._first_key(req, docs, scores)
+        kth = np.partition(first, k - 1)[k - 1]
+        # every document left out has a first key after all those kept: they all come later
+        return self._sorted(req, docs[first <= kth], scores)
+
+    def _first_key(self, req: SearchRequest, docs: np.ndarray, scores) -> np.ndarray:
+        day = self.facets.day[docs].astype(np.int64)
+        if req.sort == FEED_SORT:
+            return -self.indexed[docs]
+        if req.sort == "relevance" and scores is not None:
+            return -scores[docs]
+        if req.sort == "oldest":
+            return np.where(day == NO_DAY, np.iinfo(np.int64).max, day)
+        return -day
+
+    def _sorted(self, req: SearchRequest, docs: np.ndarray, scores) -> np.ndarray:
+        """docs in the request's order; the last tie-break is the id (article or quote), not the document number,
+        which differs between an updated index and the same documents rebuilt."""
+        day = self.facets.day[docs]
+        rank = self.facets.rank[docs]
+        if req.sort == FEED_SORT:
+            # most recently indexed first (what a feed reader has not seen yet), then newest published
+            return docs[np.lexsort((rank, -day.astype(np.int64), -self.indexed[docs]))]
+        if req.sort == "relevance" and scores is not None:
+            # score desc, then newest first among equals
+            return docs[np.lexsort((rank, -day.astype(np.int64), -scores[docs]))]
+        if req.sort == "oldest":
+            # undated documents last in either direction
+            key = np.where(day == NO_DAY, np.iinfo(np.int32).max, day)
+            return docs[np.lexsort((rank, key))]
+        return docs[np.lexsort((rank, -day.astype(np.int64)))]
+
+    def date_facet(self, req: SearchRequest, months: dict[str, int]) -> dict:
+        """The date facet of these month counts (date_facet, shared with other backends)."""
+        return date_facet(req, months)
+
+    def highlight(self, text: str) -> str:
+        """A passage of text, HTML-escaped, with the last query's words in <mark> (the whole text when short)."""
+        q = self.last_query
+        if q is not None:
+            try:
+                from whoosh import highlight
+
+                terms = {t for f, t in q.iter_all_terms() if f in ("body", "title", "quotes")}
+                terms = {t.decode("utf-8") if isinstance(t, bytes) else t for t in terms}
+                if terms:
+                    analyzer = self.ix.schema[self.text_fields[0]].analyzer
+                    hl = highlight.highlight(
+                        _snippet_region(text, frozenset(terms), analyzer), frozenset(terms), analyzer,
+                        _word_fragmenter(),
+                        highlight.HtmlFormatter(tagname="mark", between=" … "), top=2,
+                    )
+                    if hl:
+                        return hl
+            except Exception:
+                pass
+        return plain_snippet(text)
+
+    def record(self, docnum: int) -> dict:
+        """The stored record of a document."""
+        return json.loads(self.searcher.stored_fields(docnum)["record"])
+
+
+_indexed_lock = threading.Lock()
+_indexed_cache: dict[str, np.ndarray] = {}
+_quote_ix_lock = threading.Lock()
+_quote_ix_cache: dict[str, object] = {}
+
+
+def _open_quote_index(gen: Path):
+    """Cached Whoosh Index of a generation's quote index (a generation is never written after it is live)."""
+    from whoosh import index as windex
+
+    from search.quoteindex import QUOTE_DIR
+
+    key = str(gen / QUOTE_DIR)
+    with _quote_ix_lock:
+        ix = _quote_ix_cache.get(key)
+    if ix is None:
+        try:
+            ix = windex.open_dir(key)
+        except (windex.EmptyIndexError, FileNotFoundError) as exc:
+            raise QuoteIndexMissing(gen.parent) from exc
+        with _quote_ix_lock:
+            _quote_ix_cache[key] = ix
+            while len(_quote_ix_cache) > 4:
+                _quote_ix_cache.pop(next(iter(_quote_ix_cache)))
+    return ix
+
+
 class NewsSearcher:
-    """One reader of one index generation; open per request, close after."""
+    """One reader of one index generation (its articles and, on first use, its quotes); open per request, close
+    after."""
 
     def __init__(self, index_dir: Path | str, settings: Settings | None = None):
         self.index_dir = Path(index_dir)
@@ -179,10 +451,18 @@ class NewsSearcher:
         except BaseException:
             self._searcher.close()  # no caller holds this object yet to close it
             raise
+        self._articles = FacetedIndex(ix, self._searcher, self.facets, key, TEXT_FIELDS, FACETS, FACET_LABELS,
+                                      self.settings.facet_time_limit_ms)
+        self._quotes: FacetedIndex | None = None
+        self._clusters = None
 
     def close(self) -> None:
-        """Release the Whoosh searcher."""
+        """Release the Whoosh searchers and the clusters database."""
         self._searcher.close()
+        if self._quotes is not None:
+            self._quotes.searcher.close()
+        if self._clusters is not None:
+            self._clusters.close()
 
     def __enter__(self):
         return self
@@ -190,150 +470,24 @@ class NewsSearcher:
     def __exit__(self, *exc):
         self.close()
 
-    # -- matching
-
-    def _match(self, req: SearchRequest, messages: list[str]):
-        """(base mask from the text query, scores array or None)."""
-        fd = self.facets
-        self._last_query = None
-        q = build_query(req.q, self._ix.schema, messages)
-        if q is None:
-            return fd.alive.copy(), None
-        from whoosh import query as wq
-
-        if q is wq.NullQuery:
-            return np.zeros(fd.size, dtype=bool), None
-        from search.postings import match_arrays
-
-        try:
-            # Terms, And, Or, AndNot: whole posting blocks as arrays, the same BM25F scores as Whoosh's
-            mask, scores = match_arrays(q, self._searcher, fd.lengths, fd.size)
-        except Exception:  # Unsupported, or anything unforeseen: Whoosh's own path decides
-            mask = scores = None
-        if mask is None:
-            # phrases, prefixes, ranges...: Whoosh's matcher, one document at a time
-            col = _AllScores.make()
-            try:
-                self._searcher.search_with_collector(q, col)
-            except Exception:
-                messages.append("That query could not be run; try simpler words.")
-                return np.zeros(fd.size, dtype=bool), None
-            docs = np.asarray(col.docnums, dtype=np.int64)
-            mask = np.zeros(fd.size, dtype=bool)
-            mask[docs] = True
-            scores = np.zeros(fd.size, dtype=np.float64)
-            scores[docs] = col.scores
-        mask &= fd.alive
-        self._last_query = q
-        return mask, scores
-
-    def _date_mask(self, req: SearchRequest) -> np.ndarray | None:
-        if not req.date_from and not req.date_to:
-            return None
-        day = self.facets.day
-        mask = day != NO_DAY
-        if req.date_from:
-            mask &= day >= to_day(date.fromisoformat(req.date_from))
-        if req.date_to:
-            mask &= day <= to_day(date.fromisoformat(req.date_to))
-        return mask
-
-    def _facet_masks(self, req: SearchRequest) -> tuple[dict, dict]:
-        fd = self.facets
-        inc, exc = {}, {}
-        for f in FACETS:
-            if req.filters.get(f):
-                inc[f] = fd.field(f).docs_with(req.filters[f], fd.size)
-            if req.exclude.get(f):
-                exc[f] = ~fd.field(f).docs_with(req.exclude[f], fd.size)
-        return inc, exc
-
-    def _facet_mask(self, f: str, base, dmask, inc: dict, exc: dict) -> np.ndarray:
-        """The documents a facet counts: the query, the dates and every filter but the facet's own choices."""
-        m = base.copy()
-        if dmask is not None:
-            m &= dmask
-        for g in FACETS:
-            if g != f and g in inc:
-                m &= inc[g]
-            if g in exc:
-                m &= exc[g]
-        return m
-
-    def _undated_mask(self, base, inc: dict, exc: dict) -> np.ndarray:
-        """The documents the date facet counts: the query and every facet filter, not the dates."""
-        m = base.copy()
-        for x in list(inc.values()) + list(exc.values()):
-            m &= x
-        return m
-
-    def _guarded(self, name: str, compute) -> dict:
-        """compute(deadline) -> a facet, within the facet time limit; a facet that fails or passes its limit comes
-        back empty with `failed` saying why, so the rest of the page still renders (as Datasette's facets do)."""
-        limit_ms = int(self.settings.facet_time_limit_ms)
-        deadline = facet_clock() + limit_ms / 1000 if limit_ms > 0 else None
-        try:
-            return compute(deadline)
-        except FacetTimeout:
-            log.warning("facet %s passed its time limit of %d ms", name, limit_ms)
-            reason = f"took longer than the {limit_ms} ms time limit; narrow the search to see it"
-        except Exception:
-            log.exception("facet %s could not be counted", name)
-            reason = "could not be counted (an error on the server, logged there)"
-        return {"name": name, "label": FACET_LABELS.get(name, name), "results": [], "truncated": False,
-                "distinct": None, "failed": reason}
-
-    def _final_mask(self, req: SearchRequest, messages: list[str]):
-        base, scores = self._match(req, messages)
-        dmask = self._date_mask(req)
-        inc, exc = self._facet_masks(req)
-        final = base.copy()
-        if dmask is not None:
-            final &= dmask
-        for m in list(inc.values()) + list(exc.values()):
-            final &= m
-        return base, scores, dmask, inc, exc, final
-
-    def _order(self, req: SearchRequest, final: np.ndarray, scores) -> np.ndarray:
-        """Matching documents in the request's order; the last tie-break is the article id (not the document
-        number, which differs between an updated index and the same articles rebuilt)."""
-        docs = np.flatnonzero(final)
-        day = self.facets.day[docs]
-        rank = self.facets.rank[docs]
-        if req.sort == "relevance" and scores is not None:
-            # score desc, then newest first among equals
-            return docs[np.lexsort((rank, -day.astype(np.int64), -scores[docs]))]
-        if req.sort == "oldest":
-            # undated documents last in either direction
-            key = np.where(day == NO_DAY, np.iinfo(np.int32).max, day)
-            return docs[np.lexsort((rank, key))]
-        return docs[np.lexsort((rank, -day.astype(np.int64)))]
+    @property
+    def version(self) -> str:
+        """Names the index generation this searcher reads: it changes whenever the index does (ETags)."""
+        return Path(self.generation).name
 
     def search(self, req: SearchRequest, messages: list[str] | None = None) -> SearchResult:
         """Run a search request: one page of results, facets (each under the other filters) and histogram."""
         started = time.perf_counter()
         messages = list(messages or [])
-        fd = self.facets
-        base, scores, dmask, inc, exc, final = self._final_mask(req, messages)
-
-        facets = {}
-        for f in FACETS:
-            facets[f] = self._guarded(f, lambda deadline, f=f: fd.top(
-                f, self._facet_mask(f, base, dmask, inc, exc), req.facet_size, req.filters[f], req.exclude[f],
-                deadline=deadline))
-        undated = self._undated_mask(base, inc, exc)
-        facets[DATE_FACET] = self._guarded(DATE_FACET, lambda deadline: date_facet(
-            req, fd.month_counts(undated, deadline=deadline)))
-        histogram = _histogram(fd.month_counts(final))
+        a = self._articles
+        base, scores, dmask, inc, exc, final = a.final_mask(req, messages)
+        self._last_query = a.last_query
+        facets = a.facet_counts(req, base, dmask, inc, exc)
+        histogram = _histogram(a.facets.month_counts(final))
 
         total = int(final.sum())
-        pages = max(1, -(-total // req.page_size))
-        page = req.page
-        if page > pages:
-            if total:
-                messages.append(f"Page {page} is past the last page ({pages}); showing page {pages}.")
-            page = pages
-        order = self._order(req, final, scores)
+        page, pages = _page_of(req, total, messages)
+        order = a.order(req, final, scores)
         start = (page - 1) * req.page_size
         page_docs = order[start:start + req.page_size]
         results = [self._result(int(d), req) for d in page_docs]
@@ -343,57 +497,25 @@ class NewsSearcher:
                             request=req, results=results, facets=facets, histogram=histogram, messages=messages)
 
     def facet(self, req: SearchRequest, key: str, size: int, contains: str | None = None) -> dict:
-        """One facet under a request, without computing the others or any result: its `size` top values (only
-        those containing `contains`, ignoring case, when given), counted under every filter but its own, within
-        the facet time limit. {"total": articles matching the whole request, "facet": {...}, "messages": [...]}."""
-        if key != DATE_FACET and key not in FACETS:
-            raise ValueError(f"unknown facet {key!r}; choose one of {', '.join(FACETS + (DATE_FACET,))}")
-        messages: list[str] = []
-        fd = self.facets
-        base, _, dmask, inc, exc, final = self._final_mask(req, messages)
-        contains = " ".join((contains or "").split()) or None
-        if key == DATE_FACET:
-            undated = self._undated_mask(base, inc, exc)
-            facet = self._guarded(key, lambda deadline: date_facet(
-                req, fd.month_counts(undated, deadline=deadline)))
-        else:
-            facet = self._guarded(key, lambda deadline: fd.top(
-                key, self._facet_mask(key, base, dmask, inc, exc), size, req.filters[key], req.exclude[key],
-                contains=contains, deadline=deadline))
-        return {"total": int(final.sum()), "facet": facet, "messages": messages}
+        """One article facet under a request, nothing else computed (FacetedIndex.one_facet)."""
+        return self._articles.one_facet(req, key, size, contains)
+
+    def quote_facet(self, req: SearchRequest, key: str, size: int, contains: str | None = None) -> dict:
+        """One quote facet under a quote request, nothing else computed (FacetedIndex.one_facet)."""
+        return self._quote_index().one_facet(req, key, size, contains)
 
     # -- documents
 
     def _record(self, docnum: int) -> dict:
-        stored = self._searcher.stored_fields(docnum)
-        return json.loads(stored["record"])
+        return self._articles.record(docnum)
 
     def _result(self, docnum: int, req: SearchRequest) -> dict:
         rec = self._record(docnum)
-        return result_item(rec, req, self._snippet(rec))
+        return {**result_item(rec, req, self._snippet(rec)), "indexed": rec.get("indexed")}
 
     def _snippet(self, rec: dict) -> str:
         """A short passage of the text, HTML-escaped, with the query's words in <mark>."""
-        text = rec.get("text") or ""
-        q = getattr(self, "_last_query", None)
-        if q is not None:
-            try:
-                from whoosh import highlight
-
-                terms = {t for f, t in q.iter_all_terms() if f in ("body", "title", "quotes")}
-                terms = {t.decode("utf-8") if isinstance(t, bytes) else t for t in terms}
-                if terms:
-                    analyzer = self._ix.schema["body"].analyzer
-                    hl = highlight.highlight(
-                        _snippet_region(text, frozenset(terms), analyzer), frozenset(terms), analyzer,
-                        _word_fragmenter(),
-                        highlight.HtmlFormatter(tagname="mark", between=" … "), top=2,
-                    )
-                    if hl:
-                        return hl
-            except Exception:
-                pass
-        return plain_snippet(text)
+        return self._articles.highlight(rec.get("text") or "")
 
     def article(self, article_id: str) -> dict | None:
         """The enriched record of an article by id, or None."""
@@ -404,32 +526,13 @@ class NewsSearcher:
             return None
         return self._record(docnum)
 
-    def speaker(self, name: str, page: int = 1, page_size: int | None = None) -> dict:
-        """A speaker's quotes, one page of the articles quoting them at a time (newest first), and how many of
-        those articles each month has: {name, total (articles), page, pages, page_size, quotes: [{text, verb,
-        start, end, kind, article: {id, title, published, source, url}}], histogram: [{month, count}]}."""
-        fd = self.facets
-        page_size = min(max(1, int(page_size or self.settings.page_size)), MAX_PAGE_SIZE)
-        mask = fd.field("speaker").docs_with([name], fd.size) & fd.alive
-        docs = np.flatnonzero(mask)
-        docs = docs[np.lexsort((fd.rank[docs], -fd.day[docs].astype(np.int64)))]
-        total = int(len(docs))
-        pages = max(1, -(-total // page_size))
-        page = min(max(1, int(page)), pages)
-        quotes = []
-        # Only this page's records are decoded: a prolific speaker has thousands.
-        for d in docs[(page - 1) * page_size: page * page_size]:
-            quotes += speaker_quotes(name, self._record(int(d)))
-        return {"name": name, "total": total, "page": page, "pages": pages, "page_size": page_size,
-                "quotes": quotes, "histogram": _histogram(fd.month_counts(mask))}
-
     def iter_matching(self, req: SearchRequest, limit: int | None = None) -> Iterator[dict]:
         """The articles matching the request (at most `limit`), in its sort order, as export rows: id, title,
         published, source, url and a list per facet (by record key). Read from the stored fields; the full
         record (the whole text as JSON) is never decoded."""
         messages: list[str] = []
-        _, scores, _, _, _, final = self._final_mask(req, messages)
-        order = self._order(req, final, scores)
+        _, scores, _, _, _, final = self._articles.final_mask(req, messages)
+        order = self._articles.order(req, final, scores)
         for d in order if limit is None else order[:max(0, int(limit))]:
             stored = self._searcher.stored_fields(int(d))
             row = {"id": stored.get("id"), "title": stored.get("title") or "",
@@ -439,8 +542,168 @@ class NewsSearcher:
                 row[RECORD_KEYS[f]] = [v for v in (stored.get(FACET_FIELDS[f]) or "").split(",") if v]
             yield row
 
+    # -- quotes
+
+    def _quote_index(self) -> FacetedIndex:
+        """The generation's quote index, opened on first use (raises QuoteIndexMissing for an older index)."""
+        if self._quotes is None:
+            from search.clusters import ClusterReader
+            from search.quoteindex import QUOTE_DIR, QUOTES_LAYOUT, has_quotes, quote_facets
+
+            gen = Path(self.generation)
+            if not has_quotes(gen):
+                raise QuoteIndexMissing(self.index_dir)
+            ix = _open_quote_index(gen)
+            searcher = ix.searcher()
+            key = str(gen / QUOTE_DIR)
+            fd = facet_data((key,), searcher.reader(), QUOTES_LAYOUT, make=lambda r: quote_facets(gen, r))
+            self._quotes = FacetedIndex(ix, searcher, fd, key, QUOTE_TEXT_FIELDS, QUOTE_FACET_KEYS,
+                                        QUOTE_FACET_LABELS, self.settings.facet_time_limit_ms)
+            self._clusters = ClusterReader(gen)
+        return self._quotes
+
+    def _cluster_of(self, qi: FacetedIndex) -> np.ndarray:
+        """Each quote document's cluster number in the cluster pairs (-1: none), built once per generation."""
+        fd = qi.facets
+        arr = getattr(fd, "cluster_of", None)
+        if arr is None:
+            from search.quoteindex import CLUSTER_FIELD
+
+            fp = fd.fields.get(CLUSTER_FIELD)
+            arr = np.full(fd.size, -1, dtype=np.int64)
+            if fp is not None and len(fp.pair_docs):
+                if fp.doc_offsets is None or len(fp.doc_offsets) < fd.size + 1:
+                    fp.set_size(fd.size)
+                has = fp.doc_offsets[1:fd.size + 1] > fp.doc_offsets[:fd.size]
+                arr[has] = fp.doc_vals[fp.doc_offsets[:fd.size][has]]
+            fd.cluster_of = arr
+        return arr
+
+    def _rows_count(self, qi: FacetedIndex, final: np.ndarray) -> int:
+        """How many rows the matching quotes make: each unclustered quote one, each cluster one."""
+        cl = self._cluster_of(qi)[final]
+        clustered = cl[cl >= 0]
+        return int(len(cl) - len(clustered) + (np.count_nonzero(np.bincount(clustered)) if len(clustered) else 0))
+
+    def _collapse(self, qi: FacetedIndex, order: np.ndarray) -> np.ndarray:
+        """The documents in order with every cluster reduced to its first member there (one row per cluster)."""
+        if not len(order):
+            return order
+        cl = self._cluster_of(qi)
+        n_clusters = len(qi.facets.fields.get("cluster").values) if "cluster" in qi.facets.fields else 0
+        group = cl[order]
+        group = np.where(group >= 0, group, n_clusters + order)
+        _, first = np.unique(group, return_index=True)
+        return order[np.sort(first)]
+
+    def quotes(self, req: SearchRequest, messages: list[str] | None = None) -> QuoteResult:
+        """Quote search: one page of rows (repeats of a quote collapsed into one), facets speaker, source, kind
+        and date (each under the other filters), histogram of matching quotes per month."""
+        started = time.perf_counter()
+        messages = list(messages or [])
+        qi = self._quote_index()
+        base, scores, dmask, inc, exc, final = qi.final_mask(req, messages)
+        facets = qi.facet_counts(req, base, dmask, inc, exc)
+        histogram = _histogram(qi.facets.month_counts(final))
+        n_quotes = int(final.sum())
+        total = self._rows_count(qi, final)
+        page, pages = _page_of(req, total, messages)
+        start = (page - 1) * req.page_size
+        need, k = start + req.page_size, 2 * (start + req.page_size)
+        while True:
+            # the rows of this page need only the first matches in order, not every match sorted
+            prefix = qi.order_prefix(req, final, scores, k)
+            rows = self._collapse(qi, prefix)
+            if len(rows) >= need or len(prefix) >= n_quotes:
+                break
+            k *= 4
+        results = [self._quote_row(qi, int(d), highlight=True) for d in rows[start:start + req.page_size]]
+        req.page = page
+        took = (time.perf_counter() - started) * 1000
+        return QuoteResult(total=total, quotes=n_quotes, page=page, pages=pages, page_size=req.page_size,
+                           took_ms=round(took, 1), request=req, results=results, facets=facets, histogram=histogram,
+                           messages=messages)
+
+    def _quote_row(self, qi: FacetedIndex, docnum: int, highlight: bool = False, cluster: bool = True) -> dict:
+        qr = qi.record(docnum)
+        cl = self._cluster_of(qi)[docnum]
+        cid = qi.facets.fields["cluster"].values[cl] if cl >= 0 else None
+        return {
+            "id": qr["id"], "text": qr.get("text") or "",
+            "snippet": qi.highlight(qr.get("text") or "") if highlight else html.escape(qr.get("text") or ""),
+            "speaker": qr.get("speaker"), "speaker_text": qr.get("speaker_text"), "kind": qr.get("kind"),
+            "verb": qr.get("verb"), "start": qr.get("start"), "end": qr.get("end"), "position": qr.get("n"),
+            "article": qr.get("article") or {}, "indexed": qr.get("indexed"),
+            "cluster": self._cluster_summary(cid) if cid and cluster else ({"id": cid} if cid else None),
+        }
+
+    def _cluster_summary(self, cid: str) -> dict | None:
+        """{id, quotes, articles, outlets, first, members (earliest first, capped), more} of a cluster."""
+        summary = self._clusters.summary(cid)
+        if summary is None:
+            return None
+        members = self._clusters.members(cid, limit=CLUSTER_MEMBERS_SHOWN)
+        shown = [{"article_id": m["article"], "source": m["source"],
+                  "published": from_day(m["day"]).isoformat() if m["day"] is not None else None} for m in members]
+        return {"id": cid, "quotes": summary["quotes"], "articles": summary["articles"], "outlets": summary["outlets"],
+                "first": shown[0] if shown else None, "members": shown, "more": summary["quotes"] - len(shown)}
+
+    def quote_cluster(self, cluster_id: str) -> dict | None:
+        """A cluster's whole trail, earliest first: {id, quotes, articles, outlets, first, trail: [quote rows]};
+        {id, redirect} when it was merged into another; None when there is no such cluster."""
+        if not isinstance(cluster_id, str) or not cluster_id or len(cluster_id) > 100:
+            return None
+        qi = self._quote_index()
+        moved = self._clusters.redirect(cluster_id)
+        if moved:
+            return {"id": cluster_id, "redirect": moved}
+        summary = self._cluster_summary(cluster_id)
+        if summary is None:
+            return None
+        fd = qi.facets
+        docs = np.flatnonzero(fd.field("cluster").docs_with([cluster_id], fd.size) & fd.alive)
+        day = fd.day[docs].astype(np.int64)
+        key = np.where(day == NO_DAY, np.iinfo(np.int64).max, day)
+        rows = [self._quote_row(qi, int(d), cluster=False) for d in docs[np.lexsort((docs, key))]]
+        rows.sort(key=lambda r: (r["article"].get("published") is None, str(r["article"].get("published") or ""),
+                                 r["id"]))
+        return {**summary, "trail": rows}
+
+    def iter_quotes(self, req: SearchRequest, limit: int | None = None) -> Iterator[dict]:
+        """The quotes matching a quote request (at most `limit`), one per quote (not collapsed), in its sort order
+        (exports). Raises QuoteIndexMissing at once (not on the first row) for an index without quotes."""
+        qi = self._quote_index()
+        _, scores, _, _, _, final = qi.final_mask(req, [])
+        order = qi.order(req, final, scores)
+        return (self._quote_row(qi, int(d), cluster=False) for d in (order if limit is None
+                                                                      else order[:max(0, int(limit))]))
+
+    def speaker(self, name: str, page: int = 1, page_size: int | None = None, q: str = "", sort: str | None = None,
+                facet_size: int = 10) -> dict:
+        """A speaker's page, from the quote index: one page of their quotes (repeats collapsed into one row; newest
+        first, or by relevance to q), quotes per month (all pages), the outlets quoting them most and the speakers
+        most often quoted in the same articles. Only the page's quotes are decoded."""
+        page_size = min(max(1, int(page_size or self.settings.page_size)), MAX_PAGE_SIZE)
+        args = {"q": [q or ""], "speaker": [name], "page": [str(max(1, int(page)))], "size": [str(page_size)],
+                "sort": [sort or ("relevance" if (q or "").strip() else "newest")]}
+        req, messages = parse_quote_request(args, self.settings)
+        req.facet_size = facet_size
+        res = self.quotes(req, messages)
+        fd = self.facets
+        articles = fd.field("speaker").docs_with([name], fd.size) & fd.alive
+        with_others = fd.top("speaker", articles, facet_size + 1)["results"]
+        return {
+            "name": name, "q": req.q, "sort": req.sort, "total": res.total, "quotes_total": res.quotes,
+            "articles": int(articles.sum()), "page": res.page, "pages": res.pages, "page_size": res.page_size,
+            "quotes": res.results, "histogram": res.histogram, "messages": res.messages,
+            "outlets": [{"value": r["value"], "count": r["count"]} for r in res.facets["source"]["results"]
+                        if r["count"]],
+            "alongside": [{"value": r["value"], "count": r["count"]} for r in with_others
+                          if r["value"] != name][:facet_size],
+        }
+
     def stats(self) -> dict:
-        """Corpus figures: articles, date range, top speakers, persons, places, organizations."""
+        """Corpus figures: articles, date range, top speakers, persons, places, organizations; quotes, clusters."""
         fd = self.facets
         days = fd.day[fd.alive & (fd.day != NO_DAY)]
         out = {
@@ -461,7 +724,35 @@ class NewsSearcher:
         enriched = set(language_models(self.settings))
         every = fd.top("language", fd.alive, 1000)["results"]
         out["not_enriched"] = sum(r["count"] for r in every if r["value"] not in enriched)
+        try:
+            qi = self._quote_index()
+        except QuoteIndexMissing:
+            out["quotes"] = None
+            out["clusters"] = None
+            return out
+        out["quotes"] = int(qi.facets.alive.sum())
+        out["clusters"] = self._clusters.sizes()
         return out
+
+
+def _published_text(value) -> str | None:
+    """A stored published datetime as ISO text: the date alone when it has no time of day."""
+    if value is None:
+        return None
+    if value.hour == value.minute == value.second == value.microsecond == 0:
+        return value.date().isoformat()
+    return value.isoformat()
+
+
+def _page_of(req: SearchRequest, total: int, messages: list[str]) -> tuple[int, int]:
+    """(page to show, number of pages): a page past the last shows the last, with a message."""
+    pages = max(1, -(-total // req.page_size))
+    page = req.page
+    if page > pages:
+        if total:
+            messages.append(f"Page {page} is past the last page ({pages}); showing page {pages}.")
+        page = pages
+    return page, pages
 
 
 def date_facet(req: SearchRequest, months: dict[str, int]) -> dict:
@@ -599,15 +890,6 @@ def _snippet_region(text: str, terms: frozenset, analyzer) -> str:
     lo = text.rfind(" ", 0, max(0, best - 100)) + 1
     hi = text.find(" ", best + SNIPPET_CHARS + 100)
     return text[lo: hi if hi > 0 else len(text)]
-
-
-def _published_text(value) -> str | None:
-    """A stored published datetime as ISO text: the date alone when it has no time of day."""
-    if value is None:
-        return None
-    if value.hour == value.minute == value.second == value.microsecond == 0:
-        return value.date().isoformat()
-    return value.isoformat()
 
 
 def _histogram(months: dict[str, int]) -> list[dict]:

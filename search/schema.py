@@ -6,7 +6,7 @@ from datetime import datetime
 
 import orjson
 
-from whoosh import fields
+from whoosh import columns, fields
 from whoosh.analysis import StemmingAnalyzer
 
 from search.contracts import FACET_LABELS, RECORD_KEYS  # noqa: F401  (FACET_LABELS: re-exported)
@@ -39,6 +39,8 @@ def build_schema() -> fields.Schema:
         url=fields.STORED(),
         path=fields.ID(stored=True),
         content_hash=fields.STORED(),
+        # When newsfacet first indexed the article (Unix seconds): feeds list the newest first.
+        indexed=fields.COLUMN(columns.NumericColumn("q", default=0)),
         # The whole enriched record (JSON): what article pages and results display.
         record=fields.STORED(),
     )
@@ -94,9 +96,19 @@ def to_document(record: dict) -> dict:
         "content_hash": record.get("content_hash") or "",
         "record": dumps_record(record),
     }
+    if record.get("indexed"):
+        doc["indexed"] = indexed_seconds(record["indexed"])
     if published is not None:
         doc["published"] = published
         # Not strftime("%Y"): it does not zero-pad years before 1000 ("201-05"), which broke every
         # search whose matches included such a (mistyped) date.
         doc["month"] = f"{published.year:04d}-{published.month:02d}"
     return doc
+
+
+def indexed_seconds(iso: str | None) -> int:
+    """A first-indexed time (ISO 8601, UTC) as Unix seconds; 0 when absent or unreadable."""
+    from datetime import timezone
+
+    dt = parse_published(iso)
+    return 0 if dt is None else int(dt.replace(tzinfo=timezone.utc).timestamp())

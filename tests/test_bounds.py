@@ -175,23 +175,29 @@ def speaker_index(tmp_path):
     return tmp_path / "ix"
 
 
-def test_a_speaker_page_decodes_only_its_own_articles(speaker_index, monkeypatch):
+def test_a_speaker_page_decodes_only_its_own_quotes(speaker_index, monkeypatch):
+    """The speaker page is made from the quote index (issue 13): one page of quote rows, newest first; only that
+    page's quotes are decoded, and no article record at all."""
     with open_searcher(speaker_index) as s:
-        decoded = []
-        record = s._record
-        monkeypatch.setattr(s, "_record", lambda d: decoded.append(d) or record(d))
+        decoded, articles = [], []
+        qi = s._quote_index()
+        record = qi.record
+        monkeypatch.setattr(qi, "record", lambda d: decoded.append(d) or record(d))
+        monkeypatch.setattr(s, "_record", lambda d: articles.append(d))
         sp = s.speaker("Ada Lovelace", page=2, page_size=3)
-    assert (sp["total"], sp["page"], sp["pages"], sp["page_size"]) == (7, 2, 3, 3)
-    assert len(decoded) == 3
-    # newest first: talk-6 (2021-01-07) ... the second page holds the 4th to 6th newest
+    assert (sp["total"], sp["quotes_total"], sp["articles"], sp["page"], sp["pages"], sp["page_size"]) == \
+        (14, 14, 7, 2, 5, 3)
+    assert len(decoded) == 3 and articles == []
+    # newest first: talk-6 (2021-01-07) ...; an article's two quotes in the order of the quote ids
     order = sorted(range(7), key=lambda n: f"2021-{n % 3 + 1:02d}-{n + 1:02d}", reverse=True)
-    assert [q["article"]["id"] for q in sp["quotes"]] == [f"talk-{n}" for n in order[3:6] for _ in (0, 1)]
-    assert sp["histogram"] == [{"month": "2021-01", "count": 3}, {"month": "2021-02", "count": 2},
-                               {"month": "2021-03", "count": 2}]  # articles per month, all pages
+    rows = [f"talk-{n}#{i}" for n in order for i in (0, 1)]
+    assert [q["id"] for q in sp["quotes"]] == rows[3:6]
+    assert sp["histogram"] == [{"month": "2021-01", "count": 6}, {"month": "2021-02", "count": 4},
+                               {"month": "2021-03", "count": 4}]  # quotes per month, all pages
     with open_searcher(speaker_index) as s:
         past = s.speaker("Ada Lovelace", page=99, page_size=3)
-        assert (past["page"], len(past["quotes"])) == (3, 2)
-        assert s.speaker("Nobody", page=1)["total"] == 0
+        assert (past["page"], len(past["quotes"])) == (5, 2)
+        assert s.speaker("Nobody", page=1)["quotes_total"] == 0
 
 
 # ---------------------------------------------------------------- export rows
@@ -274,15 +280,14 @@ def test_the_export_cap_comes_from_the_environment(tiny_index, monkeypatch):
 def test_the_speaker_page_is_paged(speaker_index):
     client = client_for(speaker_index, page_size=3)
     page = client.get("/speaker/Ada Lovelace?page=2").get_data(as_text=True)
-    assert "Quoted in 7 articles, newest first; page 2 of 3." in page
-    assert len(re.findall(r'<li class="speaker-article">', page)) == 3
+    assert "in 7 articles quoting Ada Lovelace; page 2 of 5." in page
+    assert len(re.findall(r'<li class="quote-row">', page)) == 3
     nav = page[page.index('<nav class="pagination"'):]
-    assert 'href="/speaker/Ada%20Lovelace?page=1" rel="prev"' in nav and 'href="/speaker/Ada%20Lovelace?page=3" rel="next"' in nav
+    assert 'href="/speaker/Ada%20Lovelace" rel="prev"' in nav and 'href="/speaker/Ada%20Lovelace?page=3" rel="next"' in nav
     assert 'aria-current="page" aria-label="Page 2, current"' in nav
-    assert "Quoted in 7 articles, newest first; page 1 of 3." in client.get("/speaker/Ada Lovelace?page=x").get_data(
-        as_text=True)
+    assert "page 1 of 5." in client.get("/speaker/Ada Lovelace?page=x").get_data(as_text=True)
     last = client.get("/speaker/Ada Lovelace?page=999").get_data(as_text=True)
-    assert "page 3 of 3" in last and len(re.findall(r'<li class="speaker-article">', last)) == 1
+    assert "page 5 of 5" in last and len(re.findall(r'<li class="quote-row">', last)) == 2
     assert client.get("/speaker/Nobody").status_code == 404
 
 

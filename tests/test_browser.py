@@ -146,7 +146,8 @@ def test_acceptance_pages_answer(server, top_speaker):
 BAD = ['"unbalanced', "(unbalanced", "AND", "*", "body:", "x" * 5000, "title:(", "OR OR", "-", "\x00"]
 
 
-@pytest.mark.parametrize("path", ["/", "/api/search", "/export.csv"])
+@pytest.mark.parametrize("path", ["/", "/api/search", "/export.csv", "/quotes", "/api/quotes", "/quotes.csv",
+                                  "/quotes/feed.atom", "/feed.atom"])
 def test_acceptance_bad_queries_never_500(server, path):
     for q in BAD:
         assert requests.get(server + path, params={"q": q}, timeout=60).status_code == 200, q
@@ -157,6 +158,7 @@ def test_acceptance_bad_queries_never_500(server, path):
 
 def test_acceptance_hostile_markup_never_reflected(server):
     for path, params in [("/article/hostile-markup", {}), ("/", {"q": "silenced"}), ("/", {"q": "<script>"}),
+                         ("/quotes", {"q": "silenced"}), ("/quotes", {"speaker": "<script>alert(1)</script>"}),
                          ("/speaker/Hostile Harry", {}), ("/", {"place": "<img src=x onerror=alert(1)>"})]:
         body = requests.get(server + path, params=params, timeout=30).text
         assert "<script>window" not in body, path
@@ -526,3 +528,125 @@ def test_screenshot_search_with_speaker_filter(page, top_speaker, server, reques
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOT))
     assert SCREENSHOT.stat().st_size > 10_000
+
+
+# -- quote search, trails, speaker pages, feeds ----------------------------------------------------------------
+def test_acceptance_wikinews_repeats_a_quote_across_articles(wikinews_index, server):
+    out = subprocess.run(_newsfacet() + ["--index", str(wikinews_index), "stats", "--json"], check=True,
+                         capture_output=True, text=True, cwd=ROOT).stdout
+    clusters = json.loads(out)["clusters"]
+    assert any(b["articles"] >= 2 for b in clusters["by_articles"]), clusters
+    data = requests.get(server + "/api/quotes", params={"size": "100", "sort": "oldest"}, timeout=30).json()
+    assert data["quotes"] > data["total"] > 0  # repeats are collapsed into one row each
+    text = subprocess.run(_newsfacet() + ["--index", str(wikinews_index), "stats"], check=True, capture_output=True,
+                          text=True, cwd=ROOT).stdout
+    assert "clusters by articles spanned:" in text
+
+
+def _spanning_cluster(server) -> dict:
+    """A quote row of the Wikinews index whose cluster spans two articles or more."""
+    for page in range(1, 40):
+        data = requests.get(server + "/api/quotes", params={"size": "100", "page": str(page)}, timeout=30).json()
+        for r in data["results"]:
+            if r["cluster"] and r["cluster"]["articles"] >= 2 and r["speaker"]:
+                return r
+        if page >= data["pages"]:
+            break
+    pytest.fail("no cluster spanning two articles with a resolved speaker")
+
+
+def test_quote_search_filtered_by_speaker_and_date(page):
+    from playwright.sync_api import expect
+
+    page.goto("/quotes?q=said")
+    expect(page.locator(".tab-quotes.is-current")).to_be_visible()
+    _mark_document(page)
+    link = page.locator(".facet-speaker .fv-inc").first
+    name = link.locator(".fv-name").inner_text()
+    link.click()
+    page.wait_for_url(re.compile(r"/quotes\?.*speaker="))
+    expect(page.locator(".chip-active.chip-speaker")).to_contain_text(name)
+    speakers = page.locator(".quote-row .quote-speaker").all_inner_texts()
+    assert speakers and set(speakers) == {name}
+    page.locator(".facet-date .date-years > li > a.fv-inc").first.click()
+    page.wait_for_url(re.compile(r"from=(\d{4})-01-01&to=\1-12-31"))
+    year = re.search(r"from=(\d{4})", page.url).group(1)
+    expect(page.locator(".chip-active.chip-date")).to_be_visible()
+    assert _same_document(page)  # htmx swapped the results, the page did not reload
+    dates = page.locator(".quote-row .quote-meta time").evaluate_all("els => els.map(e => e.getAttribute('datetime'))")
+    assert dates and all(d.startswith(year) for d in dates)
+    assert set(page.locator(".quote-row .quote-speaker").all_inner_texts()) == {name}
+    # the Articles tab keeps the words, the speaker and the dates
+    href = page.locator(".tab-articles").get_attribute("href")
+    assert href.startswith("/?") and "speaker=" in href and f"from={year}-01-01" in href
+
+
+def test_opening_a_cluster_trail(page, server):
+    from urllib.parse import urlencode
+
+    row = _spanning_cluster(server)
+    cid = row["cluster"]["id"]
+    page.goto("/quotes?" + urlencode({"speaker": row["speaker"], "size": "100"}))
+    item = page.locator(".quote-row", has=page.locator(f'a.trail-link[href="/quote/{cid}"]')).first
+    summary = item.locator(".quote-cluster summary")
+    expect_text = f"repeated in {row['cluster']['articles']} articles"
+    assert expect_text in " ".join(summary.inner_text().split())
+    assert not item.locator("a.trail-link").is_visible()
+    summary.click()  # expands the list of repeats
+    assert item.locator(".cluster-members li").count() >= 2
+    with page.expect_navigation():
+        item.locator("a.trail-link").click()
+    assert page.url.endswith(f"/quote/{cid}")
+    dates = page.locator(".trail .quote-meta time").evaluate_all("els => els.map(e => e.getAttribute('datetime'))")
+    assert len(page.locator(".trail .quote-row").all()) >= 2 and dates == sorted(dates)
+    # each repeat links to the quote in its article, which the article page marks
+    with page.expect_navigation():
+        page.locator(".trail .quote-context").first.click()
+    anchor = page.url.split("#", 1)[1]
+    assert anchor.startswith("q-") and page.locator(f".article-text #{anchor}.quote").count() == 1
+
+
+def test_speaker_page_paging(page, top_speaker):
+    from urllib.parse import quote
+
+    page.goto("/speaker/" + quote(top_speaker))
+    first = page.locator(".quote-row time").evaluate_all("els => els.map(e => e.getAttribute('datetime'))")
+    assert first == sorted(first, reverse=True)
+    assert page.locator(".speaker-outlets a").count() >= 1
+    assert page.locator(".speaker-alongside a").count() >= 1
+    with page.expect_navigation():
+        page.locator(".pagination .page-next").click()
+    assert "page=2" in page.url
+    second = page.locator(".quote-row time").evaluate_all("els => els.map(e => e.getAttribute('datetime'))")
+    assert second and second[0] <= first[-1]
+    assert page.locator('.pagination [aria-current="page"]').inner_text() == "2"
+    # another speaker is one click away
+    other = page.locator(".speaker-alongside a").first
+    name = other.inner_text()
+    with page.expect_navigation():
+        other.click()
+    assert page.locator("h1").inner_text().endswith(name)
+
+
+@pytest.mark.parametrize("path", ["/?q=said", "/quotes?q=said", "speaker"])
+def test_feed_link_on_each_page(page, server, top_speaker, path):
+    import feedparser
+    from urllib.parse import quote
+
+    page.goto("/speaker/" + quote(top_speaker) if path == "speaker" else path)
+    advertised = page.locator('head link[rel="alternate"][type="application/atom+xml"]').get_attribute("href")
+    visible = page.locator("a.feed-link").first
+    assert visible.is_visible() and visible.get_attribute("href") == advertised
+    resp = page.request.get(server + advertised)
+    assert resp.ok and resp.headers["content-type"].startswith("application/atom+xml")
+    feed = feedparser.parse(resp.body())
+    assert not feed.bozo and feed.entries
+    assert all(e.link.startswith("http://127.0.0.1:5000/article/") and e.updated_parsed for e in feed.entries)
+    again = page.request.get(server + advertised, headers={"If-None-Match": resp.headers["etag"]})
+    assert again.status == 304
+
+
+def test_axe_quote_pages(browser, server, top_speaker):
+    row = _spanning_cluster(server)
+    assert _axe(browser, server, "/quotes?q=said") == []
+    assert _axe(browser, server, f"/quote/{row['cluster']['id']}") == []

@@ -218,10 +218,35 @@ def test_search_page_and_twins_survive_any_parameters(client, site, pairs, htmx,
 
 
 @hsettings(**HYPO)
+@given(pairs=query_pairs, htmx=st.booleans(), facet=st.one_of(st.sampled_from(["speaker", "source", "kind"]), values),
+       contains=values)
+def test_quote_search_its_twins_and_feeds_survive_any_parameters(client, site, pairs, htmx, facet, contains):
+    headers = {"HX-Request": "true"} if htmx else {}
+    with watching_files(site[1]) as touched:
+        page = client.get("/quotes", query_string=pairs, headers=headers)
+        api = client.get("/api/quotes", query_string=pairs)
+        csv = client.get("/quotes.csv", query_string=pairs)
+        facet_page = client.get("/quotes/facet/" + quote(facet, safe=""),
+                                query_string=pairs + [("contains", contains)], headers=headers)
+        feeds = [client.get(path, query_string=pairs) for path in ("/feed.atom", "/quotes/feed.atom",
+                                                                   "/speaker/Antony%20Blinken/feed.atom")]
+    assert page.status_code in (200, 400) and api.status_code in (200, 400)
+    assert facet_page.status_code in (200, 400, 404)
+    assert_safe(facet_page, sent=repr(pairs) + contains + facet)
+    assert_safe(page, sent=repr(pairs))
+    assert_safe(api, html=False)
+    assert api.is_json and isinstance(api.get_json()["total"], int)
+    assert csv.status_code == 200 and "export stopped early" not in assert_safe(csv, html=False)
+    for f in feeds:
+        assert f.status_code in (200, 404) and "<script" not in assert_safe(f, html=False)
+    assert_inside(touched, site[1])
+
+
+@hsettings(**HYPO)
 @given(raw=raw_queries)
 def test_malformed_query_strings(client, site, raw):
-    for route in ("/", "/api/search", "/export.csv"):
-        assert_safe(client.get(route + "?" + raw), html=route == "/", sent=raw)
+    for route in ("/", "/api/search", "/export.csv", "/quotes", "/api/quotes", "/quotes.csv", "/quotes/feed.atom"):
+        assert_safe(client.get(route + "?" + raw), html=route in ("/", "/quotes"), sent=raw)
 
 
 _baseline: dict = {}

@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 import rule_pipeline
 from rule_pipeline import ORGS, PEOPLE, PLACES
 from search.config import Settings
+from search.contracts import parse_quote_request
 from search.facets import FACET_FILE, FacetData
 from search.indexer import live_generation, rebuild, update
 from search.query import open_searcher, parse_request
@@ -64,7 +65,16 @@ def snapshot(index_dir: Path) -> dict:
                     "page": sorted(r["id"] for r in res.results) if ranked_by_score else [r["id"] for r in res.results],
                 }
         everything = [r["id"] for r in s.iter_matching(parse_request({})[0])]
-        out["records"] = {i: s.article(i) for i in everything}
+        # `indexed` (when newsfacet first saw an article) is history: an article an earlier step indexed keeps
+        # that step's time, which one rebuild of the end state cannot know
+        out["records"] = {i: {k: v for k, v in s.article(i).items() if k != "indexed"} for i in everything}
+        # the quote index: the same quotes, and the same clusters of them (cluster ids are history too)
+        qreq, _ = parse_quote_request({"sort": ["oldest"], "size": ["100"]})
+        qres = s.quotes(qreq)
+        out["quotes"] = {"total": qres.total, "quotes": qres.quotes, "facets": qres.facets,
+                         "rows": [(r["id"], r["text"], r["speaker"], r["kind"],
+                                   (r["cluster"] or {}).get("quotes"), (r["cluster"] or {}).get("members"))
+                                  for r in qres.results]}
         out["facets.npz"] = saved_arrays(index_dir, s._searcher)
     return out
 

@@ -192,7 +192,7 @@ def test_api_search_shape(client):
     assert set(data) >= {"total", "page", "results", "facets", "histogram"}
     assert set(data["facets"]) == {"speaker", "person", "place", "org", "author", "language", "date"}
     assert set(data["results"][0]) == {"id", "title", "published", "source", "url", "snippet", "speakers",
-                                       "persons", "places", "organizations", "quotes"}
+                                       "persons", "places", "organizations", "quotes", "indexed"}
     assert all(set(v) >= {"value", "count", "selected"} for f in data["facets"].values() for v in f)
     assert all(set(h) == {"month", "count"} for h in data["histogram"])
 
@@ -259,9 +259,14 @@ def test_speaker_page_lists_quotes_newest_first(client):
     r = client.get("/speaker/Antony%20Blinken")
     assert r.status_code == 200
     page = text_of(r.data)
-    assert "<blockquote>cease reckless and aggressive actions.</blockquote>" in page
-    assert '<a href="/article/kyiv-talks">Blinken meets Zelenskiy in Kyiv</a>' in page
+    assert '<blockquote class="quote-text">cease reckless and aggressive actions.</blockquote>' in page
+    # each quote links to itself in its article (the anchor the article page marks)
+    assert '<a class="quote-context" href="/article/kyiv-talks#q-33" hx-boost="false">Blinken meets Zelenskiy in Kyiv' in page
     assert '<svg class="histogram"' in page
+    # the outlets quoting the speaker, and who is quoted alongside, each a link
+    assert re.search(r'<a href="/quotes\?speaker=Antony\+Blinken&amp;source=Test\+Wire">Test Wire</a> <span class="n">1</span>',
+                     page)
+    assert '<a href="/speaker/Volodymyr%20Zelenskiy">Volodymyr Zelenskiy</a>' in page
     assert client.get("/speaker/Nobody%20At%20All").status_code == 404
 
 

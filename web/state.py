@@ -40,9 +40,13 @@ class SearchState:
     sort: str | None = None  # only when the user chose one, so URLs stay short
     size: int | None = None  # page size, only when the user chose one
     base: str = "/"
+    # The facets of this page: the article search's, or the quote search's (contracts.QUOTE_FACET_KEYS).
+    keys: tuple = FACET_KEYS
+    singular: dict = field(default_factory=lambda: dict(SINGULAR))
 
     @classmethod
-    def from_request(cls, req, args, base: str = "/") -> "SearchState":
+    def from_request(cls, req, args, base: str = "/", keys: tuple = FACET_KEYS,
+                     singular: dict | None = None) -> "SearchState":
         """Read the parsed SearchRequest (normalised values); fall back to raw args."""
         filters = getattr(req, "filters", None) or {}
         excludes = getattr(req, "exclude", None) or {}
@@ -53,13 +57,15 @@ class SearchState:
         explicit_sort = "sort" in args and sort in {s for s, _ in SORTS}
         return cls(
             q=str(q or ""),
-            include={k: _values(filters, k) for k in FACET_KEYS},
-            exclude={k: _values(excludes, k) for k in FACET_KEYS},
+            include={k: _values(filters, k) for k in keys},
+            exclude={k: _values(excludes, k) for k in keys},
             date_from=_iso(getattr(req, "date_from", None)),
             date_to=_iso(getattr(req, "date_to", None)),
             sort=sort if explicit_sort else None,
             size=getattr(req, "page_size", None) if ("size" in args or "limit" in args) else None,
             base=base,
+            keys=tuple(keys),
+            singular=dict(singular or SINGULAR),
         )
 
     # -- the pairs ---------------------------------------------------------------------------
@@ -68,7 +74,7 @@ class SearchState:
         out: list[tuple[str, str]] = []
         if q and self.q:
             out.append(("q", self.q))
-        for key in FACET_KEYS:
+        for key in self.keys:
             out.extend((key, v) for v in self.include.get(key, []))
             out.extend((f"not_{key}", v) for v in self.exclude.get(key, []))
         if self.date_from:
@@ -102,7 +108,18 @@ class SearchState:
             sort=self.sort,
             size=self.size,
             base=self.base,
+            keys=self.keys,
+            singular=self.singular,
         )
+
+    def elsewhere(self, base: str, keys: tuple, singular: dict | None = None) -> "SearchState":
+        """The same query, dates, sort and the filters both pages have, on another page (the Articles and Quotes
+        tabs, a page's feed)."""
+        s = self._copy()
+        s.base, s.keys, s.singular = base, tuple(keys), dict(singular or self.singular)
+        s.include = {k: v for k, v in s.include.items() if k in s.keys}
+        s.exclude = {k: v for k, v in s.exclude.items() if k in s.keys}
+        return s
 
     # -- changes -----------------------------------------------------------------------------
     @property
@@ -163,17 +180,18 @@ class SearchState:
 
     def clear_all(self) -> str:
         """URL keeping only the query and sort."""
-        return SearchState(q=self.q, sort=self.sort, size=self.size, base=self.base).url()
+        return SearchState(q=self.q, sort=self.sort, size=self.size, base=self.base, keys=self.keys,
+                           singular=self.singular).url()
 
     def chips(self) -> list[dict]:
         """Active filters as removable chips: {label, value, excluded, remove_url}."""
         out = []
-        for key in FACET_KEYS:
+        for key in self.keys:
             for v in self.include.get(key, []):
-                out.append({"facet": key, "label": SINGULAR[key], "value": v, "excluded": False,
+                out.append({"facet": key, "label": self.singular[key], "value": v, "excluded": False,
                             "remove_url": self.toggle(key, v)})
             for v in self.exclude.get(key, []):
-                out.append({"facet": key, "label": SINGULAR[key], "value": v, "excluded": True,
+                out.append({"facet": key, "label": self.singular[key], "value": v, "excluded": True,
                             "remove_url": self.toggle_not(key, v)})
         if self.date_from or self.date_to:
             if self.date_from and self.date_to:

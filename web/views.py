@@ -7,6 +7,7 @@ import datetime as _dt
 import hashlib
 import io
 import re
+from urllib.parse import quote, urlencode
 
 from flask import (
     Blueprint,
@@ -14,6 +15,7 @@ from flask import (
     abort,
     current_app,
     jsonify,
+    redirect,
     render_template,
     request,
     url_for,
@@ -21,11 +23,13 @@ from flask import (
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
-from search.contracts import (DATE_FACET, FACET_KEYS, FACETS, PRIVATE_RECORD_FIELDS, RESULT_FIELDS, SINGULAR, SORTS,
-                              IndexMissing, parse_request)
+from search.contracts import (DATE_FACET, FACET_KEYS, FACETS, FEED_SORT, PRIVATE_RECORD_FIELDS, QUOTE_FACET_KEYS,
+                              QUOTE_FACETS, QUOTE_RESULT_FIELDS, QUOTE_SINGULAR, RESULT_FIELDS, SINGULAR, SORTS,
+                              IndexMissing, parse_quote_request, parse_request)
 
 from . import get_searcher
 from .charts import histogram_summary, histogram_svg, month_label, month_range
+from .feeds import FEED_ENTRIES, absolute, atom, feed_etag
 from .marking import mark_text, safe_snippet
 from .state import SearchState
 
@@ -42,14 +46,14 @@ def _args() -> dict[str, list[str]]:
     return request.args.to_dict(flat=False)
 
 
-def _parse(args: dict[str, list[str]], *, for_page: bool):
-    """parse_request, defensively: bad input becomes messages, never an exception."""
+def _parse(args: dict[str, list[str]], *, for_page: bool, parse=parse_request):
+    """parse_request (or parse_quote_request), defensively: bad input becomes messages, never an exception."""
     try:
-        req, messages = parse_request(args)
+        req, messages = parse(args, current_app.config["SETTINGS"])
     except Exception:
         current_app.logger.exception("parse_request failed on %r", args)
-        req, messages = parse_request({})
-        messages = ["This search could not be understood, so all articles are shown instead."]
+        req, messages = parse({})
+        messages = ["This search could not be understood, so everything is shown instead."]
     messages = [str(m) for m in messages or ()]
     if for_page:
         # The page shows FACET_VISIBLE values and keeps the rest behind "show more".
@@ -59,11 +63,11 @@ def _parse(args: dict[str, list[str]], *, for_page: bool):
     return req, messages
 
 
-def _search(req) -> tuple[dict | None, list[str]]:
-    """Run the search; a failure in the search layer is logged and reported, not raised."""
+def _search(req, method: str = "search") -> tuple[dict | None, list[str]]:
+    """Run the search (or the quote search); a failure in the search layer is logged and reported, not raised."""
     searcher = get_searcher()
     try:
-        res = searcher.search(req)
+        res = getattr(searcher, method)(req)
     except IndexMissing:
         raise
     except Exception:
@@ -135,6 +139,7 @@ def register_template_helpers(app) -> None:
     app.jinja_env.filters["unquote"] = unquote
     app.jinja_env.globals["SORTS"] = SORTS
     app.jinja_env.globals["SINGULAR"] = SINGULAR
+    app.jinja_env.globals["QUOTE_SINGULAR"] = QUOTE_SINGULAR
 
     app.register_error_handler(IndexMissing, _index_missing)
     app.register_error_handler(HTTPException, _http_error)
@@ -142,7 +147,7 @@ def register_template_helpers(app) -> None:
 
 
 def _is_api() -> bool:
-    return request.path.startswith("/api/") or request.path.endswith(".csv")
+    return request.path.startswith("/api/") or request.path.endswith((".csv", ".atom"))
 
 
 def _index_missing(exc):
@@ -206,7 +211,7 @@ def _facet_view(key: str, title: str, facet: dict | None, state: SearchState, co
     return {"key": key, "title": title, "entries": out, "truncated": truncated,
             "distinct": distinct if isinstance(distinct, int) else None, "failed": _failed(facet),
             "visible": int(current_app.config["FACET_VISIBLE"]),
-            "all_url": _with_query(url_for("web.facet_values", key=key), state)}
+            "all_url": _with_query(url_for(_FACET_PAGES[state.keys], key=key), state)}
 
 
 def _failed(facet: dict | None) -> str | None:
@@ -273,6 +278,33 @@ def _chip_list(values, facet: str, state: SearchState, limit: int = 4) -> dict:
     }
 
 
+# The "all values of a facet" page of each kind of search.
+_FACET_PAGES = {FACET_KEYS: "web.facet_values", QUOTE_FACET_KEYS: "web.quote_facet_values"}
+
+
+def _articles_state(req, args) -> SearchState:
+    return SearchState.from_request(req, args, base=url_for("web.search"))
+
+
+def _quotes_state(req, args) -> SearchState:
+    return SearchState.from_request(req, args, base=url_for("web.quotes"), keys=QUOTE_FACET_KEYS,
+                                    singular=QUOTE_SINGULAR)
+
+
+def _tabs(state: SearchState, current: str) -> list[dict]:
+    """The Articles and Quotes tabs: the same words, dates and shared filters on the other search."""
+    articles = state.elsewhere(url_for("web.search"), FACET_KEYS, SINGULAR)
+    quotes = state.elsewhere(url_for("web.quotes"), QUOTE_FACET_KEYS, QUOTE_SINGULAR)
+    return [{"key": "articles", "label": "Articles", "url": articles.url(), "current": current == "articles"},
+            {"key": "quotes", "label": "Quotes", "url": quotes.url(), "current": current == "quotes"}]
+
+
+def _feed_url(state: SearchState, path: str) -> str:
+    """The feed of a page: path with the page's parameters (no page number: a feed is the newest entries)."""
+    pairs = [(k, v) for k, v in state.pairs() if k not in ("sort", "size")]
+    return path + ("?" + urlencode(pairs) if pairs else "")
+
+
 def _result_view(r: dict, state: SearchState) -> dict:
     speakers = set(state.include.get("speaker", []))
     quotes = [q for q in r.get("quotes") or () if isinstance(q, dict) and q.get("speaker") in speakers]
@@ -296,8 +328,8 @@ def _result_view(r: dict, state: SearchState) -> dict:
     }
 
 
-def _pagination(page: int, pages: int, url_of) -> dict | None:
-    """Page links around the current page (url_of(n) is page n's URL), or None for a single page."""
+def _pagination(page: int, pages: int, url) -> dict | None:
+    """Page links around the current page (url(n) is page n's URL), or None for a single page."""
     if pages <= 1:
         return None
     wanted = {1, pages} | set(range(max(1, page - 2), min(pages, page + 2) + 1))
@@ -305,22 +337,36 @@ def _pagination(page: int, pages: int, url_of) -> dict | None:
     for n in sorted(wanted):
         if n - last > 1:
             items.append(None)  # an ellipsis
-        items.append({"n": n, "url": url_of(n), "current": n == page})
+        items.append({"n": n, "url": url(n), "current": n == page})
         last = n
     return {
         "items": items,
-        "prev": url_of(page - 1) if page > 1 else None,
-        "next": url_of(page + 1) if page < pages else None,
+        "prev": url(page - 1) if page > 1 else None,
+        "next": url(page + 1) if page < pages else None,
     }
 
 
 def _search_context(args) -> dict:
     req, messages = _parse(args, for_page=True)
-    state = SearchState.from_request(req, args, base=url_for("web.search"))
+    state = _articles_state(req, args)
     res, errors = _search(req)
+    ctx = _listing_context(req, state, res, messages, errors, FACETS, "articles", "web.search_feed",
+                           "web.export_csv", "web.api_search")
+    speakers = state.include.get("speaker", [])
+    ctx["results"] = [_result_view(r, state) for r in ctx["res"].get("results") or ()]
+    ctx["speaker_filter"] = speakers
+    ctx["speaker_quotes_url"] = (state.elsewhere(url_for("web.quotes"), QUOTE_FACET_KEYS, QUOTE_SINGULAR).url()
+                                 if speakers else None)
+    return ctx
+
+
+def _listing_context(req, state: SearchState, res: dict | None, messages: list[str], errors: list[str], facet_specs,
+                     noun: str,
+                     feed: str, export: str, api: str) -> dict:
+    """What a page of results shows around its rows, for article search and quote search alike."""
     failed = res is None
     if failed:
-        res = _empty_result(req)
+        res = _empty_result(req) | {"quotes": 0}
     messages = list(dict.fromkeys(messages + [str(m) for m in res.get("messages") or ()] + errors))
     facets = res.get("facets") or {}
     page = int(res.get("page") or 1)
@@ -335,22 +381,22 @@ def _search_context(args) -> dict:
         "res": res,
         "failed": failed,
         "messages": messages,
-        "results": [_result_view(r, state) for r in res.get("results") or ()],
-        "facets": [_facet_view(f.key, f.label, facets.get(f.key), state) for f in FACETS],
+        "tabs": _tabs(state, noun),
+        "feed_url": _feed_url(state, url_for(feed)),
+        "facets": [_facet_view(f.key, f.label, facets.get(f.key), state) for f in facet_specs],
         "date": _date_view(facets.get(DATE_FACET), state),
         "chips": state.chips(),
         "sort": sort,
         "sort_links": [{"value": v, "label": label, "url": state.with_sort(v), "current": v == sort}
                        for v, label in SORTS if state.q or v != "relevance"],
         "histogram": histogram_svg(hist, href=lambda m: state.with_dates(*month_range(m)),
-                                   selected=_selected_month(state), htmx=True),
-        "histogram_summary": histogram_summary(hist),
+                                   selected=_selected_month(state), htmx=True, noun=noun),
+        "histogram_summary": histogram_summary(hist, noun=noun),
         "pagination": _pagination(page, pages, lambda n: state.url(page=n)),
         "page": page,
         "pages": pages,
-        "speaker_filter": state.include.get("speaker", []),
-        "export_url": _with_query(url_for("web.export_csv"), state),
-        "api_url": _with_query(url_for("web.api_search"), state),
+        "export_url": _with_query(url_for(export), state),
+        "api_url": _with_query(url_for(api), state),
     }
 
 
@@ -365,6 +411,7 @@ def search():
 
 
 FACET_TITLES = {f.key: f.label for f in FACETS}
+QUOTE_FACET_TITLES = {f.key: f.label for f in QUOTE_FACETS}
 FILTER_MATCHES_SHOWN = 50
 
 
@@ -375,16 +422,27 @@ def facet_values(key: str):
     htmx requests (the sidebar's filter box) get the list alone; otherwise a full page that
     works without JavaScript.
     """
-    if key not in FACET_KEYS:
+    return _facet_values(key, FACET_TITLES, parse_request, _articles_state, "facet")
+
+
+@bp.route("/quotes/facet/<key>")
+def quote_facet_values(key: str):
+    """Every value of one quote facet under the current quote search (as facet_values)."""
+    return _facet_values(key, QUOTE_FACET_TITLES, parse_quote_request, _quotes_state, "quote_facet")
+
+
+def _facet_values(key: str, titles: dict, parse, make_state, method: str):
+    if key not in titles:
         abort(404, description=f"There is no facet called “{key}”.")
     args = _args()
     contains = " ".join(((args.pop("contains", None) or [""])[0]).split())[:100]
-    req, messages = _parse(args, for_page=False)
-    state = SearchState.from_request(req, args, base=url_for("web.search"))
+    req, messages = _parse(args, for_page=False, parse=parse)
+    state = make_state(req, args)
     try:
         # This facet alone, its values filtered by the text in the search layer (a keystroke in the filter box
         # used to count every facet at FACET_ALL values).
-        one = get_searcher().facet(req, key, int(current_app.config["FACET_ALL"]), contains=contains or None)
+        one = getattr(get_searcher(), method)(req, key, int(current_app.config["FACET_ALL"]),
+                                              contains=contains or None)
         errors: list[str] = []
     except IndexMissing:
         raise
@@ -392,7 +450,7 @@ def facet_values(key: str):
         current_app.logger.exception("facet %s failed for %r", key, req)
         one = {"total": 0, "facet": None, "messages": []}
         errors = ["Sorry, this list could not be made. Try again, or remove a filter."]
-    f = _facet_view(key, FACET_TITLES[key], one["facet"], state, contains=contains)
+    f = _facet_view(key, titles[key], one["facet"], state, contains=contains)
     ctx = {"f": f, "entries": f["entries"], "contains": contains, "state": state, "res": {"total": one["total"]},
            "messages": messages + [str(m) for m in one.get("messages") or ()] + errors,
            "shown": FILTER_MATCHES_SHOWN, "all_url": f["all_url"], "back_url": state.url()}
@@ -409,7 +467,6 @@ def api_search():
     failed = res is None
     if failed:
         res = _empty_result(req)
-    facets = res.get("facets") or {}
     payload = {
         "total": res.get("total", 0),
         "page": res.get("page", 1),
@@ -419,22 +476,28 @@ def api_search():
         "messages": list(dict.fromkeys(messages + [str(m) for m in res.get("messages") or ()] + errors)),
         "results": [{k: (str(r.get(k)) if k == "snippet" and r.get(k) is not None else r.get(k))
                      for k in RESULT_FIELDS} for r in res.get("results") or ()],
+        **_api_facets(res, FACET_KEYS),
+    }
+    return jsonify(payload), (400 if failed else 200)
+
+
+def _api_facets(res: dict, keys: tuple) -> dict:
+    """The facets, their truncation flags and the histogram of a result, as the JSON APIs give them."""
+    facets = res.get("facets") or {}
+    return {
         "facets": {
             key: [
                 {"value": v.get("value"), "count": v.get("count", 0), "selected": bool(v.get("selected")),
                  **({"excluded": bool(v.get("excluded"))} if key != "date" else {})}
                 for v in _facet_parts(facets.get(key))[0]
             ]
-            for key in (*FACET_KEYS, DATE_FACET)
+            for key in (*keys, DATE_FACET)
         },
-        "facets_truncated": {key: _facet_parts(facets.get(key))[1]
-                             for key in (*FACET_KEYS, DATE_FACET)},
+        "facets_truncated": {key: _facet_parts(facets.get(key))[1] for key in (*keys, DATE_FACET)},
         # A facet that failed or passed its time limit is empty above; here is why (Datasette's facets do this).
-        "facets_failed": {key: _failed(facets.get(key)) for key in (*FACET_KEYS, DATE_FACET)
-                          if _failed(facets.get(key))},
+        "facets_failed": {key: _failed(facets.get(key)) for key in (*keys, DATE_FACET) if _failed(facets.get(key))},
         "histogram": [{"month": h.get("month"), "count": h.get("count", 0)} for h in res.get("histogram") or ()],
     }
-    return jsonify(payload), (400 if failed else 200)
 
 
 def _lookup_article(article_id: str):
@@ -470,36 +533,6 @@ def article(article_id: str):
                            state=state)
 
 
-@bp.route("/speaker/<path:name>")
-def speaker(name: str):
-    """One speaker's quotes, a page of articles at a time (newest first), with articles quoting them by month."""
-    page = max(1, request.args.get("page", default=1, type=int) or 1)
-    data = get_searcher().speaker(name, page=page) if len(name) <= 500 else None
-    if not data or not data.get("total"):
-        abort(404, description=f"No quotes by “{name}” were found in the index.")
-    name = data.get("name") or name
-    quotes = list(data.get("quotes") or [])
-    state = SearchState(base=url_for("web.search"))
-    hist = data.get("histogram") or []
-    chart = histogram_svg(hist, href=lambda m: state.url([("speaker", name), ("from", month_range(m)[0]),
-                                                         ("to", month_range(m)[1])]), noun="articles")
-    # Consecutive quotes from one article under one heading (the searcher keeps them together).
-    groups: list[dict] = []
-    for q in quotes:
-        art = q.get("article") or {}
-        if groups and groups[-1]["article"].get("id") == art.get("id"):
-            groups[-1]["quotes"].append(q)
-        else:
-            groups.append({"article": art, "quotes": [q]})
-    pages = int(data.get("pages") or 1)
-    return render_template("speaker.html", name=name, quotes=quotes, groups=groups, chart=chart,
-                           chart_summary=histogram_summary(hist, noun="articles"), total=int(data["total"]),
-                           page=int(data.get("page") or 1), pages=pages,
-                           pagination=_pagination(int(data.get("page") or 1), pages,
-                                                  lambda n: url_for("web.speaker", name=name, page=n)),
-                           search_url=state.url([("speaker", name)]))
-
-
 def _csv_cell(value) -> str:
     if value is None:
         return ""
@@ -516,7 +549,13 @@ def _csv_cell(value) -> str:
 def export_csv():
     """The articles matching the search, streamed as CSV, at most Settings.export_max_rows of them."""
     req, _ = _parse(_args(), for_page=False)
+    return _csv_response(req, "newsfacet-export.csv", CSV_FIELDS, "iter_matching", noun="articles")
+
+
+def _csv_response(req, filename: str, columns, method: str, row=lambda r: r, noun: str = "quotes"):
+    """Stream `method`'s rows as a CSV attachment, at most Settings.export_max_rows of them."""
     settings = current_app.config["SETTINGS"]
+    cap = int(settings.export_max_rows)
     # Its own searcher, not the per-request one: the stream outlives the request's teardown.
     # Opened now, so a missing index is a clear 503 and not a broken stream.
     cm = current_app.config["OPEN_SEARCHER"](settings)
@@ -531,13 +570,15 @@ def export_csv():
 
     def rows():
         try:
-            yield from _csv_rows(searcher, req, int(settings.export_max_rows), logger)
+            yield from _csv_rows(records, cap, logger, columns, row, noun)
         finally:
             close()  # the stream ran to its end, or was closed while running
 
     try:
+        # called now: an index without quotes is a clear 503 too; one row more tells whether the cap cut it
+        records = getattr(searcher, method)(req, limit=cap + 1)
         response = Response(rows(), mimetype="text/csv",
-                            headers={"Content-Disposition": 'attachment; filename="newsfacet-export.csv"'})
+                            headers={"Content-Disposition": f'attachment; filename="{filename}"'})
         # And when the server is done with the response though the stream never started (a client gone before
         # the first byte): a generator that never ran has no `finally` to run.
         response.call_on_close(close)
@@ -547,27 +588,332 @@ def export_csv():
     return response
 
 
-def _csv_rows(searcher, req, cap: int, logger):
+def _csv_rows(records, cap: int, logger, columns=CSV_FIELDS, row=lambda r: r, noun: str = "articles"):
     """The CSV export, one encoded line at a time; past `cap` rows, a last line saying the file was cut."""
     buf = io.StringIO()
     writer = csv.writer(buf)
-    writer.writerow(CSV_FIELDS)
+    writer.writerow(columns)
     yield buf.getvalue()
     rows = 0
     try:
-        for record in searcher.iter_matching(req, limit=cap + 1):  # one more tells whether the cap cut it
+        for record in records:
             if rows == cap:
-                yield (f"# export stopped at {cap:,} rows, the export cap (NEWSFACET_EXPORT_MAX_ROWS): more articles "
+                yield (f"# export stopped at {cap:,} rows, the export cap (NEWSFACET_EXPORT_MAX_ROWS): more {noun} "
                        f"match; narrow the search, or raise the cap\r\n")
                 return
+            record = row(record)
             buf.seek(0)
             buf.truncate()
-            writer.writerow([_csv_cell(record.get(f)) for f in CSV_FIELDS])
+            writer.writerow([_csv_cell(record.get(f)) for f in columns])
             rows += 1
             yield buf.getvalue()
     except Exception:
         logger.exception("CSV export stopped early")
         yield "# export stopped early: an error occurred\r\n"
+
+
+# -- quotes ------------------------------------------------------------------------------------------
+QUOTE_CSV_FIELDS = ("id", "text", "speaker", "speaker_text", "kind", "verb", "start", "end", "position", "article_id",
+                    "title", "published", "source", "url", "cluster", "indexed")
+
+
+def context_url(article_id, start) -> str:
+    """The article page scrolled to a quote (the page marks each quote with the anchor q-<start>)."""
+    url = url_for("web.article", article_id=str(article_id))
+    return url + (f"#q-{int(start)}" if isinstance(start, int) else "")
+
+
+def _cluster_view(c: dict | None) -> dict | None:
+    if not c or not c.get("articles"):
+        return None
+    members = [{"source": m.get("source"), "published": m.get("published"),
+                "url": url_for("web.article", article_id=str(m.get("article_id")))} for m in c.get("members") or ()]
+    return {"id": c["id"], "url": url_for("web.quote_trail", cluster_id=c["id"]), "quotes": c.get("quotes", 0),
+            "articles": c.get("articles", 0), "outlets": c.get("outlets", 0),
+            "first": members[0] if members else None, "members": members, "more": c.get("more", 0)}
+
+
+def _quote_view(r: dict, state: SearchState | None = None) -> dict:
+    """A quote row for the templates: the quote, who, where it stands, and its cluster."""
+    art = r.get("article") or {}
+    speaker = r.get("speaker")
+    return {
+        "id": r.get("id"), "snippet": safe_snippet(r.get("snippet")), "text": r.get("text") or "",
+        "speaker": speaker, "speaker_text": r.get("speaker_text"), "kind": r.get("kind"),
+        "speaker_url": url_for("web.speaker", name=speaker) if speaker else None,
+        "filter_url": (state.toggle("speaker", speaker) if state is not None and speaker
+                       and not state.is_included("speaker", speaker) and "speaker" in state.keys else None),
+        "article": {"id": art.get("id"), "title": art.get("title") or "(untitled)", "published": art.get("published"),
+                    "source": art.get("source"), "url": url_for("web.article", article_id=str(art.get("id")))},
+        "context_url": context_url(art.get("id"), r.get("start")),
+        "cluster": _cluster_view(r.get("cluster")),
+    }
+
+
+def _quote_search_context(args) -> dict:
+    req, messages = _parse(args, for_page=True, parse=parse_quote_request)
+    state = _quotes_state(req, args)
+    res, errors = _search(req, "quotes")
+    ctx = _listing_context(req, state, res, messages, errors, QUOTE_FACETS, "quotes", "web.quotes_feed",
+                           "web.quotes_csv", "web.api_quotes")
+    ctx["results"] = [_quote_view(r, state) for r in ctx["res"].get("results") or ()]
+    return ctx
+
+
+@bp.route("/quotes")
+def quotes():
+    """Quote search: what was said, by whom, where it first appeared; htmx requests get the results fragment."""
+    ctx = _quote_search_context(_args())
+    template = "_quote_results.html" if _wants_partial() else "quotes.html"
+    return render_template(template, **ctx), (400 if ctx["failed"] else 200)
+
+
+@bp.route("/api/quotes")
+def api_quotes():
+    """The quote search page's JSON twin."""
+    req, messages = _parse(_args(), for_page=False, parse=parse_quote_request)
+    res, errors = _search(req, "quotes")
+    failed = res is None
+    if failed:
+        res = _empty_result(req) | {"quotes": 0}
+    payload = {
+        "total": res.get("total", 0), "quotes": res.get("quotes", 0), "page": res.get("page", 1),
+        "pages": res.get("pages", 0), "page_size": res.get("page_size"), "took_ms": res.get("took_ms"),
+        "messages": list(dict.fromkeys(messages + [str(m) for m in res.get("messages") or ()] + errors)),
+        "results": [_quote_json(r) for r in res.get("results") or ()],
+        **_api_facets(res, QUOTE_FACET_KEYS),
+    }
+    return jsonify(payload), (400 if failed else 200)
+
+
+def _quote_json(r: dict) -> dict:
+    out = {k: (str(r.get(k)) if k == "snippet" and r.get(k) is not None else r.get(k)) for k in QUOTE_RESULT_FIELDS}
+    out["context_url"] = context_url((r.get("article") or {}).get("id"), r.get("start"))
+    return out
+
+
+def _quote_csv_row(r: dict) -> dict:
+    art = r.get("article") or {}
+    return {**r, "article_id": art.get("id"), "title": art.get("title"), "published": art.get("published"),
+            "source": art.get("source"), "url": art.get("url"), "cluster": (r.get("cluster") or {}).get("id")}
+
+
+@bp.route("/quotes.csv")
+def quotes_csv():
+    """Every quote matching the quote search (one row per quote, with its cluster id), streamed as CSV."""
+    req, _ = _parse(_args(), for_page=False, parse=parse_quote_request)
+    return _csv_response(req, "newsfacet-quotes.csv", QUOTE_CSV_FIELDS, "iter_quotes", _quote_csv_row)
+
+
+def _trail(cluster_id: str, endpoint: str):
+    """(the cluster's trail or None, a 301 to where a merged cluster lives now or None)."""
+    trail = get_searcher().quote_cluster(cluster_id) if len(cluster_id) <= 100 else None
+    if trail and trail.get("redirect"):
+        return None, redirect(url_for(endpoint, cluster_id=trail["redirect"]), code=301)
+    return trail, None
+
+
+@bp.route("/quote/<cluster_id>")
+def quote_trail(cluster_id: str):
+    """Where a quote came from: every article that reported it, earliest first."""
+    trail, moved = _trail(cluster_id, "web.quote_trail")
+    if moved:
+        return moved
+    if not trail:
+        abort(404, description=f"There is no quote cluster “{cluster_id}”: the articles that repeated it may have "
+                               "been removed from the index.")
+    rows = [_quote_view(r) for r in trail.get("trail") or ()]
+    speakers = sorted({r["speaker"] for r in rows if r["speaker"]})
+    return render_template("trail.html", trail=trail, rows=rows, speakers=speakers,
+                           first=rows[0] if rows else None)
+
+
+@bp.route("/api/quote/<cluster_id>")
+def api_quote_trail(cluster_id: str):
+    """A cluster's trail as JSON (a merged cluster's old id answers 301 to its new one)."""
+    trail, moved = _trail(cluster_id, "web.api_quote_trail")
+    if moved:
+        return moved
+    if not trail:
+        return jsonify({"error": f"No quote cluster {cluster_id!r}"}), 404
+    return jsonify({**{k: v for k, v in trail.items() if k != "trail"},
+                    "trail": [_quote_json(r) for r in trail.get("trail") or ()]})
+
+
+# -- speakers ----------------------------------------------------------------------------------------
+def _speaker_args() -> tuple[str, int, str | None, list[str]]:
+    args = _args()
+    messages: list[str] = []
+    q = " ".join(((args.get("q") or [""])[0]).split())[:1000]
+    raw = (args.get("page") or ["1"])[0]
+    try:
+        page = max(1, min(int(raw), 10_000))
+    except ValueError:
+        messages.append(f"Ignored page={raw[:20]!r}: not a whole number.")
+        page = 1
+    sort = (args.get("sort") or [None])[0]
+    if sort not in (None, *[k for k, _ in SORTS]):
+        messages.append(f"Unknown sort {sort[:20]!r}; use relevance, newest or oldest.")
+        sort = None
+    return q, page, sort, messages
+
+
+@bp.route("/speaker/<path:name>")
+def speaker(name: str):
+    """A speaker's quotes (paged, newest first or by relevance to a query), per month, the outlets quoting them
+    most, and who is quoted alongside them."""
+    if name.endswith("/feed.atom"):
+        return speaker_feed(name[: -len("/feed.atom")])
+    q, page, sort, messages = _speaker_args()
+    data = get_searcher().speaker(name, q=q, page=page, sort=sort) if len(name) <= 500 else None
+    if not data or (not data.get("quotes_total") and not q):
+        abort(404, description=f"No quotes by “{name}” were found in the index.")
+    name = data.get("name") or name
+    base = url_for("web.speaker", name=name)
+
+    def page_url(p: int | None = None, **change) -> str:
+        pairs = [("q", q)] if q else []
+        if sort and "sort" not in change:
+            pairs.append(("sort", sort))
+        pairs += [(k, v) for k, v in change.items() if v]
+        if p and p > 1:
+            pairs.append(("page", str(p)))
+        return base + ("?" + urlencode(pairs) if pairs else "")
+
+    hist = data.get("histogram") or []
+    quotes_state = SearchState(base=url_for("web.quotes"), keys=QUOTE_FACET_KEYS, singular=QUOTE_SINGULAR,
+                               include={"speaker": [name]})
+    chart = histogram_svg(hist, href=lambda m: quotes_state.with_dates(*month_range(m)), noun="quotes")
+    pagination = _pagination(int(data.get("page") or 1), int(data.get("pages") or 1), page_url)
+    sort_now = data.get("sort") or "newest"
+    feed_pairs = [("q", q)] if q else []
+    return render_template(
+        "speaker.html", name=name, data=data, q=q, messages=messages + list(data.get("messages") or ()),
+        rows=[_quote_view(r) for r in data.get("quotes") or ()], chart=chart,
+        chart_summary=histogram_summary(hist, noun="quotes"), pagination=pagination,
+        sort_links=[{"label": label, "url": page_url(sort=v), "current": v == sort_now}
+                    for v, label in SORTS if q or v != "relevance"],
+        outlets=[{**o, "url": quotes_state.toggle("source", o["value"])} for o in data.get("outlets") or ()],
+        alongside=[{**o, "url": url_for("web.speaker", name=o["value"])} for o in data.get("alongside") or ()],
+        search_url=SearchState(base=url_for("web.search")).url([("speaker", name)]),
+        quotes_url=quotes_state.url(),
+        feed_url=base + "/feed.atom" + ("?" + urlencode(feed_pairs) if feed_pairs else ""),
+        form_action=base,
+    )
+
+
+# -- feeds -------------------------------------------------------------------------------------------
+def _base_url() -> str:
+    return str(getattr(current_app.config["SETTINGS"], "base_url", "") or "http://127.0.0.1:5000/")
+
+
+def _feed_response(title: str, subtitle: str, page_url: str, entries_of):
+    """An Atom feed for this request, or 304 when the client holds this very feed (same index, same URL)."""
+    searcher = get_searcher()
+    base = _base_url()
+    # the path as it was asked for (quoted), not request.path (decoded: "/speaker/Ada Ng/feed.atom")
+    query = quote(request.query_string.decode("latin-1"), safe="=&+%;,/:@")
+    path = quote(request.path) + ("?" + query if query else "")
+    etag = feed_etag(str(getattr(searcher, "version", "")), base, path)
+    if request.if_none_match.contains(etag):
+        resp = Response(status=304)
+        resp.set_etag(etag)
+        return resp
+    body = atom(absolute(base, path), title, absolute(base, path), absolute(base, page_url), subtitle,
+                entries_of(base))
+    resp = Response(body, mimetype="application/atom+xml")
+    resp.set_etag(etag)
+    resp.headers["Cache-Control"] = "no-cache"
+    return resp
+
+
+def _feed_request(parse):
+    req, messages = _parse(_args(), for_page=False, parse=parse)
+    return dataclasses.replace(req, sort=FEED_SORT, page=1, page_size=FEED_ENTRIES, facet_size=1), messages
+
+
+def _article_entries(res: dict, base: str) -> list[dict]:
+    out = []
+    for r in res.get("results") or ():
+        link = absolute(base, url_for("web.article", article_id=str(r.get("id"))))
+        bits = [b for b in (r.get("source"), fmt_date(r.get("published"))) if b]
+        summary = " ".join(html_text(r.get("snippet")).split())
+        out.append({"id": link, "title": r.get("title") or "(untitled)", "link": link,
+                    "indexed": r.get("indexed") or r.get("published"), "summary": (" · ".join(bits) + " — " if bits else "") + summary,
+                    "categories": list(r.get("speakers") or ())[:5]})
+    return out
+
+
+def _quote_entries(res: dict, base: str) -> list[dict]:
+    out = []
+    for r in res.get("results") or ():
+        art = r.get("article") or {}
+        link = absolute(base, context_url(art.get("id"), r.get("start")))
+        who = r.get("speaker") or r.get("speaker_text") or "Unknown speaker"
+        text = unquote(r.get("text"))
+        where = " · ".join(b for b in (art.get("source"), fmt_date(art.get("published")), art.get("title")) if b)
+        summary = f"“{text}” — {who}. {where}."
+        c = r.get("cluster") or {}
+        if c.get("articles"):
+            first = c.get("first") or {}
+            summary += (f" First appeared {fmt_date(first.get('published')) or 'undated'} in "
+                        f"{first.get('source') or 'an unnamed source'}; repeated in {c['articles']} article"
+                        f"{'' if c['articles'] == 1 else 's'} by {c['outlets']} outlet{'' if c['outlets'] == 1 else 's'}"
+                        f": {absolute(base, url_for('web.quote_trail', cluster_id=c['id']))}")
+        short = text if len(text) <= 90 else text[:90].rsplit(" ", 1)[0] + " …"
+        out.append({"id": link, "title": f"{who}: “{short}”", "link": link,
+                    "indexed": r.get("indexed") or art.get("published"), "summary": summary, "author": who, "categories": [who] if r.get("speaker") else []})
+    return out
+
+
+@bp.route("/feed.atom")
+def search_feed():
+    """The Atom feed of an article search: the articles newsfacet indexed most recently first."""
+    req, _ = _feed_request(parse_request)
+    state = _articles_state(req, _args())
+    res, _ = _search(req)
+    if res is None:
+        abort(500, description="This feed could not be made; try again, or simplify the search.")
+    title = f"newsfacet: articles for “{req.q}”" if req.q else "newsfacet: articles"
+    return _feed_response(title, _state_summary(state), state.url(), lambda base: _article_entries(res or {}, base))
+
+
+@bp.route("/quotes/feed.atom")
+def quotes_feed():
+    """The Atom feed of a quote search: the quotes newsfacet indexed most recently first."""
+    req, _ = _feed_request(parse_quote_request)
+    state = _quotes_state(req, _args())
+    res, _ = _search(req, "quotes")
+    if res is None:
+        abort(500, description="This feed could not be made; try again, or simplify the search.")
+    title = f"newsfacet: quotes for “{req.q}”" if req.q else "newsfacet: quotes"
+    return _feed_response(title, _state_summary(state), state.url(), lambda base: _quote_entries(res or {}, base))
+
+
+def speaker_feed(name: str):
+    """The Atom feed of a speaker page (with its query): their quotes newsfacet indexed most recently first."""
+    q, _, _, _ = _speaker_args()
+    data = get_searcher().speaker(name, q=q, page=1, page_size=FEED_ENTRIES, sort=FEED_SORT) \
+        if len(name) <= 500 else None
+    if not data or not data.get("quotes_total") and not q:
+        abort(404, description=f"No quotes by “{name}” were found in the index.")
+    page = url_for("web.speaker", name=name) + ("?" + urlencode([("q", q)]) if q else "")
+    title = f"newsfacet: quotes by {name}" + (f" about “{q}”" if q else "")
+    return _feed_response(title, title, page, lambda base: _quote_entries({"results": data.get("quotes")}, base))
+
+
+def _state_summary(state: SearchState) -> str:
+    """What a feed follows, in words: the query and the filters."""
+    parts = [f"“{state.q}”"] if state.q else []
+    parts += [f"{'not ' if c['excluded'] else ''}{c['label'].lower()} {c['value']}" for c in state.chips()]
+    return "Newest first by when newsfacet indexed them" + (": " + ", ".join(parts) if parts else "") + "."
+
+
+def html_text(snippet) -> str:
+    """A snippet's text without its <mark> tags and entities (feeds carry plain text)."""
+    import html as _html
+
+    return _html.unescape(re.sub(r"</?mark[^>]*>", "", str(snippet or "")))
 
 
 @bp.app_template_global()

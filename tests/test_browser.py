@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import requests
 from servers import serving
+from warm_cache import run_newsfacet
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("NEWSFACET_SHARED", ROOT.parent / "shared"))
@@ -543,14 +544,14 @@ def test_screenshot_search_with_speaker_filter(page, top_speaker, server, reques
 # -- quote search, trails, speaker pages, feeds ----------------------------------------------------------------
 def test_acceptance_wikinews_repeats_a_quote_across_articles(wikinews_index, quotes_served):
     server = quotes_served
-    out = subprocess.run(_newsfacet() + ["--index", str(wikinews_index), "stats", "--json"], check=True,
-                         capture_output=True, text=True, cwd=ROOT).stdout
+    done = run_newsfacet("--index", wikinews_index, "stats", "--json")
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
     clusters = json.loads(out)["clusters"]
     assert any(b["articles"] >= 2 for b in clusters["by_articles"]), clusters
     data = requests.get(server + "/api/quotes", params={"size": "100", "sort": "oldest"}, timeout=30).json()
     assert data["quotes"] > data["total"] > 0  # repeats are collapsed into one row each
-    text = subprocess.run(_newsfacet() + ["--index", str(wikinews_index), "stats"], check=True, capture_output=True,
-                          text=True, cwd=ROOT).stdout
+    text = run_newsfacet("--index", wikinews_index, "stats").stdout
     assert "clusters by articles spanned:" in text
 
 

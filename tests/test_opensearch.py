@@ -274,7 +274,9 @@ def test_both_backends_count_every_facet_alike_on_wikinews(wikinews_index, wikin
     opensearch = get_backend(os_settings)
     with whoosh.open_searcher() as w, opensearch.open_searcher() as o:
         ws, os_ = w.stats(), o.stats()
-        assert {k: v for k, v in os_.items() if k != "generation"} == {k: v for k, v in ws.items() if k != "generation"}
+        # quotes and their clusters: the Whoosh backend's so far (issue 13)
+        other = ("generation", "quotes", "clusters")
+        assert {k: v for k, v in os_.items() if k not in other} == {k: v for k, v in ws.items() if k not in other}
         compared = 0
         for args in _requests_for(ws):
             req, messages = _parse(dict(args))

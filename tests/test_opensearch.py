@@ -304,10 +304,15 @@ def test_both_backends_count_every_facet_alike_on_wikinews(wikinews_index, wikin
             compared += 1
         assert compared == len(_requests_for(ws))
         top = ws["top_speakers"][0]["value"]
-        assert o.speaker(top) == w.speaker(top)
-        assert o.speaker(top, page=2, page_size=3) == w.speaker(top, page=2, page_size=3)
+        # The Whoosh speaker page comes from its quote index (issue 13: quote rows, quotes per month), which
+        # OpenSearch does not hold yet: what both say alike is the articles quoting the speaker and their quotes.
+        for page, size in ((1, None), (2, 3)):
+            wq, oq = w.speaker(top, page=page, page_size=size), o.speaker(top, page=page, page_size=size)
+            assert wq["articles"] == oq["total"]
+            assert {q["id"].rsplit("#", 1)[0] for q in w.speaker(top, page_size=100)["quotes"]} >= \
+                {q["article"]["id"] for q in oq["quotes"]}
         first = next(w.iter_matching(parse_request({})[0]))["id"]
-        assert o.article(first) == w.article(first)
+        assert o.article(first) == {k: v for k, v in w.article(first).items() if k != "indexed"}  # Whoosh's alone
 
 
 # -- writing

@@ -60,10 +60,12 @@ screenshot: install browser-deps
 	NEWSFACET_SHARED=$(SHARED) NEWSFACET_SCREENSHOT=$(CURDIR)/docs/screenshot.png $(PY) -m pytest -q \
 		tests/test_browser.py -k test_screenshot_search_with_speaker_filter
 
-# Attribution figures on every annotated set, side by side (bench/eval_quotes.py says what each column is).
+# Attribution figures on every annotated set, side by side (bench/eval_quotes.py says what each column is),
+# then the People facet on GGT dev and cross-validated (bench/eval_people.py).
 eval: install
 	@mkdir -p bench/out
 	$(PY) bench/eval_quotes.py --all --gold $(SHARED)/eval/quotes-dev.jsonl --json bench/out/eval.json
+	$(PY) bench/eval_people.py --gold $(SHARED)/eval/quotes-dev.jsonl
 
 # Retrain the attribution models in search/data (source ranker from $(SHARED)/polnear/train, confidence from
 # $(SHARED)/eval) with NumPy alone; make test never trains.

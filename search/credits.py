@@ -26,6 +26,10 @@ _CREDIT_BEFORE = re.compile(
     r"|^\s*[–—-]*\s*by\s+)$",
     re.IGNORECASE,
 )
+# "AGENCY/Jane Roe", "AGENCY Photo/Jane Roe": a wire agency's photo credit, the agency in capitals.
+_AGENCY_SLASH = re.compile(r"\b[A-Z]{2,}(?:\s+(?:[Pp]hoto|PHOTO|[Ii]mages?|IMAGES?))?\s*/\s*$")
+# "..., Jane Roe writes." closing an op-ed's summary line: its author.
+_WRITES = re.compile(r"^\s+writes\s*[.)]", re.IGNORECASE)
 # What follows a photographer's or agency credit: "/The Daily Wire", " / Reuters", "/AP".
 _SLASH_AFTER = re.compile(r"^\s*/\s*\(?[A-Z]")
 _CONTRIBUTED = re.compile(r"^\s+(?:also\s+)?contributed\b", re.IGNORECASE)
@@ -33,8 +37,10 @@ _CONTRIBUTED = re.compile(r"^\s+(?:also\s+)?contributed\b", re.IGNORECASE)
 _REPORTS = re.compile(r"^\s+(?:has|had)\s+(?:the\s+)?(?:latest|more|details|story|report|update)\b"
                       r"|^\s+reports?\s*(?:[.(]|$|\bfrom\b)", re.IGNORECASE)
 _AS_REPORTS = re.compile(r"\bas\s+$", re.IGNORECASE)
-# "Jane Roe is a Toronto-based writer and ..." as the article's last paragraph: the columnist's bio.
+# "Jane Roe is a Toronto-based writer and ..." in the article's last paragraphs: the columnist's bio.
 _BIO_AFTER = re.compile(r"^\s+is\s+(?:a|an|the)\b", re.IGNORECASE)
+# What stands before a sentence's first word: nothing, the end of a sentence, or a link.
+_SENTENCE_START = re.compile(r"(?:^\s*|[.!?)”\"]\s+|\S+/\s+)$")
 
 
 @dataclass(frozen=True)
@@ -102,6 +108,14 @@ def classify(text: str, persons: list[tuple[int, int, str]]) -> tuple[list[Parag
         p = paras[i]
         before = text[p.start:start]
         after = text[end:p.end]
+        if _AGENCY_SLASH.search(before):
+            credits.add(value)
+            if kinds[i] == "body":
+                kinds[i] = "caption"
+            continue
+        if _WRITES.match(after):
+            credits.add(value)
+            continue
         if _CREDIT_BEFORE.search(before) or _CONTRIBUTED.match(after):
             credits.add(value)
             if re.search(r"\b(?:photo|photograph|picture|image|illustration|graphic|courtesy)", before, re.I):
@@ -128,8 +142,10 @@ def classify(text: str, persons: list[tuple[int, int, str]]) -> tuple[list[Parag
         if _REPORTS.match(after) or (_AS_REPORTS.search(before) and re.match(r"^\s+reports?\b", after)):
             credits.add(value)  # the reporter of a video or audio piece embedded in the page
             continue
-        if i >= last_body and not before.strip() and _BIO_AFTER.match(after) and last_body > 0:
-            credits.add(value)  # the columnist's closing bio
+        if i >= last_body - 2 and _BIO_AFTER.match(after) and last_body > 0 and _SENTENCE_START.search(before) \
+                and all(_paragraph_at(paras, s) is not None and _paragraph_at(paras, s) >= last_body - 2
+                        for s, _, v in persons if v == value):
+            credits.add(value)  # the columnist's closing bio, naming no one the story is about
             continue
     return [Paragraph(p.start, p.end, k) for p, k in zip(paras, kinds)], credits
 

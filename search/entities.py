@@ -10,7 +10,7 @@ from spacy.util import compile_infix_regex, compile_suffix_regex
 
 from search.credits import classify, kind_at
 from search.lexicon import is_given_name, place_types, title_words, zipf
-from search.names import (HONORIFICS, OCCUPATION_WORDS, TITLE_WORDS, PersonIndex, clean_org, clean_person, clean_place, fold,
+from search.names import (HONORIFICS, OCCUPATION_WORDS, RELATION_WORDS, TITLE_WORDS, PersonIndex, clean_org, clean_person, clean_place, fold,
                           is_disease, is_medium, is_time_zone, person_verdict, split_abbreviation, strip_possessive)
 from search.quotes import extract_quotes
 
@@ -185,6 +185,10 @@ def analyse(doc, aliases=None, places=frozenset(), alias_fold=None, quotes_too: 
                 and not doc[e.start - 2].whitespace_ and not doc[e.start - 1].whitespace_:
             e = doc[e.start - 2 : e.end]  # "al-Shabaab", not "Shabaab"
             text = e.text
+        if label == "PERSON" and e.end + 1 < len(doc) and doc[e.end].text in ("-", "‐") and not doc[e.end - 1].whitespace_ \
+                and not doc[e.end].whitespace_ and doc[e.end + 1].is_alpha:
+            e = doc[e.start : e.end + 2]  # "Jae-in", "Smith-Jones": the NER stopped at the hyphen
+            text = e.text
         if label == "PERSON" and _medium_mention(doc, e):
             label = "ORG"  # "wrote on Twitter": a platform the small model took for a person
         if label == "PERSON":
@@ -276,6 +280,7 @@ def analyse(doc, aliases=None, places=frozenset(), alias_fold=None, quotes_too: 
     paras, credit_values = classify(doc.text, [(m["start"], m["end"], m["value"]) for m in mentions
                                                if m["label"] == "person" or _person_like(m)])
     credit_values -= speaking
+    honoured = _honoured(doc, mentions)
     _settle_kinds(doc, mentions, speaking, places)
     out = {"persons": [], "places": [], "organizations": [], "speakers": [], "quotes": [], "entities": [],
            "date_mentions": date_mentions, "credits": []}
@@ -300,7 +305,7 @@ def analyse(doc, aliases=None, places=frozenset(), alias_fold=None, quotes_too: 
     speakers_seen = set()
     for q in quotes:
         if q.pop("label", None) == "person" and q["speaker"] and q["speaker"] not in seen["persons"] \
-                and q["speaker"] not in credit_values and person_verdict(q["speaker"], True)[0] == "person":
+                and q["speaker"] not in credit_values and person_verdict(q["speaker"], True, q["speaker"] in honoured)[0] == "person":
             seen["persons"].add(q["speaker"])
             out["persons"].append(q["speaker"])
         if q["speaker"] and q["speaker"][:4].lower() == "the " and q["speaker"][4:5].isupper():
@@ -330,7 +335,21 @@ def _named_as_person(doc, m) -> bool:
         if word in HONORIFICS or (prev.is_lower and (word in title_words() or word in OCCUPATION_WORDS)):
             return True
     root = doc[m["tstart"]:m["tend"]].root
-    return root.dep_ == "appos" and root.head.pos_ == "NOUN"
+    if root.dep_ != "appos" or root.head.pos_ != "NOUN":
+        return False
+    head = root.head.lemma_.lower()
+    # "her son, Ada" names a person; "her new cookbook, Ada Bakes" a thing
+    return head in RELATION_WORDS or head in OCCUPATION_WORDS or head in title_words() or head in TITLE_WORDS
+
+
+_GENDERED = frozenset("he him his himself she her hers herself".split())
+
+
+def _gendered_after(doc, m) -> bool:
+    """Whether a gendered pronoun follows the mention in its sentence or opens the next one."""
+    end = doc[m["tend"] - 1].sent.end
+    stop = min(len(doc), end + 4)
+    return any(t.lower_ in _GENDERED for t in doc[m["tend"]:stop])
 
 
 def _not_a_person_mention(doc, m, places) -> bool:
@@ -348,6 +367,14 @@ def _not_a_person_mention(doc, m, places) -> bool:
     return len(written) > 1 and written[-1].lower() in place_types() and not is_given_name(written[0])
 
 
+def _honoured(doc, mentions: list[dict]) -> set[str]:
+    """Person values the text itself calls somebody: a title, honorific or relation before a mention, or a
+    gendered pronoun taking a full name up (groups are "they", things "it")."""
+    out = {m["value"] for m in mentions if m["label"] == "person" and _named_as_person(doc, m)}
+    out |= {m["value"] for m in mentions if m["label"] == "person" and " " in m["value"] and _gendered_after(doc, m)}
+    return out
+
+
 def _settle_kinds(doc, mentions: list[dict], speaking: set[str], places) -> None:
     """Decide, per value, whether the article's person mentions name a person (label None when not).
 
@@ -360,14 +387,14 @@ def _settle_kinds(doc, mentions: list[dict], speaking: set[str], places) -> None
     for m in mentions:
         v = votes.setdefault(fold(strip_possessive(m["text"])), [0, 0])
         v[0 if m["label"] == "person" else 1] += 1
-    honoured = {m["value"] for m in mentions if m["label"] == "person" and _named_as_person(doc, m)}
+    honoured = _honoured(doc, mentions)
     verdict: dict[str, tuple] = {}
     for m in mentions:
         if m["label"] != "person":
             continue
         value = m["value"]
         if value not in verdict:
-            verdict[value] = person_verdict(value, value in speaking or value in honoured)
+            verdict[value] = person_verdict(value, value in speaking or value in honoured, value in honoured)
         label, new_value = verdict[value]
         if label == "person" and _not_a_person_mention(doc, m, places):
             label = None if value not in speaking else label

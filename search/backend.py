@@ -57,6 +57,9 @@ class Searcher(Protocol):
     def iter_matching(self, req: SearchRequest, limit: int | None = None) -> Iterator[dict]:
         """The articles matching a request (at most `limit`), in its sort order, as export rows."""
 
+    def names(self, limit: int = 50) -> dict:
+        """Canonical names with their variants and article counts (search/nametable.py)."""
+
     def stats(self) -> dict:
         """Figures about the whole index."""
 

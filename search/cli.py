@@ -531,8 +531,6 @@ def serve(ctx, host, port, threads, base_url):
 @click.pass_context
 def names(ctx, merge, aliases, limit, as_json):
     """Canonical names of the index with their variants and article counts; --merge A B writes an alias."""
-    from search.names import name_table
-
     if merge:
         settings = _settings(ctx, aliases=aliases)
         path = Path(settings.aliases or Path(settings.index) / "aliases.txt")
@@ -546,22 +544,7 @@ def names(ctx, merge, aliases, limit, as_json):
         return
     searcher, _ = _open(ctx)
     with searcher:
-        fd = searcher.facets
-        counts = {key: {r["value"]: r["count"] for r in fd.top(f, fd.alive, 10**9)["results"]}
-                  for f, key in (("person", "persons"), ("org", "organizations"), ("place", "places"))}
-    table = name_table(counts)
-    out = {}
-    for key, values in counts.items():
-        groups: dict[str, dict] = {}
-        for v, n in values.items():
-            c = table.get(key, {}).get(v, v)
-            if not c:
-                continue
-            g = groups.setdefault(c, {"name": c, "count": 0, "variants": {}})
-            g["count"] += n
-            if v != c:
-                g["variants"][v] = n
-        out[key] = sorted(groups.values(), key=lambda g: (-g["count"], g["name"]))[:limit]
+        out = searcher.names(limit)
     if as_json:
         click.echo(json.dumps(out, ensure_ascii=False, indent=2))
         return

@@ -401,7 +401,8 @@ _lock = threading.Lock()
 
 def facet_data(key: tuple, reader, layout: Layout = ARTICLES, make=None) -> FacetData:
     """FacetData for an index generation, built once and shared by all requests on it (`make(reader)` builds
-    it when the generation holds no saved arrays; default FacetData(reader, layout))."""
+    it when the generation holds no saved arrays; default FacetData(reader, layout)); the article arrays with the
+    generation's name table applied."""
     with _lock:
         fd = _cache.get(key)
     if fd is not None:
@@ -412,6 +413,11 @@ def facet_data(key: tuple, reader, layout: Layout = ARTICLES, make=None) -> Face
         fd = FacetData.load(gen / FACET_FILE, reader.doc_count_all(), reader.doc_count(), layout)
     if fd is None:
         fd = make(reader) if make is not None else FacetData(reader, layout)
+    if gen is not None and layout is ARTICLES:
+        # the collection's canonical names (search/nametable.py), applied to counts, filters and display
+        from search.nametable import canonical_facets, load_table
+
+        fd = canonical_facets(fd, load_table(gen))
     with _lock:
         _cache[key] = fd
         while len(_cache) > 6:  # old generations (articles and quotes of each): drop the oldest
@@ -419,10 +425,12 @@ def facet_data(key: tuple, reader, layout: Layout = ARTICLES, make=None) -> Face
     return fd
 
 
-def write_facet_file(gen_dir: Path) -> None:
-    """Compute a finished (not yet live) generation's facet arrays and save them in it."""
+def write_facet_file(gen_dir: Path) -> FacetData:
+    """Compute a finished (not yet live) generation's facet arrays, save them in it and return them."""
     from whoosh import index as windex
 
     ix = windex.open_dir(str(gen_dir))
     with ix.reader() as reader:
-        FacetData(reader).save(Path(gen_dir) / FACET_FILE)
+        fd = FacetData(reader)
+    fd.save(Path(gen_dir) / FACET_FILE)
+    return fd

@@ -26,6 +26,7 @@ from search.articles import Article, Skip, read_articles
 from search.cache import EnrichCache, cache_path
 from search.config import Settings
 from search.contracts import IndexMissing  # noqa: F401  (raised here; re-exported)
+from search.nametable import NAMES_FILE
 from search.schema import build_schema, to_document
 
 log = logging.getLogger(__name__)
@@ -332,7 +333,8 @@ def _write_records(writer, records: Iterable, report: Report, manifest: dict, pr
             progress.update(1)
 
 
-def _finish(index_dir: Path, tmp: Path, manifest: dict, report: Report, started: float, collector=None) -> Report:
+def _finish(index_dir: Path, tmp: Path, manifest: dict, report: Report, started: float, collector=None,
+            aliases: dict | None = None) -> Report:
     with open(tmp / MANIFEST, "w", encoding="utf-8") as f:
         json.dump(manifest, f, ensure_ascii=False)
         f.flush()
@@ -342,16 +344,19 @@ def _finish(index_dir: Path, tmp: Path, manifest: dict, report: Report, started:
         from search.facets import FACET_FILE, write_facet_file
 
         if collector is not None:
-            collector.facet_data().save(tmp / FACET_FILE)
+            fd = collector.facet_data()
+            fd.save(tmp / FACET_FILE)
         else:
-            write_facet_file(tmp)
+            fd = write_facet_file(tmp)
     except Exception as exc:
         # The index itself is complete: searchers compute the arrays from it when the file is missing, so
         # this is no reason to lose the run, but it is a bug to see (every server pays for it on switching).
+        fd = None
         log.error("could not save the facet arrays of %s", tmp.name, exc_info=True)
         report.warnings.append(Skip(str(index_dir), f"the facet arrays could not be saved ({type(exc).__name__}: "
                                     f"{exc}); searches will compute them, more slowly; please report it",
                                     warning=True))
+    _write_names(tmp, fd, aliases)
     final = _switch(index_dir, tmp)
     report.generation = final.name
     report.total_documents = len(manifest)
@@ -360,8 +365,17 @@ def _finish(index_dir: Path, tmp: Path, manifest: dict, report: Report, started:
     return report
 
 
+def _write_names(tmp: Path, fd, aliases: dict | None) -> None:
+    """Save the generation's collection name table (search/nametable.py), built from its facet counts: the same
+    for an update as for a rebuild over the same articles."""
+    from search.nametable import build_table, count_values, save_table
+
+    if fd is not None:  # without facet arrays, searchers count raw values (and compute the arrays themselves)
+        save_table(tmp, build_table(count_values(fd), aliases))
+
+
 def _build_new(index_dir: Path, records: Iterable, report: Report, progress, started: float,
-               writer_procs: int = 1, quote_procs: int = 1) -> Report:
+               writer_procs: int = 1, quote_procs: int = 1, aliases: dict | None = None) -> Report:
     """Write records into a fresh generation beside the live one and switch to it (caller holds the lock).
 
     The quote index is written from the same records, by a second process when quote_procs > 1."""
@@ -410,7 +424,7 @@ def _build_new(index_dir: Path, records: Iterable, report: Report, progress, sta
             q = quotes.finish()
             quotes = None
             report.quotes, report.clusters = q["quotes"], q["clusters"]
-        return _finish(index_dir, tmp, manifest, report, started, collector)
+        return _finish(index_dir, tmp, manifest, report, started, collector, aliases)
     except BaseException:
         if quotes is not None:
             quotes.cancel()
@@ -424,13 +438,14 @@ def rebuild(paths, settings: Settings, progress=None, wait: float = 0.0, _fail_a
     index_dir = Path(settings.index)
     report = Report()
     with writer_lock(index_dir, wait=wait):
-        enricher = _enricher(settings, index_dir, load_aliases_for(settings))
+        aliases = load_aliases_for(settings)
+        enricher = _enricher(settings, index_dir, aliases)
         try:
             records = enricher.enrich(_articles(paths, settings, report, progress))
             if _fail_after is not None:
                 records = _fail_midway(records, _fail_after)
             return _build_new(index_dir, _counting(records, enricher, report), report, progress, started,
-                              quote_procs=settings.quote_procs)
+                              quote_procs=settings.quote_procs, aliases=aliases)
         finally:
             enricher.cache.close()
 
@@ -454,7 +469,7 @@ def index_records(records: Iterable[dict], settings: Settings, wait: float = 0.0
     report = Report()
     with writer_lock(index_dir, wait=wait):
         return _build_new(index_dir, records, report, None, started, writer_procs=writer_procs,
-                          quote_procs=settings.quote_procs)
+                          quote_procs=settings.quote_procs, aliases=load_aliases_for(settings))
 
 
 def _fail_midway(records, n):
@@ -468,8 +483,10 @@ def _fail_midway(records, n):
 def _link_copy(src: Path, dst: Path) -> None:
     """Copy a generation with hard links: Whoosh never rewrites a file, it writes new ones."""
     for p in src.iterdir():
-        # clusters.sqlite is copied (then changed) by the quote update, not linked: the live one must stay as it is
-        if p.is_file() and not p.name.endswith("LOCK") and p.name not in (MANIFEST, "facets.npz", "clusters.sqlite"):
+        # clusters.sqlite is copied (then changed) by the quote update, not linked: the live one must stay as it is;
+        # names.json is built again from the new generation's counts
+        if p.is_file() and not p.name.endswith("LOCK") and p.name not in (MANIFEST, "facets.npz", "clusters.sqlite",
+                                                                         NAMES_FILE):
             try:
                 os.link(p, dst / p.name)
             except OSError:
@@ -619,7 +636,7 @@ def update(paths, settings: Settings, progress=None, wait: float = 0.0) -> Repor
                 q = {"quotes": 0, "clusters": 0}
             report.quotes, report.clusters = q["quotes"], q["clusters"]
             report.analysed, report.cached = enricher.analysed, enricher.cached
-            return _finish(index_dir, tmp, manifest, report, started)
+            return _finish(index_dir, tmp, manifest, report, started, aliases=aliases)
         except BaseException:
             if quotes is not None:
                 quotes.cancel()

@@ -24,6 +24,7 @@ from search.contracts import (CLUSTER_MEMBERS_SHOWN, DATE_FACET, FACET_KEYS, FAC
                               parse_request)
 from search.facets import NO_DAY, FacetData, FacetTimeout, facet_clock, facet_data, from_day, to_day
 from search.indexer import live_generation, open_whoosh
+from search.nametable import KINDS, SPEAKERS, NameTable
 from search.schema import FACET_FIELDS
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,7 @@ FACETS = FACET_KEYS  # speaker, person, place, org
 TEXT_FIELDS = ("title", "body", "quotes")
 QUOTE_TEXT_FIELDS = ("quotes",)  # quote search matches the quote's words
 SNIPPET_CHARS = 240
+NAME_KINDS = (*KINDS, SPEAKERS)  # the facet fields the collection's name table applies to
 
 __all__ = ["IndexMissing", "SearchRequest", "SearchResult", "parse_request", "open_searcher", "NewsSearcher"]
 
@@ -174,10 +176,12 @@ class FacetedIndex:
     through it, so both read the same query syntax, filters and facets."""
 
     def __init__(self, ix, searcher, facets: FacetData, key: str, text_fields: tuple[str, ...],
-                 facet_keys: tuple[str, ...], labels: dict, time_limit_ms: int = 0):
+                 facet_keys: tuple[str, ...], labels: dict, time_limit_ms: int = 0, names: NameTable | None = None):
         self.ix, self.searcher, self.facets, self.key = ix, searcher, facets, key
         self.text_fields, self.facet_keys, self.labels = text_fields, facet_keys, labels
         self.time_limit_ms = int(time_limit_ms)
+        # the collection's canonical names (search/nametable.py) the arrays' view applies: choices and records too
+        self.names = names if names is not None else NameTable()
         self.last_query = None
 
     def match(self, req: SearchRequest, messages: list[str]):
@@ -238,8 +242,28 @@ class FacetedIndex:
                 exc[f] = ~fd.field(f).docs_with(req.exclude[f], fd.size)
         return inc, exc
 
+    def canonical_choices(self, req: SearchRequest) -> None:
+        """Chosen facet values as the facets show them: a variant ('U.S. Senate', a surname) chooses its
+        canonical value, which matches the documents holding any of its variants."""
+        if not self.names:
+            return
+        for choices in (req.filters, req.exclude):
+            for f in self.facet_keys:
+                kind = self.facets.layout.names.get(f, f)  # the article fields are named as the table's kinds
+                if choices.get(f) and kind in NAME_KINDS:
+                    choices[f] = list(dict.fromkeys(self.canonical_value(f, v) for v in choices[f]))
+
+    def canonical_value(self, facet: str, value: str) -> str:
+        """The value a facet shows for a chosen one: itself when the facet has it, else its canonical value."""
+        kind = self.facets.layout.names.get(facet, facet)
+        if not self.names or kind not in NAME_KINDS or value in self.facets.field(facet).index:
+            return value
+        return self.names.resolve(kind, value)[1]
+
     def final_mask(self, req: SearchRequest, messages: list[str]):
-        """(base, scores, date mask, include masks, exclude masks, the matching documents)."""
+        """(base, scores, date mask, include masks, exclude masks, the matching documents); chosen variants become
+        their canonical values in req."""
+        self.canonical_choices(req)
         base, scores = self.match(req, messages)
         dmask = self.date_mask(req)
         inc, exc = self.facet_masks(req)
@@ -402,8 +426,8 @@ class FacetedIndex:
         return plain_snippet(text)
 
     def record(self, docnum: int) -> dict:
-        """The stored record of a document."""
-        return json.loads(self.searcher.stored_fields(docnum)["record"])
+        """The stored record of a document, its names as the collection shows them."""
+        return self.names.resolve_record(json.loads(self.searcher.stored_fields(docnum)["record"]))
 
 
 _indexed_lock = threading.Lock()
@@ -451,8 +475,11 @@ class NewsSearcher:
         except BaseException:
             self._searcher.close()  # no caller holds this object yet to close it
             raise
+        # the collection's canonical names (search/nametable.py) are on the article arrays' view: filters, records
+        # and speaker pages show them as the facets do
         self._articles = FacetedIndex(ix, self._searcher, self.facets, key, TEXT_FIELDS, FACETS, FACET_LABELS,
-                                      self.settings.facet_time_limit_ms)
+                                      self.settings.facet_time_limit_ms,
+                                      names=getattr(self.facets, "names", None) or NameTable())
         self._quotes: FacetedIndex | None = None
         self._clusters = None
 
@@ -540,7 +567,32 @@ class NewsSearcher:
                    "url": stored.get("url") or None}
             for f in FACETS:  # the keyword fields hold the values comma-joined, as facets count them
                 row[RECORD_KEYS[f]] = [v for v in (stored.get(FACET_FIELDS[f]) or "").split(",") if v]
-            yield row
+            yield self._articles.names.resolve_record(row)  # the collection's canonical names
+
+    def names(self, limit: int = 50) -> dict:
+        """Canonical names with their variants: {kind: [{name, count (articles), variants: {value: articles}}]},
+        most articles first, for people, organisations, places and speakers."""
+        from search.facets import FACET_FILE
+        from search.nametable import count_values
+
+        fd = self.facets
+        raw = FacetData.load(Path(self.generation) / FACET_FILE, fd.size) or FacetData(self._searcher.reader())
+        raw_counts = count_values(raw)
+        out = {}
+        for kind, facet in zip((*KINDS, SPEAKERS), ("person", "org", "place", "speaker")):
+            groups: dict[str, dict] = {}
+            top = fd.top(facet, fd.alive, limit)["results"]
+            for r in top:
+                groups[r["value"]] = {"name": r["value"], "count": r["count"], "variants": {}}
+            out[kind] = list(groups.values())
+            for source in (*KINDS, SPEAKERS):
+                if (source == SPEAKERS) != (kind == SPEAKERS):
+                    continue
+                for v, n in raw_counts[source].items():
+                    to_kind, c = self._articles.names.resolve(source, v)
+                    if to_kind == kind and c in groups and (v != c or source != kind):
+                        groups[c]["variants"][v if source == kind else f"{v} ({source})"] = n
+        return out
 
     # -- quotes
 
@@ -690,7 +742,8 @@ class NewsSearcher:
         req.facet_size = facet_size
         res = self.quotes(req, messages)
         fd = self.facets
-        articles = fd.field("speaker").docs_with([name], fd.size) & fd.alive
+        shown = self._articles.canonical_value("speaker", name)  # a variant's articles are its canonical name's
+        articles = fd.field("speaker").docs_with([shown], fd.size) & fd.alive
         with_others = fd.top("speaker", articles, facet_size + 1)["results"]
         return {
             "name": name, "q": req.q, "sort": req.sort, "total": res.total, "quotes_total": res.quotes,
@@ -699,7 +752,7 @@ class NewsSearcher:
             "outlets": [{"value": r["value"], "count": r["count"]} for r in res.facets["source"]["results"]
                         if r["count"]],
             "alongside": [{"value": r["value"], "count": r["count"]} for r in with_others
-                          if r["value"] != name][:facet_size],
+                          if r["value"] != shown][:facet_size],
         }
 
     def stats(self) -> dict:

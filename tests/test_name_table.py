@@ -106,3 +106,23 @@ def test_aliases_apply_to_finished_records():
 
 def test_empty_counts_give_an_empty_table():
     assert not build_table({}) and resolve_record(_rec(["Ada"]), build_table({}))["persons"] == ["Ada"]
+
+
+def test_names_command_lists_variants_and_merge_writes_the_override(tmp_path):
+    from click.testing import CliRunner
+
+    from conftest import make_record
+    from search.cli import main
+    from search.config import Settings
+    from search.indexer import index_records
+
+    recs = [make_record(f"a{i}", "T", "Text.", organizations=["Green Valley Party"]) for i in range(3)]
+    recs.append(make_record("b", "T", "Text.", organizations=["Green Valley party", "Green Valley Party (GVP"]))
+    index_records(recs, Settings(index=tmp_path / "ix"))
+    run = CliRunner().invoke
+    out = json.loads(run(main, ["--index", str(tmp_path / "ix"), "names", "--json"]).output)
+    assert out["organizations"] == [{"name": "Green Valley Party", "count": 4,
+                                     "variants": {"Green Valley party": 1, "Green Valley Party (GVP": 1}}]
+    res = run(main, ["--index", str(tmp_path / "ix"), "names", "--merge", "Green Valley Party", "GVP"])
+    assert res.exit_code == 0
+    assert (tmp_path / "ix" / "aliases.txt").read_text() == "Green Valley Party = GVP\n"

@@ -1,0 +1,164 @@
+"""The collection name table in the index: facets count, filter and show canonical names; an update and a
+rebuild over the same files agree. Articles and names are written for these tests."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import make_record
+from search.config import Settings
+from search.contracts import parse_request
+from search.indexer import index_records, rebuild, update
+from search.query import open_searcher
+
+FACETS = ("speaker", "person", "place", "org")
+
+
+def _search(ix, **args):
+    with open_searcher(ix) as s:
+        req, _ = parse_request({k: v if isinstance(v, list) else [v] for k, v in args.items()})
+        return s.search(req)
+
+
+@pytest.fixture
+def variants_index(tmp_path):
+    recs = [
+        make_record("a", "Harbour", "The UK Harbour Board met. Orla Quenby spoke.", organizations=["UK Harbour Board"],
+                    persons=["Orla Quenby"], published="2021-03-01"),
+        make_record("b", "Harbour", "The U.K. Harbour Board met again.", organizations=["U.K. Harbour Board"],
+                    published="2021-03-02"),
+        make_record("c", "Harbour", "The UK Harbour Board (UKHB) sat.", organizations=["UK Harbour Board (UKHB"],
+                    published="2021-03-03"),
+        make_record("d", "Quenby", "Quenby said the port opens. The Lakeview Herald reported it.",
+                    persons=["Quenby"], speakers=["Quenby", "the Lakeview Herald"], organizations=["UK Harbour Board"],
+                    quotes=[{"speaker": "Quenby", "text": "the port opens"},
+                            {"speaker": "the Lakeview Herald", "text": "reported it"}], published="2021-03-04"),
+        make_record("e", "Herald", "The Lakeview Herald printed it.", organizations=["Lakeview Herald"],
+                    published="2021-03-05"),
+        make_record("f", "Herald", "The Lakeview Herald printed more.", organizations=["Lakeview Herald"],
+                    published="2021-03-06"),
+    ]
+    ix = tmp_path / "ix"
+    index_records(recs, Settings(index=ix))
+    return ix
+
+
+def test_facets_count_canonical_values(variants_index):
+    res = _search(variants_index)
+    orgs = {r["value"]: r["count"] for r in res.facets["org"]["results"]}
+    assert orgs == {"UK Harbour Board": 4, "Lakeview Herald": 2}
+    assert {r["value"]: r["count"] for r in res.facets["person"]["results"]} == {"Orla Quenby": 2}
+    assert {r["value"] for r in res.facets["speaker"]["results"]} == {"Orla Quenby", "Lakeview Herald"}
+
+
+def test_filtering_by_a_canonical_value_matches_every_variant(variants_index):
+    assert sorted(r["id"] for r in _search(variants_index, org="UK Harbour Board").results) == ["a", "b", "c", "d"]
+    # a variant chooses its canonical value
+    res = _search(variants_index, org="U.K. Harbour Board")
+    assert res.request.filters["org"] == ["UK Harbour Board"] and res.total == 4
+    assert sorted(r["id"] for r in _search(variants_index, person="Quenby").results) == ["a", "d"]
+    assert sorted(r["id"] for r in _search(variants_index, not_org="UK Harbour Board").results) == ["e", "f"]
+
+
+def test_results_article_speaker_page_and_stats_show_canonical_values(variants_index):
+    res = _search(variants_index, q="port")
+    [hit] = res.results
+    assert hit["persons"] == ["Orla Quenby"] and hit["speakers"] == ["Orla Quenby", "Lakeview Herald"]
+    assert {q["speaker"] for q in hit["quotes"]} == {"Orla Quenby", "Lakeview Herald"}
+    with open_searcher(variants_index) as s:
+        art = s.article("c")
+        assert art["organizations"] == ["UK Harbour Board"]
+        assert s.article("d")["entities"][0]["value"] == "Orla Quenby"
+        page = s.speaker("Lakeview Herald")
+        assert [q["article"]["id"] for q in page["quotes"]] == ["d"]
+        assert s.speaker("the Lakeview Herald")["quotes"] == page["quotes"]
+        stats = s.stats()
+    assert stats["top_organizations"][0] == {"value": "UK Harbour Board", "count": 4}
+    assert stats["distinct_organizations"] == 2
+
+
+def test_stored_records_keep_what_enrichment_wrote(variants_index):
+    from whoosh import index as windex
+
+    from search.indexer import live_generation
+
+    with windex.open_dir(str(live_generation(variants_index))).searcher() as s:
+        stored = json.loads(s.document(id="c")["record"])
+    assert stored["organizations"] == ["UK Harbour Board (UKHB"]
+
+
+# ---- update and rebuild over the same files agree ------------------------------------------------------
+
+def _article(i: int, text: str) -> dict:
+    return {"id": f"n{i}", "title": f"Note {i}", "text": text, "published": f"2022-01-{i + 1:02d}"}
+
+
+# (text, persons, organizations, places, speakers) per article; the analyses are put in the enrichment cache,
+# so rebuild and update read them as if spaCy had found them.
+FIRST = [
+    ("Orla Quenby opened the Vellmar depot.", ["Orla Quenby"], ["Vellmar"], [], []),
+    ("Quenby said the depot opens.", ["Quenby"], ["Green Valley party"], [], ["Quenby"]),
+    ("Vellmar staff walked out.", [], ["Vellmar", "Green Valley party"], [], []),
+    ("Trains reached Vellmar.", [], ["Green Valley Party"], ["Vellmar"], []),
+]
+ADDED = [
+    ("Piet Quenby visited Vellmar.", ["Piet Quenby"], ["Green Valley Party"], ["Vellmar"], []),
+    ("Snow fell on Vellmar.", [], ["Green Valley Party"], ["Vellmar"], []),
+]
+
+
+def _write(folder, rows, start):
+    folder.mkdir(exist_ok=True)
+    for i, (text, *_rest) in enumerate(rows, start):
+        (folder / f"n{i}.json").write_text(json.dumps(_article(i, text)), encoding="utf-8")
+
+
+def _prefill(index_dir, rows):
+    """Put the analyses of rows in the index's enrichment cache under the keys enrichment will look up."""
+    from search.articles import Article
+    from search.cache import EnrichCache
+    from search.enrich import Enricher, analysis_key
+
+    settings = Settings(index=index_dir)
+    cache = EnrichCache(index_dir / "cache" / "enrich.sqlite")
+    sig = Enricher(settings).signature()
+    for i, (text, persons, orgs, places, speakers) in enumerate(rows):
+        art = Article(id=f"n{i}", title=f"Note {i}", text=text, published=f"2022-01-{i + 1:02d}")
+        quotes = [{"speaker": s, "text": "the depot opens", "start": 0, "end": 5, "kind": "indirect"} for s in speakers]
+        cache.put(analysis_key(sig, art, settings.max_chars), {
+            "persons": persons, "places": places, "organizations": orgs, "speakers": speakers, "quotes": quotes,
+            "entities": [], "date_mentions": [], "credits": [], "published": art.published,
+            "published_inferred": False, "dates": [], "language": "en"})
+    cache.flush()
+    cache.close()
+
+
+def _facets(ix):
+    with open_searcher(ix) as s:
+        fd = s.facets
+        return {f: [(r["value"], r["count"]) for r in fd.top(f, fd.alive, 1000)["results"]] for f in FACETS}
+
+
+def test_update_with_new_articles_agrees_with_a_rebuild(tmp_path):
+    folder = tmp_path / "articles"
+    updated, rebuilt = tmp_path / "updated", tmp_path / "rebuilt"
+    for ix in (updated, rebuilt):
+        _prefill(ix, FIRST + ADDED)
+    _write(folder, FIRST, 0)
+    rebuild([str(folder)], Settings(index=updated))
+    before = _facets(updated)
+    assert ("Orla Quenby", 2) in before["person"]  # "Quenby" alone: the one full name ending in it
+    # an organisation in two articles, a place in one: an organisation in all three; the lower-case spelling leads
+    assert ("Vellmar", 3) in before["org"] and ("Green Valley party", 3) in before["org"]
+    _write(folder, ADDED, len(FIRST))
+    report = update([str(folder)], Settings(index=updated))
+    assert report.indexed == 2 and report.unchanged == 4 and report.analysed == 0
+    rebuild([str(folder)], Settings(index=rebuilt))
+    after = _facets(updated)
+    assert after == _facets(rebuilt)
+    # the new articles changed the collection's names: every one follows, in the old articles too
+    assert ("Vellmar", 5) in after["place"] and all(v != "Vellmar" for v, _ in after["org"])
+    assert ("Green Valley Party", 5) in after["org"]
+    assert ("Quenby", 1) in after["person"] and ("Orla Quenby", 1) in after["person"]
+    assert after["speaker"] == [("Quenby", 1)]

@@ -268,14 +268,14 @@ def merge_names(first: list[str], more: list[str]) -> list[str]:
 
 
 def drop_source(rec: dict, source: str) -> None:
-    """The publisher's own name ('Daily Wire' in its own articles) is neither an organisation in the story
-    nor a speaker: leave it out of both."""
+    """The publisher's own name ('Daily Wire' in its own articles) is no organisation, place, person or speaker
+    of the story: leave it out of all of them."""
     from search.names import fold
 
     own = fold(source)
-    rec["organizations"] = [v for v in rec.get("organizations") or [] if fold(v) != own]
-    rec["speakers"] = [v for v in rec.get("speakers") or [] if fold(v) != own]
-    rec["entities"] = [e for e in rec.get("entities") or [] if not (e.get("label") == "org" and fold(e.get("value") or "") == own)]
+    for key in ("organizations", "places", "persons", "speakers"):
+        rec[key] = [v for v in rec.get(key) or [] if fold(v) != own]
+    rec["entities"] = [e for e in rec.get("entities") or [] if fold(e.get("value") or "") != own]
 
 
 def bare_analysis(article: Article, language: str) -> dict:

@@ -304,7 +304,12 @@ def analyse(doc, aliases=None, places=frozenset(), alias_fold=None, quotes_too: 
         out["entities"].append({"label": m["label"], "start": m["start"], "end": m["end"], "text": m["text"],
                                 "value": m["value"]})
     speakers_seen = set()
+    proper = {t.text for t in doc if t.ent_type_ and t.text[:1].isupper()}
     for q in quotes:
+        written = q.get("speaker_text") or ""
+        if q["speaker"] and written != q["speaker"] and written[:1].isupper() and written[:1].lower() + written[1:] == \
+                q["speaker"] and written.split()[0] in proper:
+            q["speaker"] = written  # "Ruritanian officials": a proper adjective keeps its capital
         if q.pop("label", None) == "person" and q["speaker"] and q["speaker"] not in seen["persons"] \
                 and q["speaker"] not in credit_values and person_verdict(q["speaker"], True, q["speaker"] in honoured)[0] == "person":
             seen["persons"].add(q["speaker"])

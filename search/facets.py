@@ -5,6 +5,7 @@ value; a query's counts are then one `np.bincount` over the pairs whose document
 """
 from __future__ import annotations
 
+import copy
 import os
 import threading
 import time
@@ -415,7 +416,7 @@ def facet_data(key: tuple, reader, layout: Layout = ARTICLES, make=None) -> Face
         fd = make(reader) if make is not None else FacetData(reader, layout)
     if gen is not None and layout is ARTICLES:
         # the collection's canonical names (search/nametable.py), applied to counts, filters and display
-        from search.nametable import canonical_facets, load_table
+        from search.nametable import load_table
 
         fd = canonical_facets(fd, load_table(gen))
     with _lock:
@@ -423,6 +424,80 @@ def facet_data(key: tuple, reader, layout: Layout = ARTICLES, make=None) -> Face
         while len(_cache) > 6:  # old generations (articles and quotes of each): drop the oldest
             _cache.pop(next(iter(_cache)))
     return fd
+
+
+def canonical_facets(fd: FacetData, table) -> FacetData:
+    """A view of a generation's facet arrays with the collection's name table (search/nametable.py) applied: values are canonical, a
+    document holding several variants of one name counts once, a name moves to the kind most articles give it,
+    and filtering by a canonical value matches every variant. The raw arrays are left as they are; the view
+    keeps the table as `names`. Vectorised: one pass over the values in Python, the pairs in NumPy."""
+    from search.names import fold
+    from search.nametable import KINDS, SPEAKERS
+
+    if not table:
+        fd.names = table
+        return fd
+    size = max(int(fd.size), 1)
+    kinds = (*KINDS, SPEAKERS)
+    # target kind -> {canonical value: id}; per source kind, the (target, id) of each raw value
+    ids: dict[str, dict[str, int]] = {k: {} for k in kinds}
+    parts: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {k: [] for k in kinds}
+    persons = fd.fields["persons"]
+    owners: dict[str, np.ndarray] = {}
+
+    def owner_mask(surname: str) -> np.ndarray:
+        """Documents naming a full name that ends in the folded surname (the article's own full name wins)."""
+        if surname not in owners:
+            wanted = [v for v in persons.values if len(fold(v).split()) > 1 and fold(v).split()[-1] == surname]
+            owners[surname] = persons.docs_with(wanted, fd.size)
+        return owners[surname]
+
+    for kind in kinds:
+        fp = fd.fields[kind]
+        if not len(fp.values):
+            continue
+        target = np.empty(len(fp.values), dtype=np.int8)
+        cid = np.empty(len(fp.values), dtype=np.int64)
+        for i, v in enumerate(fp.values):
+            to_kind, c = table.resolve(kind, v)
+            target[i] = kinds.index(to_kind)
+            cid[i] = ids[to_kind].setdefault(c, len(ids[to_kind])) if c else -1
+        pair_target = target[fp.pair_vals]
+        pair_cid = cid[fp.pair_vals]
+        for i, v in enumerate(fp.values):
+            if v in table.surnames:
+                lo, hi = int(fp.offsets[i]), int(fp.offsets[i + 1])
+                keep = owner_mask(fold(v))[fp.pair_docs[lo:hi]]
+                if keep.any():  # the article names a full name ending in it: the surname stays as written
+                    to_kind = kinds[target[i]]
+                    own = table.canon.get(kind, {}).get(v, v)
+                    pair_cid[lo:hi][keep] = ids[to_kind].setdefault(own, len(ids[to_kind]))
+        for t, to_kind in enumerate(kinds):
+            sel = (pair_target == t) & (pair_cid >= 0)
+            if sel.any():
+                parts[to_kind].append((pair_cid[sel], fp.pair_docs[sel].astype(np.int64)))
+    out = copy.copy(fd)
+    out.fields = dict(fd.fields)
+    for kind in kinds:
+        names = sorted(ids[kind])
+        rank = np.empty(max(len(ids[kind]), 1), dtype=np.int64)
+        for r, v in enumerate(names):
+            rank[ids[kind][v]] = r
+        if parts[kind]:
+            c = np.concatenate([rank[p[0]] for p in parts[kind]])
+            d = np.concatenate([p[1] for p in parts[kind]])
+            key = np.unique(c * size + d)  # one pair per (value, document), sorted by value then document
+            pair_vals, pair_docs = (key // size).astype(np.int32), (key % size).astype(np.int32)
+        else:
+            pair_vals = pair_docs = np.zeros(0, dtype=np.int32)
+        counts = np.bincount(pair_vals, minlength=len(names)) if len(names) else np.zeros(0, dtype=np.int64)
+        offsets = np.zeros(len(names) + 1, dtype=np.int64)
+        np.cumsum(counts, out=offsets[1:])
+        fp = FieldPairs(names, {v: i for i, v in enumerate(names)}, pair_docs, pair_vals, offsets)
+        fp.set_size(fd.size)
+        out.fields[kind] = fp
+    out.names = table
+    return out
 
 
 def write_facet_file(gen_dir: Path) -> FacetData:

@@ -17,11 +17,11 @@ an update re-reads only what changed. The rules (issue 11):
 - the speakers facet shows a speaker as People, Organizations or Places show the same name;
 - the user's alias file (aliases.txt) has the last word.
 
-Other indexes over the same articles (the quote index's speaker facet) call `load_table(generation).resolve`.
+Other indexes over the same articles (the quote index's speaker facet) call `load_table(generation).resolve`;
+search/facets.py `canonical_facets` applies a table to a generation's facet arrays.
 """
 from __future__ import annotations
 
-import copy
 import json
 import os
 import re
@@ -30,6 +30,7 @@ from pathlib import Path
 
 from search.names import fold
 
+ANALYSIS_NEUTRAL = "applied to finished records and facet counts, apart from the analysis the cache holds"
 NAMES_FILE = "names.json"  # in a generation directory, beside facets.npz
 KINDS = ("persons", "organizations", "places")
 SPEAKERS = "speakers"
@@ -105,18 +106,21 @@ class NameTable:
                 to_kind, c = self.resolve(kind, v, own)
                 if c and c not in out[to_kind]:
                     out[to_kind].append(c)
-        rec.update(out)
-        rec[SPEAKERS] = list(dict.fromkeys(self.resolve(SPEAKERS, v, own)[1] for v in rec.get(SPEAKERS) or []))
-        entities = []
-        for e in rec.get("entities") or []:
-            kind = LABEL_KIND.get(e.get("label"))
-            if kind and e.get("value"):
-                to_kind, c = self.resolve(kind, e["value"], own)
-                e = {**e, "label": KIND_LABEL[to_kind], "value": c}
-            entities.append(e)
-        rec["entities"] = entities
-        rec["quotes"] = [{**q, "speaker": self.resolve(SPEAKERS, q["speaker"], own)[1]} if q.get("speaker") else q
-                         for q in rec.get("quotes") or []]
+        rec.update({k: v for k, v in out.items() if k in rec or v})
+        if SPEAKERS in rec:
+            rec[SPEAKERS] = list(dict.fromkeys(self.resolve(SPEAKERS, v, own)[1] for v in rec[SPEAKERS] or []))
+        if "entities" in rec:
+            entities = []
+            for e in rec["entities"] or []:
+                kind = LABEL_KIND.get(e.get("label"))
+                if kind and e.get("value"):
+                    to_kind, c = self.resolve(kind, e["value"], own)
+                    e = {**e, "label": KIND_LABEL[to_kind], "value": c}
+                entities.append(e)
+            rec["entities"] = entities
+        if "quotes" in rec:
+            rec["quotes"] = [{**q, "speaker": self.resolve(SPEAKERS, q["speaker"], own)[1]} if q.get("speaker") else q
+                             for q in rec["quotes"] or []]
         return rec
 
     def to_dict(self) -> dict:
@@ -292,79 +296,4 @@ def count_values(fd) -> dict[str, dict[str, int]]:
         n = np.bincount(fp.pair_vals[fd.alive[fp.pair_docs]], minlength=len(fp.values)) if len(fp.pair_docs) \
             else np.zeros(len(fp.values), dtype=np.int64)
         out[kind] = {fp.values[i]: int(n[i]) for i in np.flatnonzero(n)}
-    return out
-
-
-def canonical_facets(fd, table: NameTable):
-    """A view of a generation's facet arrays (FacetData) with the table applied: values are canonical, a
-    document holding several variants of one name counts once, a name moves to the kind most articles give it,
-    and filtering by a canonical value matches every variant. The raw arrays are left as they are; the view
-    keeps the table as `names`. Vectorised: one pass over the values in Python, the pairs in NumPy."""
-    import numpy as np
-
-    from search.facets import FieldPairs
-
-    if not table:
-        fd.names = table
-        return fd
-    size = max(int(fd.size), 1)
-    kinds = (*KINDS, SPEAKERS)
-    # target kind -> {canonical value: id}; per source kind, the (target, id) of each raw value
-    ids: dict[str, dict[str, int]] = {k: {} for k in kinds}
-    parts: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {k: [] for k in kinds}
-    persons = fd.fields["persons"]
-    owners: dict[str, np.ndarray] = {}
-
-    def owner_mask(surname: str) -> np.ndarray:
-        """Documents naming a full name that ends in the folded surname (the article's own full name wins)."""
-        if surname not in owners:
-            wanted = [v for v in persons.values if len(fold(v).split()) > 1 and fold(v).split()[-1] == surname]
-            owners[surname] = persons.docs_with(wanted, fd.size)
-        return owners[surname]
-
-    for kind in kinds:
-        fp = fd.fields[kind]
-        if not len(fp.values):
-            continue
-        target = np.empty(len(fp.values), dtype=np.int8)
-        cid = np.empty(len(fp.values), dtype=np.int64)
-        for i, v in enumerate(fp.values):
-            to_kind, c = table.resolve(kind, v)
-            target[i] = kinds.index(to_kind)
-            cid[i] = ids[to_kind].setdefault(c, len(ids[to_kind])) if c else -1
-        pair_target = target[fp.pair_vals]
-        pair_cid = cid[fp.pair_vals]
-        for i, v in enumerate(fp.values):
-            if v in table.surnames:
-                lo, hi = int(fp.offsets[i]), int(fp.offsets[i + 1])
-                keep = owner_mask(fold(v))[fp.pair_docs[lo:hi]]
-                if keep.any():  # the article names a full name ending in it: the surname stays as written
-                    to_kind = kinds[target[i]]
-                    own = table.canon.get(kind, {}).get(v, v)
-                    pair_cid[lo:hi][keep] = ids[to_kind].setdefault(own, len(ids[to_kind]))
-        for t, to_kind in enumerate(kinds):
-            sel = (pair_target == t) & (pair_cid >= 0)
-            if sel.any():
-                parts[to_kind].append((pair_cid[sel], fp.pair_docs[sel].astype(np.int64)))
-    out = copy.copy(fd)
-    out.fields = dict(fd.fields)
-    for kind in kinds:
-        names = sorted(ids[kind])
-        rank = np.empty(max(len(ids[kind]), 1), dtype=np.int64)
-        for r, v in enumerate(names):
-            rank[ids[kind][v]] = r
-        if parts[kind]:
-            c = np.concatenate([rank[p[0]] for p in parts[kind]])
-            d = np.concatenate([p[1] for p in parts[kind]])
-            key = np.unique(c * size + d)  # one pair per (value, document), sorted by value then document
-            pair_vals, pair_docs = (key // size).astype(np.int32), (key % size).astype(np.int32)
-        else:
-            pair_vals = pair_docs = np.zeros(0, dtype=np.int32)
-        counts = np.bincount(pair_vals, minlength=len(names)) if len(names) else np.zeros(0, dtype=np.int64)
-        offsets = np.zeros(len(names) + 1, dtype=np.int64)
-        np.cumsum(counts, out=offsets[1:])
-        fp = FieldPairs(names, {v: i for i, v in enumerate(names)}, pair_docs, pair_vals, offsets)
-        fp.set_size(fd.size)
-        out.fields[kind] = fp
-    out.names = table
     return out

@@ -78,6 +78,16 @@ def test_results_article_speaker_page_and_stats_show_canonical_values(variants_i
     assert stats["distinct_organizations"] == 2
 
 
+def test_export_rows_show_canonical_values(variants_index):
+    with open_searcher(variants_index) as s:
+        req, _ = parse_request({"org": ["UK Harbour Board"]})
+        rows = list(s.iter_matching(req))
+    assert sorted(r["id"] for r in rows) == ["a", "b", "c", "d"]
+    assert {v for r in rows for v in r["organizations"]} == {"UK Harbour Board"}
+    assert next(r for r in rows if r["id"] == "d")["persons"] == ["Orla Quenby"]
+    assert "entities" not in rows[0] and "quotes" not in rows[0]  # the export's shape is its own
+
+
 def test_stored_records_keep_what_enrichment_wrote(variants_index):
     from whoosh import index as windex
 
@@ -117,11 +127,12 @@ def _write(folder, rows, start):
 def _prefill(index_dir, rows):
     """Put the analyses of rows in the index's enrichment cache under the keys enrichment will look up."""
     from search.articles import Article
-    from search.cache import EnrichCache
+    from search.cache import EnrichCache, cache_path
     from search.enrich import Enricher, analysis_key
 
     settings = Settings(index=index_dir)
-    cache = EnrichCache(index_dir / "cache" / "enrich.sqlite")
+    index_dir.mkdir(parents=True, exist_ok=True)
+    cache = EnrichCache(cache_path(index_dir))
     sig = Enricher(settings).signature()
     for i, (text, persons, orgs, places, speakers) in enumerate(rows):
         art = Article(id=f"n{i}", title=f"Note {i}", text=text, published=f"2022-01-{i + 1:02d}")

@@ -13,7 +13,8 @@ an update re-reads only what changed. The rules (issue 11):
   the kind most articles give it;
 - a lone surname is the full name that holds at least SURNAME_SHARE of the collection's full names ending in
   it, unless the article itself names a full name ending in it;
-- an organisation written with a place before a name the collection also has is that name;
+- an organisation written with a country before a name the collection also has is that name ("United States
+  Harbour Board" is "Harbour Board"; a state's or a city's is another body);
 - the speakers facet shows a speaker as People, Organizations or Places show the same name;
 - the user's alias file (aliases.txt) has the last word.
 
@@ -26,6 +27,7 @@ import json
 import os
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from search.names import fold
@@ -46,6 +48,7 @@ _INNER_ABBREVIATION = re.compile(r"\s*\([A-Z][A-Z.&]*\)\s*")
 _INITIAL_DOT = re.compile(r"(?<![^\W\d_])([^\W\d_])\.")
 
 
+@lru_cache(maxsize=1 << 16)
 def variant_key(value: str) -> str:
     """What spellings of one name share: 'the U.S. Senate', 'US senate', 'U.S. Senate (USS' -> 'us senate'."""
     s = " ".join(value.split())

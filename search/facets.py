@@ -15,6 +15,7 @@ from datetime import date, datetime
 
 import numpy as np
 
+from search.nametable import NAME_KINDS, NameTable, load_table
 from search.postings import FieldLengths, column_array
 from search.schema import FACET_FIELDS, FACET_LABELS, MONTH_FIELD
 
@@ -49,10 +50,15 @@ class Layout:
     fields: tuple[str, ...]  # Whoosh keyword fields read as (document, value) pairs; MONTH_FIELD among them
     names: dict = field(default_factory=dict)  # facet key -> field, where they differ
     labels: dict = field(default_factory=dict)
+    # field -> the kind of name it holds ('persons', 'organizations', 'places', 'speakers'): the fields the
+    # collection's name table (search/nametable.py) applies to
+    kinds: dict = field(default_factory=dict)
 
 
-# The article index: speaker, person, place, org (named by their record keys) and the month.
-ARTICLES = Layout(tuple(FACET_FIELDS.values()) + (MONTH_FIELD,), dict(FACET_FIELDS), dict(FACET_LABELS))
+# The article index: speaker, person, place, org (named by their record keys, which are the table's kinds) and
+# the month.
+ARTICLES = Layout(tuple(FACET_FIELDS.values()) + (MONTH_FIELD,), dict(FACET_FIELDS), dict(FACET_LABELS),
+                  {k: k for k in NAME_KINDS})
 
 
 @dataclass
@@ -400,11 +406,13 @@ _cache: dict[tuple, FacetData] = {}
 _lock = threading.Lock()
 
 
-def facet_data(key: tuple, reader, layout: Layout = ARTICLES, make=None, canonical: bool = True) -> FacetData:
+def facet_data(key: tuple, reader, layout: Layout = ARTICLES, make=None, names_dir: Path | None = None,
+               owned=None) -> FacetData:
     """FacetData for an index generation, built once and shared by all requests on it (`make(reader)` builds
-    it when the generation holds no saved arrays; default FacetData(reader, layout)); the article arrays with the
-    generation's name table applied unless canonical is False (the values as enrichment wrote them)."""
-    key = key if canonical else key + ("raw",)
+    it when the generation holds no saved arrays; default FacetData(reader, layout)). With names_dir (the
+    generation folder holding names.json) the arrays requests read are the canonical view of them
+    (canonical_facets, with `owned`), cached apart from the values as enrichment wrote them."""
+    key = key if names_dir is None else key + ("names",)
     with _lock:
         fd = _cache.get(key)
     if fd is not None:
@@ -415,11 +423,8 @@ def facet_data(key: tuple, reader, layout: Layout = ARTICLES, make=None, canonic
         fd = FacetData.load(gen / FACET_FILE, reader.doc_count_all(), reader.doc_count(), layout)
     if fd is None:
         fd = make(reader) if make is not None else FacetData(reader, layout)
-    if gen is not None and layout is ARTICLES and canonical:
-        # the collection's canonical names (search/nametable.py), applied to counts, filters and display
-        from search.nametable import load_table
-
-        fd = canonical_facets(fd, load_table(gen))
+    if names_dir is not None:
+        fd = canonical_facets(fd, load_table(names_dir), owned)
     with _lock:
         _cache[key] = fd
         while len(_cache) > 6:  # old generations (articles and quotes of each): drop the oldest
@@ -427,41 +432,46 @@ def facet_data(key: tuple, reader, layout: Layout = ARTICLES, make=None, canonic
     return fd
 
 
-def canonical_facets(fd: FacetData, table) -> FacetData:
-    """A view of a generation's facet arrays with the collection's name table (search/nametable.py) applied:
-    values are canonical, a
-    document holding several variants of one name counts once, a name moves to the kind most articles give it,
-    and filtering by a canonical value matches every variant. The raw arrays are left as they are; the view
-    keeps the table as `names`. Vectorised: one pass over the values in Python, the pairs in NumPy."""
+def canonical_facets(fd: FacetData, table: NameTable, owned=None) -> FacetData:
+    """A view of a generation's facet arrays with the collection's name table (search/nametable.py) applied to
+    the fields of its layout's `kinds`: values are canonical, a document holding several variants of one name
+    counts once, a name moves to the kind most articles give it (when the layout has that kind), and filtering
+    by a canonical value matches every variant. A lone surname the table resolves stays as written in the
+    documents that name a full name ending in it: `owned(folded surname, docs)` says which (default: from the
+    layout's persons field, whose owners the view keeps as `surname_owners` for other indexes over the same
+    articles). The raw arrays are left as they are; the view keeps the table as `name_table`. Vectorised: one
+    pass over the values in Python, the pairs in NumPy."""
     from search.names import fold
-    from search.nametable import KINDS, SPEAKERS
 
-    if not table:
-        fd.names = table
-        return fd
+    out = copy.copy(fd)
+    out.name_table = table
+    out.surname_owners = {}
+    field_of = {kind: name for name, kind in fd.layout.kinds.items() if name in fd.fields}
+    if not table or not field_of:
+        return out
+    kinds = tuple(field_of)
+    if owned is None:
+        persons = field_of.get("persons")
+        out.surname_owners = _surname_owners(fd.fields[persons], table) if persons else {}
+        empty = np.zeros(0, dtype=np.int64)
+
+        def owned(surname: str, docs: np.ndarray) -> np.ndarray:
+            return np.isin(docs, out.surname_owners.get(surname, empty))
+
     size = max(int(fd.size), 1)
-    kinds = (*KINDS, SPEAKERS)
     # target kind -> {canonical value: id}; per source kind, the (target, id) of each raw value
     ids: dict[str, dict[str, int]] = {k: {} for k in kinds}
     parts: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {k: [] for k in kinds}
-    persons = fd.fields["persons"]
-    owners: dict[str, np.ndarray] = {}
-
-    def owner_mask(surname: str) -> np.ndarray:
-        """Documents naming a full name that ends in the folded surname (the article's own full name wins)."""
-        if surname not in owners:
-            wanted = [v for v in persons.values if len(fold(v).split()) > 1 and fold(v).split()[-1] == surname]
-            owners[surname] = persons.docs_with(wanted, fd.size)
-        return owners[surname]
-
     for kind in kinds:
-        fp = fd.fields[kind]
+        fp = fd.fields[field_of[kind]]
         if not len(fp.values):
             continue
         target = np.empty(len(fp.values), dtype=np.int8)
         cid = np.empty(len(fp.values), dtype=np.int64)
         for i, v in enumerate(fp.values):
             to_kind, c = table.resolve(kind, v)
+            if to_kind not in field_of:  # a kind this index has no field for: the value stays where it is
+                to_kind = kind
             target[i] = kinds.index(to_kind)
             cid[i] = ids[to_kind].setdefault(c, len(ids[to_kind])) if c else -1
         pair_target = target[fp.pair_vals]
@@ -469,7 +479,7 @@ def canonical_facets(fd: FacetData, table) -> FacetData:
         for i, v in enumerate(fp.values):
             if v in table.surnames:
                 lo, hi = int(fp.offsets[i]), int(fp.offsets[i + 1])
-                keep = owner_mask(fold(v))[fp.pair_docs[lo:hi]]
+                keep = owned(fold(v), fp.pair_docs[lo:hi])
                 if keep.any():  # the article names a full name ending in it: the surname stays as written
                     to_kind = kinds[target[i]]
                     own = table.canon.get(kind, {}).get(v, v)
@@ -478,7 +488,6 @@ def canonical_facets(fd: FacetData, table) -> FacetData:
             sel = (pair_target == t) & (pair_cid >= 0)
             if sel.any():
                 parts[to_kind].append((pair_cid[sel], fp.pair_docs[sel].astype(np.int64)))
-    out = copy.copy(fd)
     out.fields = dict(fd.fields)
     for kind in kinds:
         names = sorted(ids[kind])
@@ -497,9 +506,23 @@ def canonical_facets(fd: FacetData, table) -> FacetData:
         np.cumsum(counts, out=offsets[1:])
         fp = FieldPairs(names, {v: i for i, v in enumerate(names)}, pair_docs, pair_vals, offsets)
         fp.set_size(fd.size)
-        out.fields[kind] = fp
-    out.names = table
+        out.fields[field_of[kind]] = fp
     return out
+
+
+def _surname_owners(persons: FieldPairs, table: NameTable) -> dict[str, np.ndarray]:
+    """{folded lone surname the table resolves: the documents (ascending) naming a full name ending in it}, in
+    one pass over the person values."""
+    from search.names import fold
+
+    wanted = {fold(v) for v in table.surnames}
+    by_last: dict[str, list[int]] = {}
+    for i, v in enumerate(persons.values):
+        words = fold(v).split()
+        if len(words) > 1 and words[-1] in wanted:
+            by_last.setdefault(words[-1], []).append(i)
+    return {s: np.unique(np.concatenate([persons.pair_docs[persons.offsets[i]:persons.offsets[i + 1]] for i in idx]))
+            .astype(np.int64) for s, idx in by_last.items()}
 
 
 def write_facet_file(gen_dir: Path) -> FacetData:

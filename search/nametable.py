@@ -18,8 +18,9 @@ an update re-reads only what changed. The rules (issue 11):
 - the speakers facet shows a speaker as People, Organizations or Places show the same name;
 - the user's alias file (aliases.txt) has the last word.
 
-Other indexes over the same articles (the quote index's speaker facet) call `load_table(generation).resolve`;
-search/facets.py `canonical_facets` applies a table to a generation's facet arrays.
+search/facets.py `canonical_facets` applies a table to the name fields of an index's arrays: the article index's
+People, Organizations, Places and Speakers, and the quote index's speaker (the quotes of the same articles), so
+both show, count and filter the same values. docs/CONTRACTS.md says how another backend loads and applies it.
 """
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ ANALYSIS_NEUTRAL = "applied to finished records and facet counts, apart from the
 NAMES_FILE = "names.json"  # in a generation directory, beside facets.npz
 KINDS = ("persons", "organizations", "places")
 SPEAKERS = "speakers"
+NAME_KINDS = (*KINDS, SPEAKERS)  # every kind a value is resolved under
 # A lone surname resolves to the collection's full name when that one holds at least this share of the
 # articles naming a full name ending in it.
 SURNAME_SHARE = 0.9
@@ -154,7 +156,7 @@ def _best(spellings: dict[str, int]) -> str:
 def build_table(counts: dict[str, dict[str, int]], aliases: dict[str, str] | None = None) -> NameTable:
     """The collection's table from {kind ('persons', 'organizations', 'places', 'speakers'): {value: articles}}
     and the alias file's {variant: canonical} (applied last). Deterministic: the same counts give the same table."""
-    table = NameTable({k: {} for k in (*KINDS, SPEAKERS)}, {k: {} for k in KINDS}, {})
+    table = NameTable({k: {} for k in NAME_KINDS}, {k: {} for k in KINDS}, {})
     # key -> kind -> {spelling: articles}
     groups: dict[str, dict[str, dict[str, int]]] = {}
     for kind in KINDS:
@@ -254,7 +256,7 @@ def _country_keys() -> frozenset[str]:
 def _apply_aliases(table: NameTable, counts, aliases: dict[str, str]) -> None:
     """The user's alias file over the table: a value whose canonical form (or itself) it names takes its name."""
     folded = {fold(k): v for k, v in aliases.items()}
-    for kind in (*KINDS, SPEAKERS):
+    for kind in NAME_KINDS:
         for v in counts.get(kind) or {}:
             c = table.canon[kind].get(v, v)
             a = folded.get(fold(c)) or folded.get(fold(v))
@@ -294,7 +296,7 @@ def count_values(fd) -> dict[str, dict[str, int]]:
     import numpy as np
 
     out = {}
-    for kind in (*KINDS, SPEAKERS):
+    for kind in NAME_KINDS:
         fp = fd.fields[kind]
         n = np.bincount(fp.pair_vals[fd.alive[fp.pair_docs]], minlength=len(fp.values)) if len(fp.pair_docs) \
             else np.zeros(len(fp.values), dtype=np.int64)

@@ -5,6 +5,7 @@ Everything returned is plain data (dicts, lists, str); no Whoosh object leaves t
 from __future__ import annotations
 
 import calendar
+import functools
 import html
 import json
 import logging
@@ -24,7 +25,7 @@ from search.contracts import (CLUSTER_MEMBERS_SHOWN, DATE_FACET, FACET_KEYS, FAC
                               parse_request)
 from search.facets import NO_DAY, FacetData, FacetTimeout, facet_clock, facet_data, from_day, to_day
 from search.indexer import live_generation, open_whoosh
-from search.nametable import KINDS, SPEAKERS, NameTable
+from search.nametable import NAME_KINDS, SPEAKERS, NameTable
 from search.schema import FACET_FIELDS
 
 log = logging.getLogger(__name__)
@@ -33,7 +34,6 @@ FACETS = FACET_KEYS  # speaker, person, place, org
 TEXT_FIELDS = ("title", "body", "quotes")
 QUOTE_TEXT_FIELDS = ("quotes",)  # quote search matches the quote's words
 SNIPPET_CHARS = 240
-NAME_KINDS = (*KINDS, SPEAKERS)  # the facet fields the collection's name table applies to
 
 __all__ = ["IndexMissing", "SearchRequest", "SearchResult", "parse_request", "open_searcher", "NewsSearcher"]
 
@@ -176,12 +176,13 @@ class FacetedIndex:
     through it, so both read the same query syntax, filters and facets."""
 
     def __init__(self, ix, searcher, facets: FacetData, key: str, text_fields: tuple[str, ...],
-                 facet_keys: tuple[str, ...], labels: dict, time_limit_ms: int = 0, names: NameTable | None = None):
+                 facet_keys: tuple[str, ...], labels: dict, time_limit_ms: int = 0):
         self.ix, self.searcher, self.facets, self.key = ix, searcher, facets, key
         self.text_fields, self.facet_keys, self.labels = text_fields, facet_keys, labels
         self.time_limit_ms = int(time_limit_ms)
-        # the collection's canonical names (search/nametable.py) the arrays' view applies: choices and records too
-        self.names = names if names is not None else NameTable()
+        # the collection's canonical names (search/nametable.py) the arrays' view applies (facets.canonical_facets):
+        # chosen values and the records shown follow it; empty when the arrays are the values as written
+        self.names: NameTable = getattr(facets, "name_table", None) or NameTable()
         self.last_query = None
 
     def match(self, req: SearchRequest, messages: list[str]):
@@ -249,16 +250,23 @@ class FacetedIndex:
             return
         for choices in (req.filters, req.exclude):
             for f in self.facet_keys:
-                kind = self.facets.layout.names.get(f, f)  # the article fields are named as the table's kinds
-                if choices.get(f) and kind in NAME_KINDS:
+                if choices.get(f):
                     choices[f] = list(dict.fromkeys(self.canonical_value(f, v) for v in choices[f]))
 
     def canonical_value(self, facet: str, value: str) -> str:
         """The value a facet shows for a chosen one: itself when the facet has it, else its canonical value."""
-        kind = self.facets.layout.names.get(facet, facet)
-        if not self.names or kind not in NAME_KINDS or value in self.facets.field(facet).index:
+        fd = self.facets
+        kind = fd.layout.kinds.get(fd.layout.names.get(facet, facet))
+        if not self.names or kind is None or value in fd.field(facet).index:
             return value
         return self.names.resolve(kind, value)[1]
+
+    def values_of(self, facet: str, docnum: int) -> list[str]:
+        """A document's values of a facet, as the facet counts them."""
+        fp = self.facets.field(facet)
+        if fp.doc_offsets is None or len(fp.doc_offsets) < self.facets.size + 1:
+            fp.set_size(self.facets.size)
+        return [fp.values[i] for i in fp.doc_vals[fp.doc_offsets[docnum]:fp.doc_offsets[docnum + 1]]]
 
     def final_mask(self, req: SearchRequest, messages: list[str]):
         """(base, scores, date mask, include masks, exclude masks, the matching documents); chosen variants become
@@ -471,17 +479,13 @@ class NewsSearcher:
         self._last_query = None
         try:
             # A generation directory is never written after it goes live, so its path identifies the arrays.
-            reader = self._searcher.reader()
-            self.facets: FacetData = facet_data((key,), reader) if self.settings.canonical_names \
-                else facet_data((key,), reader, canonical=False)
+            # The collection's canonical names (names.json of the generation) unless settings turn them off.
+            self.facets: FacetData = facet_data((key,), self._searcher.reader(), names_dir=self._names_dir())
         except BaseException:
             self._searcher.close()  # no caller holds this object yet to close it
             raise
-        # the collection's canonical names (search/nametable.py) are on the article arrays' view: filters, records
-        # and speaker pages show them as the facets do
         self._articles = FacetedIndex(ix, self._searcher, self.facets, key, TEXT_FIELDS, FACETS, FACET_LABELS,
-                                      self.settings.facet_time_limit_ms,
-                                      names=getattr(self.facets, "names", None) or NameTable())
+                                      self.settings.facet_time_limit_ms)
         self._quotes: FacetedIndex | None = None
         self._clusters = None
 
@@ -498,6 +502,10 @@ class NewsSearcher:
 
     def __exit__(self, *exc):
         self.close()
+
+    def _names_dir(self) -> Path | None:
+        """The generation whose name table the arrays apply (search/nametable.py); None: the values as written."""
+        return Path(self.generation) if self.settings.canonical_names else None
 
     @property
     def version(self) -> str:
@@ -581,13 +589,13 @@ class NewsSearcher:
         raw = FacetData.load(Path(self.generation) / FACET_FILE, fd.size) or FacetData(self._searcher.reader())
         raw_counts = count_values(raw)
         out = {}
-        for kind, facet in zip((*KINDS, SPEAKERS), ("person", "org", "place", "speaker")):
+        for kind, facet in zip(NAME_KINDS, ("person", "org", "place", "speaker")):
             groups: dict[str, dict] = {}
             top = fd.top(facet, fd.alive, limit)["results"]
             for r in top:
                 groups[r["value"]] = {"name": r["value"], "count": r["count"], "variants": {}}
             out[kind] = list(groups.values())
-            for source in (*KINDS, SPEAKERS):
+            for source in NAME_KINDS:
                 if (source == SPEAKERS) != (kind == SPEAKERS):
                     continue
                 for v, n in raw_counts[source].items():
@@ -610,11 +618,29 @@ class NewsSearcher:
             ix = _open_quote_index(gen)
             searcher = ix.searcher()
             key = str(gen / QUOTE_DIR)
-            fd = facet_data((key,), searcher.reader(), QUOTES_LAYOUT, make=lambda r: quote_facets(gen, r))
+            # the speakers as the article index shows them: the same name table, and a lone surname stays as
+            # written in the quotes of articles that name a full name ending in it, as in the Speakers facet
+            fd = facet_data((key,), searcher.reader(), QUOTES_LAYOUT, make=lambda r: quote_facets(gen, r),
+                            names_dir=self._names_dir(), owned=functools.partial(self._owned, searcher))
             self._quotes = FacetedIndex(ix, searcher, fd, key, QUOTE_TEXT_FIELDS, QUOTE_FACET_KEYS,
                                         QUOTE_FACET_LABELS, self.settings.facet_time_limit_ms)
             self._clusters = ClusterReader(gen)
         return self._quotes
+
+    def _owned(self, quote_searcher, surname: str, docs: np.ndarray) -> np.ndarray:
+        """Which quote documents come from articles naming a full name that ends in the folded surname (read
+        once per generation, for the quotes whose speaker is a lone surname the name table resolves)."""
+        from search.quoteindex import article_of
+
+        owners = getattr(self.facets, "surname_owners", {}).get(surname)
+        if owners is None or not len(owners):
+            return np.zeros(len(docs), dtype=bool)
+        articles = np.full(len(docs), -1, dtype=np.int64)
+        for i, d in enumerate(docs):
+            n = self._searcher.document_number(id=article_of(quote_searcher.stored_fields(int(d))["id"]))
+            if n is not None:
+                articles[i] = n
+        return np.isin(articles, owners)
 
     def _cluster_of(self, qi: FacetedIndex) -> np.ndarray:
         """Each quote document's cluster number in the cluster pairs (-1: none), built once per generation."""
@@ -682,10 +708,15 @@ class NewsSearcher:
         qr = qi.record(docnum)
         cl = self._cluster_of(qi)[docnum]
         cid = qi.facets.fields["cluster"].values[cl] if cl >= 0 else None
+        speaker = qr.get("speaker")
+        if speaker and qi.names:
+            # the speaker the facet counts for this quote (the collection's name, or a surname its article owns)
+            speaker = next(iter(qi.values_of("speaker", docnum)), None) or qi.names.resolve(SPEAKERS, speaker)[1] \
+                or None
         return {
             "id": qr["id"], "text": qr.get("text") or "",
             "snippet": qi.highlight(qr.get("text") or "") if highlight else html.escape(qr.get("text") or ""),
-            "speaker": qr.get("speaker"), "speaker_text": qr.get("speaker_text"), "kind": qr.get("kind"),
+            "speaker": speaker, "speaker_text": qr.get("speaker_text"), "kind": qr.get("kind"),
             "verb": qr.get("verb"), "start": qr.get("start"), "end": qr.get("end"), "position": qr.get("n"),
             "article": qr.get("article") or {}, "indexed": qr.get("indexed"),
             "cluster": self._cluster_summary(cid) if cid and cluster else ({"id": cid} if cid else None),
@@ -743,8 +774,10 @@ class NewsSearcher:
         req, messages = parse_quote_request(args, self.settings)
         req.facet_size = facet_size
         res = self.quotes(req, messages)
+        # a variant's page is its canonical name's (quotes() chose it in req), in the article facets too
+        name = (req.filters.get("speaker") or [name])[0]
+        shown = self._articles.canonical_value("speaker", name)
         fd = self.facets
-        shown = self._articles.canonical_value("speaker", name)  # a variant's articles are its canonical name's
         articles = fd.field("speaker").docs_with([shown], fd.size) & fd.alive
         with_others = fd.top("speaker", articles, facet_size + 1)["results"]
         return {

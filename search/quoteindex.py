@@ -20,12 +20,14 @@ import numpy as np
 from search.clusters import CLUSTER_FILE, ClusterReader, ClusterStore
 from search.contracts import QUOTE_FACET_KEYS, QUOTE_FACET_LABELS
 from search.facets import EPOCH, FACET_FILE, FacetCollector, FacetData, Layout, _pairs
+from search.nametable import SPEAKERS
 from search.schema import MONTH_FIELD, dumps_record, indexed_seconds, keyword_value, parse_published
 
 log = logging.getLogger(__name__)
 
 QUOTE_DIR = "quotes"  # inside a generation folder
-QUOTES_LAYOUT = Layout(QUOTE_FACET_KEYS + (MONTH_FIELD,), {}, dict(QUOTE_FACET_LABELS))
+# the speaker holds names as the article index's Speakers facet does: the collection's name table applies to it
+QUOTES_LAYOUT = Layout(QUOTE_FACET_KEYS + (MONTH_FIELD,), {}, dict(QUOTE_FACET_LABELS), {"speaker": SPEAKERS})
 CLUSTER_FIELD = "cluster"  # pairs (quote, cluster id) saved with the facet arrays; not a Whoosh field
 ARTICLE_KEYS = ("id", "title", "published", "source", "url")
 
@@ -60,6 +62,11 @@ def build_quote_schema():
 def quote_id(article_id: str, n: int) -> str:
     """The id of an article's n-th quote (0-based, in the order of the record)."""
     return f"{article_id}#{n}"
+
+
+def article_of(quote: str) -> str:
+    """The id of the article a quote id names (the inverse of quote_id; an article id may hold '#' itself)."""
+    return quote.rsplit("#", 1)[0]
 
 
 def quote_records(rec: dict) -> list[dict]:

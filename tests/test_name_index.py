@@ -8,7 +8,7 @@ import pytest
 
 from conftest import make_record
 from search.config import Settings
-from search.contracts import parse_request
+from search.contracts import parse_quote_request, parse_request
 from search.indexer import index_records, rebuild, update
 from search.query import open_searcher
 
@@ -76,6 +76,66 @@ def test_results_article_speaker_page_and_stats_show_canonical_values(variants_i
         stats = s.stats()
     assert stats["top_organizations"][0] == {"value": "UK Harbour Board", "count": 4}
     assert stats["distinct_organizations"] == 2
+
+
+def _quotes(ix, settings=None, **args):
+    from search.query import NewsSearcher
+
+    with NewsSearcher(ix, settings) as s:
+        req, _ = parse_quote_request({k: v if isinstance(v, list) else [v] for k, v in args.items()})
+        return s.quotes(req)
+
+
+def _speakers(res) -> dict:
+    return {r["value"]: r["count"] for r in res.facets["speaker"]["results"] if r["count"]}
+
+
+def test_quote_search_counts_filters_and_shows_the_speakers_the_articles_show(variants_index):
+    res = _quotes(variants_index)
+    assert _speakers(res) == {"Orla Quenby": 1, "Lakeview Herald": 1}
+    assert set(_speakers(res)) == set(_speakers(_search(variants_index)))  # one value per speaker in both
+    assert {(r["speaker"], r["speaker_text"]) for r in res.results} == {
+        ("Orla Quenby", "Quenby"), ("Lakeview Herald", "the Lakeview Herald")}  # what the article said stays
+    # filtering by the canonical value matches the quotes of its variants; a variant chooses it
+    for asked in ("Lakeview Herald", "the Lakeview Herald"):
+        res = _quotes(variants_index, speaker=asked)
+        assert res.request.filters["speaker"] == ["Lakeview Herald"]
+        assert [(r["speaker"], r["text"]) for r in res.results] == [("Lakeview Herald", "reported it")]
+    assert [r["speaker"] for r in _quotes(variants_index, not_speaker="the Lakeview Herald").results] == ["Orla Quenby"]
+    with open_searcher(variants_index) as s:
+        req, _ = parse_quote_request({"speaker": ["Quenby"]})
+        one = s.quote_facet(req, "speaker", 10)
+        assert [r["value"] for r in one["facet"]["results"] if r["selected"]] == ["Orla Quenby"] and one["total"] == 1
+        assert [r["speaker"] for r in s.iter_quotes(req)] == ["Orla Quenby"]  # the quote export
+        page = s.speaker("Quenby")
+        assert page["name"] == "Orla Quenby" and [q["text"] for q in page["quotes"]] == ["the port opens"]
+        assert page["articles"] == 1 and page["alongside"] == [{"value": "Lakeview Herald", "count": 1}]
+
+
+def test_a_lone_surname_stays_as_written_in_quotes_whose_article_names_a_full_name_ending_in_it(tmp_path):
+    # nine articles name Orla Quenby, one Piet Quenby: "Quenby" alone is Orla, unless the article names a Quenby
+    recs = [make_record(f"o{i}", "Depot", "Orla Quenby opened the depot.", persons=["Orla Quenby"],
+                        published=f"2021-04-{i + 1:02d}") for i in range(9)]
+    recs += [
+        make_record("own", "Quenbys", "Piet Quenby came. Quenby said the gate is shut.", persons=["Piet Quenby", "Quenby"],
+                    speakers=["Quenby"], quotes=[{"speaker": "Quenby", "text": "the gate is shut"}],
+                    published="2021-04-20"),
+        make_record("lone", "Depot", "Quenby said the depot is full.", persons=["Quenby"], speakers=["Quenby"],
+                    quotes=[{"speaker": "Quenby", "text": "the depot is full"}], published="2021-04-21"),
+    ]
+    ix = tmp_path / "ix"
+    index_records(recs, Settings(index=ix))
+    assert _speakers(_quotes(ix)) == {"Orla Quenby": 1, "Quenby": 1} == _speakers(_search(ix))
+    assert [r["text"] for r in _quotes(ix, speaker="Orla Quenby").results] == ["the depot is full"]
+    assert [(r["speaker"], r["text"]) for r in _quotes(ix, speaker="Quenby").results] == [("Quenby", "the gate is shut")]
+
+
+def test_canonical_names_off_leaves_quote_speakers_as_written(variants_index):
+    off = Settings(index=variants_index, canonical_names=False)
+    assert _speakers(_quotes(variants_index, off)) == {"the Lakeview Herald": 1, "Quenby": 1}
+    assert [r["speaker"] for r in _quotes(variants_index, off, speaker="the Lakeview Herald").results] == [
+        "the Lakeview Herald"]
+    assert _quotes(variants_index, off, speaker="Lakeview Herald").total == 0
 
 
 def test_export_rows_show_canonical_values(variants_index):
@@ -148,7 +208,9 @@ def _prefill(index_dir, rows):
 def _facets(ix):
     with open_searcher(ix) as s:
         fd = s.facets
-        return {f: [(r["value"], r["count"]) for r in fd.top(f, fd.alive, 1000)["results"]] for f in FACETS}
+        out = {f: [(r["value"], r["count"]) for r in fd.top(f, fd.alive, 1000)["results"]] for f in FACETS}
+    out["quote speaker"] = sorted(_speakers(_quotes(ix)).items())
+    return out
 
 
 def test_update_with_new_articles_agrees_with_a_rebuild(tmp_path):
@@ -172,7 +234,7 @@ def test_update_with_new_articles_agrees_with_a_rebuild(tmp_path):
     assert ("Vellmar", 5) in after["place"] and all(v != "Vellmar" for v, _ in after["org"])
     assert ("Green Valley Party", 5) in after["org"]
     assert ("Quenby", 1) in after["person"] and ("Orla Quenby", 1) in after["person"]
-    assert after["speaker"] == [("Quenby", 1)]
+    assert after["speaker"] == [("Quenby", 1)] and after["quote speaker"] == [("Quenby", 1)]
 
 
 def test_canonical_names_off_shows_the_values_as_written(variants_index):
@@ -185,3 +247,16 @@ def test_canonical_names_off_shows_the_values_as_written(variants_index):
         "UK Harbour Board", "U.K. Harbour Board", "UK Harbour Board (UKHB", "Lakeview Herald"}
     # ... and the canonical view of the same generation is not disturbed by it
     assert {r["value"] for r in _search(variants_index).facets["org"]["results"]} == {"UK Harbour Board", "Lakeview Herald"}
+
+
+def test_cli_quotes_filter_by_a_variant_gets_the_canonical_speaker(variants_index):
+    from click.testing import CliRunner
+
+    from search.cli import main
+
+    res = CliRunner().invoke(main, ["--index", str(variants_index), "quotes", "--speaker", "the Lakeview Herald",
+                                    "--json"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.output)
+    assert data["request"]["speaker"] == ["Lakeview Herald"]
+    assert [(r["speaker"], r["text"]) for r in data["results"]] == [("Lakeview Herald", "reported it")]

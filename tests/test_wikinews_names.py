@@ -30,6 +30,7 @@ def indexed(tmp_path_factory):
     from click.testing import CliRunner
 
     from search.cli import main
+    from search.contracts import parse_quote_request
     from search.query import open_searcher
 
     ix = tmp_path_factory.mktemp("wikinews") / "ix"
@@ -39,6 +40,9 @@ def indexed(tmp_path_factory):
     with open_searcher(ix) as s:
         fd = s.facets
         values = {f: {r["value"]: r["count"] for r in fd.top(f, fd.alive, 10**6)["results"]} for f in FACETS}
+        req, _ = parse_quote_request({})
+        req.facet_size = 10**6
+        values["quote speaker"] = {r["value"]: r["count"] for r in s.quotes(req).facets["speaker"]["results"]}
     names = json.loads(run(main, ["--index", str(ix), "names", "--json", "--limit", "100000"]).output)
     with CORPUS.open(encoding="utf-8") as f:
         records = [json.loads(line) for line in f if line.strip()]
@@ -117,3 +121,12 @@ def test_the_publisher_is_no_entity_or_speaker(indexed):
     values, _, records = indexed
     sources = {fold(r["source"]) for r in records if r.get("source")}
     assert sources and [(f, v) for f in FACETS for v in values[f] if fold(v) in sources] == []
+
+
+def test_quote_search_shows_the_speakers_as_the_speakers_facet_does(indexed):
+    values, _, records = indexed
+    # The publisher's own statements keep it as their quotes' speaker: enrichment (drop_source) takes the publisher
+    # out of an article's `speakers`, not out of `quotes` -- a rule of enrichment, not of the name table.
+    sources = {fold(r["source"]) for r in records if r.get("source")}
+    assert values["quote speaker"]
+    assert [v for v in values["quote speaker"] if v not in values["speaker"] and fold(v) not in sources] == []

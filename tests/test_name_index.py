@@ -249,6 +249,25 @@ def test_canonical_names_off_shows_the_values_as_written(variants_index):
     assert {r["value"] for r in _search(variants_index).facets["org"]["results"]} == {"UK Harbour Board", "Lakeview Herald"}
 
 
+def test_web_pages_choose_a_variant_s_canonical_name(variants_index):
+    from web import create_app
+
+    client = create_app({"INDEX_DIR": variants_index, "TESTING": True}).test_client()
+    data = client.get("/api/quotes?speaker=the+Lakeview+Herald").get_json()
+    assert [r["value"] for r in data["facets"]["speaker"] if r["selected"]] == ["Lakeview Herald"]
+    assert [(r["speaker"], r["speaker_text"]) for r in data["results"]] == [("Lakeview Herald", "the Lakeview Herald")]
+    # the result card shows the chosen speaker's quote, and the page's chips and links carry the canonical name
+    page = client.get("/?speaker=the+Lakeview+Herald").get_data(as_text=True)
+    assert 'aria-label="Quotes by Lakeview Herald"' in page and "<blockquote>reported it</blockquote>" in page
+    assert "speaker=the+Lakeview" not in page
+    page = client.get("/quotes?speaker=the+Lakeview+Herald").get_data(as_text=True)
+    assert "reported it" in page and "speaker=the+Lakeview" not in page
+    page = client.get("/speaker/the Lakeview Herald").get_data(as_text=True)
+    assert "<title>Lakeview Herald: quotes" in page and "reported it" in page
+    feed = client.get("/speaker/the Lakeview Herald/feed.atom").get_data(as_text=True)
+    assert "quotes by Lakeview Herald" in feed
+
+
 def test_cli_quotes_filter_by_a_variant_gets_the_canonical_speaker(variants_index):
     from click.testing import CliRunner
 

@@ -348,8 +348,8 @@ def _pagination(page: int, pages: int, url) -> dict | None:
 
 def _search_context(args) -> dict:
     req, messages = _parse(args, for_page=True)
-    state = _articles_state(req, args)
     res, errors = _search(req)
+    state = _articles_state(req, args)  # after the search: a variant of a name chose its canonical value in req
     ctx = _listing_context(req, state, res, messages, errors, FACETS, "articles", "web.search_feed",
                            "web.export_csv", "web.api_search")
     speakers = state.include.get("speaker", [])
@@ -438,7 +438,6 @@ def _facet_values(key: str, titles: dict, parse, make_state, method: str):
     args = _args()
     contains = " ".join(((args.pop("contains", None) or [""])[0]).split())[:100]
     req, messages = _parse(args, for_page=False, parse=parse)
-    state = make_state(req, args)
     try:
         # This facet alone, its values filtered by the text in the search layer (a keystroke in the filter box
         # used to count every facet at FACET_ALL values).
@@ -451,6 +450,7 @@ def _facet_values(key: str, titles: dict, parse, make_state, method: str):
         current_app.logger.exception("facet %s failed for %r", key, req)
         one = {"total": 0, "facet": None, "messages": []}
         errors = ["Sorry, this list could not be made. Try again, or remove a filter."]
+    state = make_state(req, args)  # after the count: chosen variants are canonical values in req
     f = _facet_view(key, titles[key], one["facet"], state, contains=contains)
     ctx = {"f": f, "entries": f["entries"], "contains": contains, "state": state, "res": {"total": one["total"]},
            "messages": messages + [str(m) for m in one.get("messages") or ()] + errors,
@@ -661,8 +661,8 @@ def _require_quotes() -> None:
 def _quote_search_context(args) -> dict:
     _require_quotes()
     req, messages = _parse(args, for_page=True, parse=parse_quote_request)
-    state = _quotes_state(req, args)
     res, errors = _search(req, "quotes")
+    state = _quotes_state(req, args)  # after the search, as the article search's
     ctx = _listing_context(req, state, res, messages, errors, QUOTE_FACETS, "quotes", "web.quotes_feed",
                            "web.quotes_csv", "web.api_quotes")
     ctx["results"] = [_quote_view(r, state) for r in ctx["res"].get("results") or ()]
@@ -900,8 +900,8 @@ def _quote_entries(res: dict, base: str) -> list[dict]:
 def search_feed():
     """The Atom feed of an article search: the articles newsfacet indexed most recently first."""
     req, _ = _feed_request(parse_request)
-    state = _articles_state(req, _args())
     res, _ = _search(req)
+    state = _articles_state(req, _args())
     if res is None:
         abort(500, description="This feed could not be made; try again, or simplify the search.")
     title = f"newsfacet: articles for “{req.q}”" if req.q else "newsfacet: articles"
@@ -913,8 +913,8 @@ def quotes_feed():
     """The Atom feed of a quote search: the quotes newsfacet indexed most recently first."""
     _require_quotes()
     req, _ = _feed_request(parse_quote_request)
-    state = _quotes_state(req, _args())
     res, _ = _search(req, "quotes")
+    state = _quotes_state(req, _args())
     if res is None:
         abort(500, description="This feed could not be made; try again, or simplify the search.")
     title = f"newsfacet: quotes for “{req.q}”" if req.q else "newsfacet: quotes"
@@ -927,6 +927,7 @@ def speaker_feed(name: str):
     data = _speaker_data(name, 1, q, FEED_SORT, FEED_ENTRIES) if len(name) <= 500 else None
     if not data or not data.get("quotes_total") and not q:
         abort(404, description=f"No quotes by “{name}” were found in the index.")
+    name = data.get("name") or name  # a variant's feed is its canonical name's, as its page is
     page = url_for("web.speaker", name=name) + ("?" + urlencode([("q", q)]) if q else "")
     title = f"newsfacet: quotes by {name}" + (f" about “{q}”" if q else "")
     return _feed_response(title, title, page, lambda base: _quote_entries({"results": data.get("quotes")}, base))

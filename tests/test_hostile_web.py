@@ -207,7 +207,8 @@ def test_search_page_and_twins_survive_any_parameters(client, site, pairs, htmx,
         facet_page = client.get("/facet/" + quote(facet, safe=""), query_string=pairs + [("contains", contains)],
                                 headers=headers)
     assert page.status_code in (200, 400) and api.status_code in (200, 400)
-    assert facet_page.status_code in (200, 400, 404)
+    # a facet name with a slash makes a doubled slash in the path, which Werkzeug redirects (308) to the merged one
+    assert facet_page.status_code in (200, 400, 404) or (facet_page.status_code == 308 and "/" in facet)
     assert_safe(facet_page, sent=repr(pairs) + contains + facet)
     assert_safe(page, sent=repr(pairs))
     assert_safe(api, html=False)
@@ -231,7 +232,8 @@ def test_quote_search_its_twins_and_feeds_survive_any_parameters(client, site, p
         feeds = [client.get(path, query_string=pairs) for path in ("/feed.atom", "/quotes/feed.atom",
                                                                    "/speaker/Antony%20Blinken/feed.atom")]
     assert page.status_code in (200, 400) and api.status_code in (200, 400)
-    assert facet_page.status_code in (200, 400, 404)
+    # a facet name with a slash makes a doubled slash in the path, which Werkzeug redirects (308) to the merged one
+    assert facet_page.status_code in (200, 400, 404) or (facet_page.status_code == 308 and "/" in facet)
     assert_safe(facet_page, sent=repr(pairs) + contains + facet)
     assert_safe(page, sent=repr(pairs))
     assert_safe(api, html=False)

@@ -37,7 +37,7 @@ _CONTRIBUTED = re.compile(r"^\s+(?:also\s+)?contributed\b", re.IGNORECASE)
 _REPORTS = re.compile(r"^\s+(?:has|had)\s+(?:the\s+)?(?:latest|more|details|story|report|update)\b"
                       r"|^\s+reports?\s*(?:[.(]|$|\bfrom\b)", re.IGNORECASE)
 _AS_REPORTS = re.compile(r"\bas\s+$", re.IGNORECASE)
-# A closing line such as "Sam Doe writes about farming from Leeds." ends the piece: the columnist's bio.
+# A closing line such as "Sam Doe is a reporter who covers farming." ends the piece: the columnist's bio.
 _BIO_AFTER = re.compile(r"^\s+is\s+(?:a|an|the)\b", re.IGNORECASE)
 # What stands before a sentence's first word: nothing, the end of a sentence, or a link.
 _SENTENCE_START = re.compile(r"(?:^\s*|[.!?)”\"]\s+|\S+/\s+)$")

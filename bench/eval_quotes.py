@@ -144,6 +144,21 @@ def evaluate(gold_path: Path = DEFAULT_GOLD, pred_path: Path | None = None, nlp=
     return scorer.score(gold, preds)
 
 
+def match_quotes(scorer, gold_quotes: list[dict], texts: list[str]) -> dict[int, int]:
+    """{gold index: predicted index} as the scorer pairs them: one-to-one, best word coverage first."""
+    gt = [scorer.tokens(q["quote"]) for q in gold_quotes]
+    pt = [scorer.tokens(t) for t in texts]
+    pairs = sorted(((scorer.coverage(a, b), i, j) for i, a in enumerate(gt) for j, b in enumerate(pt)
+                    if scorer.coverage(a, b) >= 0.3), reverse=True)
+    used_g: dict[int, int] = {}
+    used_p: set[int] = set()
+    for _c, i, j in pairs:
+        if i not in used_g and j not in used_p:
+            used_g[i] = j
+            used_p.add(j)
+    return used_g
+
+
 def error_kinds(gold_path: Path = DEFAULT_GOLD, nlp=None) -> dict:
     """Counts of errors by kind on the dev set: missed/extra quotes (direct or indirect) and wrong
     speakers (none given, wrong name, right surname only), matched the way the scorer matches."""
@@ -158,15 +173,8 @@ def error_kinds(gold_path: Path = DEFAULT_GOLD, nlp=None) -> dict:
     for doc_id, g in gold.items():
         gq = [q for q in g.get("quotes", []) if (q.get("quote") or "").strip()]
         pq = preds[doc_id]["_analysis"]["quotes"]
-        gt = [scorer.tokens(q["quote"]) for q in gq]
-        pt = [scorer.tokens(q["text"]) for q in pq]
-        pairs = sorted(((scorer.coverage(a, b), i, j) for i, a in enumerate(gt) for j, b in enumerate(pt)
-                        if scorer.coverage(a, b) >= 0.3), reverse=True)
-        used_g, used_p = {}, set()
-        for _c, i, j in pairs:
-            if i not in used_g and j not in used_p:
-                used_g[i] = j
-                used_p.add(j)
+        used_g = match_quotes(scorer, gq, [q["text"] for q in pq])
+        used_p = set(used_g.values())
         for i, q in enumerate(gq):
             direct = q["quote"].strip()[:1] in "\"“”"
             if i not in used_g:

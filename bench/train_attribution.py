@@ -1,12 +1,18 @@
-"""Train the source ranker (search/data/source_ranker.json) from PolNeAR's annotated attributions.
+"""Train the attribution models in search/data from the annotated articles (what `make train` runs).
 
-    python bench/train_attribution.py            # what `make train` runs: fit on polnear/train, report on polnear/dev
+    python bench/train_attribution.py [--shared ../shared]
 
-For every quote the rules find in a training article and that lies in an annotated attribution's content,
-each candidate source near it (search/quotes/model.py) is an example: positive when it is the head of the
-annotated source span. An L2 logistic regression (Newton's method in NumPy, fit() below) is fitted on those;
-its plain weights are written as JSON with a note of the data and command. PolNeAR dev only measures
-the ranker (top-1 accuracy against the rules' own choice); it is never fitted on.
+One pass of the rules over PolNeAR train (and dev, to report) gives the examples of three models, each an L2
+logistic regression (Newton's method in NumPy, fit() below) written as plain JSON weights with a note of its data
+and command (write_model):
+- source ranker: for every quote the rules find inside an annotated attribution's content, each candidate source
+  near it (search/quotes/model.py) is an example, positive when it heads the annotated source span;
+- partial-quote detector: the clause of a verb around a few quoted words, positive when it lies in an annotated
+  content;
+- antecedent ranker: an annotated source that names someone named earlier in the article, read as if it were an
+  anaphor; the entities named before it are the candidates, the one it names is the answer.
+Then the confidence model is fitted on the GGT dev articles (bench/eval_quotes.py reports its 5-fold CV).
+PolNeAR dev only measures (top-1, precision and recall against simple baselines); nothing is fitted on it.
 """
 from __future__ import annotations
 
@@ -65,55 +71,62 @@ def source_heads(view, spans) -> set[int]:
     return {i for i in inside if doc[i].head.i not in inside or doc[i].head.i == i}
 
 
-def examples(records, docs, with_rule: bool = False):
-    """Feature rows, labels and quote ids of the candidates of every quote aligned to an attribution."""
+def aligned(rec, quotes):
+    """(quote, attribution) for each quote found (embedded posts aside) that lies at least half in an annotated
+    attribution's content, the attribution covering most of it, when that attribution has a source span."""
+    atts = [a for a in rec.get("attributions") or [] if (a.get("content") or {}).get("spans")]
+    for q in quotes:
+        if q.post:
+            continue
+        best, cov = None, 0
+        for a in atts:
+            c = _covered(a["content"]["spans"], q.start, q.end)
+            if c > cov:
+                best, cov = a, c
+        if best is not None and cov >= 0.5 * (q.end - q.start) and (best.get("source") or {}).get("spans"):
+            yield q, best
+
+
+def article_examples(rec, view, quotes):
+    """(X, y, rule) of the candidates of each quote of one article aligned to an attribution: a list of
+    (feature rows, labels, whether each candidate is the rules' choice), one per quote."""
     from search.quotes.model import candidates
 
-    X, y, g, rule = [], [], [], []
-    qid = 0
-    for rec, (view, quotes) in zip(records, rule_quotes(docs)):
-        atts = [a for a in rec.get("attributions") or [] if (a.get("content") or {}).get("spans")]
-        for q in quotes:
-            if q.post:
-                continue
-            best, cov = None, 0
-            for a in atts:
-                c = _covered(a["content"]["spans"], q.start, q.end)
-                if c > cov:
-                    best, cov = a, c
-            if best is None or cov < 0.5 * (q.end - q.start) or not (best.get("source") or {}).get("spans"):
-                continue
-            heads = source_heads(view, best["source"]["spans"])
-            cands = candidates(view, q)
-            labels = [t.i in heads for t in cands.tokens]
-            if not any(labels):
-                continue
-            X.append(cands.X)
-            y.extend(labels)
-            g.extend([qid] * len(labels))
-            rule.extend([q.subject is not None and t.i == q.subject.i for t in cands.tokens])
-            qid += 1
-    return (np.vstack(X) if X else np.zeros((0, 0))), np.array(y, dtype=bool), np.array(g), np.array(rule, dtype=bool)
+    out = []
+    for q, best in aligned(rec, quotes):
+        heads = source_heads(view, best["source"]["spans"])
+        cands = candidates(view, q)
+        labels = [t.i in heads for t in cands.tokens]
+        if not any(labels):
+            continue
+        out.append((cands.X, np.array(labels, dtype=bool),
+                    np.array([q.subject is not None and t.i == q.subject.i for t in cands.tokens], dtype=bool)))
+    return out
+
+
+def stack(per_quote) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(X, y, quote ids, rule choice) of a list of article_examples() items."""
+    if not per_quote:
+        return np.zeros((0, 0)), np.zeros(0, dtype=bool), np.zeros(0, dtype=int), np.zeros(0, dtype=bool)
+    X = np.vstack([x for x, _y, _r in per_quote])
+    y = np.concatenate([yy for _x, yy, _r in per_quote])
+    g = np.concatenate([np.full(len(yy), k) for k, (_x, yy, _r) in enumerate(per_quote)])
+    rule = np.concatenate([r for _x, _y, r in per_quote])
+    return X, y, g, rule
 
 
 def quote_table(records, docs, scorer) -> list[dict]:
     """Per GGT-style article: its quotes as the ranker leaves them, their confidence features, and for each
     quote with a speaker that matches a gold quote (the scorer's one-to-one matching) whether the speaker
     equals the gold reference (None where there is nothing to learn from)."""
-    from search.quotes.model import Models, confidence_features, default_partial, default_ranker
+    from bench.eval_quotes import match_quotes
+    from search.quotes.model import Models, confidence_features, default_antecedent, default_partial, default_ranker
 
     table = []
-    for rec, (view, quotes) in zip(records, rule_quotes(docs, Models(default_ranker(), None, default_partial()))):
+    models = Models(default_ranker(), None, default_partial(), default_antecedent())
+    for rec, (view, quotes) in zip(records, rule_quotes(docs, models)):
         gq = [q for q in rec.get("quotes") or [] if (q.get("quote") or "").strip()]
-        gt = [scorer.tokens(q["quote"]) for q in gq]
-        pt = [scorer.tokens(view.text[q.start:q.end]) for q in quotes]
-        pairs = sorted(((scorer.coverage(a, b), i, j) for i, a in enumerate(gt) for j, b in enumerate(pt)
-                        if scorer.coverage(a, b) >= 0.3), reverse=True)
-        used_g, match = set(), {}
-        for _c, i, j in pairs:
-            if i not in used_g and j not in match:
-                used_g.add(i)
-                match[j] = i
+        match = {j: i for i, j in match_quotes(scorer, gq, [view.text[q.start:q.end] for q in quotes]).items()}
         labels = []
         for j, q in enumerate(quotes):
             if not q.speaker or j not in match:
@@ -134,21 +147,65 @@ def labelled(table) -> tuple[np.ndarray, np.ndarray]:
     return np.array(X, dtype=np.float32), np.array(y, dtype=bool)
 
 
-def partial_examples(records, docs) -> tuple[np.ndarray, np.ndarray]:
-    """Feature rows of the partial-quote candidates of the articles, labelled by whether at least half of
-    the candidate's content lies in an annotated attribution's content."""
+def article_partial_examples(rec, view, quotes) -> list[tuple[np.ndarray, bool]]:
+    """(feature row, label) of the partial-quote candidates of one article: labelled by whether at least half
+    of the candidate's content lies in an annotated attribution's content."""
     from search.quotes.attribution import partial_candidates
     from search.quotes.model import partial_features
 
-    X, y = [], []
-    for rec, (view, quotes) in zip(records, rule_quotes(docs)):
-        spans = [a["content"]["spans"] for a in rec.get("attributions") or [] if (a.get("content") or {}).get("spans")]
-        taken = [q for q in quotes if q.kind == "indirect"]
-        for cand in partial_candidates(view, taken):
-            s, e = view.doc[cand.start].idx, view.doc[cand.end - 1].idx + len(view.doc[cand.end - 1].text)
-            X.append(partial_features(view, cand))
-            y.append(any(_covered(sp, s, e) >= 0.5 * (e - s) for sp in spans))
-    return np.array(X, dtype=np.float32), np.array(y, dtype=bool)
+    spans = [a["content"]["spans"] for a in rec.get("attributions") or [] if (a.get("content") or {}).get("spans")]
+    taken = [q for q in quotes if q.kind == "indirect"]
+    out = []
+    for cand in partial_candidates(view, taken):
+        s, e = view.doc[cand.start].idx, view.doc[cand.end - 1].idx + len(view.doc[cand.end - 1].text)
+        out.append((partial_features(view, cand), any(_covered(sp, s, e) >= 0.5 * (e - s) for sp in spans)))
+    return out
+
+
+def stack_partial(rows) -> tuple[np.ndarray, np.ndarray]:
+    """(X, y) of (feature row, label) pairs."""
+    from search.quotes.model import partial_feature_names
+
+    if not rows:
+        return np.zeros((0, len(partial_feature_names())), dtype=np.float32), np.zeros(0, dtype=bool)
+    return np.array([x for x, _y in rows], dtype=np.float32), np.array([y for _x, y in rows], dtype=bool)
+
+
+def article_antecedent_examples(rec, view, quotes) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Antecedent ranker examples from one article's named sources, each read as if it were a pronoun: for a
+    quote aligned to an attribution whose source is a person or organisation named earlier in the article,
+    the entities named before the source are the candidates and the one it names is the answer. Gender is
+    that person's as the article tells it; the discourse is what the rules found before it."""
+    from search.quotes.model import antecedent_candidates
+    from search.quotes.speakers import infer_gender
+
+    genders = infer_gender(view)
+    turns = sorted((q.subject.i, q.speaker, q.label) for q in quotes
+                   if q.subject is not None and q.speaker and not q.post)
+    out = []
+    for q, best in aligned(rec, quotes):
+        heads = sorted(source_heads(view, best["source"]["spans"]))
+        ents = [view.ent_of[i] for i in heads if i in view.ent_of and view.ent_of[i].label in ("person", "org")]
+        if not ents:
+            continue
+        ent = ents[0]
+        span = view.doc.char_span(*best["source"]["spans"][0], alignment_mode="expand")
+        before = min(ent.start, span.start if span is not None else ent.start)
+        cands = antecedent_candidates(view, before, (ent.label,), genders.get(ent.value) if ent.label == "person" else None,
+                                      genders, turns, (q.t0, q.t1) if q.kind == "indirect" else None)
+        labels = np.array([v == ent.value for v in cands.values], dtype=bool)
+        if len(labels) >= 2 and labels.any():
+            out.append((cands.X, labels))
+    return out
+
+
+def stack_antecedents(items) -> tuple[np.ndarray, np.ndarray]:
+    """(X, y) of a list of article_antecedent_examples() items."""
+    from search.quotes.model import antecedent_feature_names
+
+    if not items:
+        return np.zeros((0, len(antecedent_feature_names())), dtype=np.float32), np.zeros(0, dtype=bool)
+    return np.vstack([x for x, _y in items]), np.concatenate([y for _x, y in items])
 
 
 def top1(scores: np.ndarray, y: np.ndarray, g: np.ndarray) -> float:
@@ -182,35 +239,73 @@ def fit(X, y, C: float = 1.0, iterations: int = 50) -> tuple[np.ndarray, float]:
     return theta[:-1], float(theta[-1])
 
 
+def per_article_examples(records, docs) -> list[tuple[list, list, list]]:
+    """For each article, from one pass of the rules: (source ranker examples per quote, partial-quote examples,
+    antecedent examples)."""
+    return [(article_examples(rec, view, quotes), article_partial_examples(rec, view, quotes),
+             article_antecedent_examples(rec, view, quotes)) for rec, (view, quotes) in zip(records, rule_quotes(docs))]
+
+
 def main(argv=None) -> int:
-    """Fit on polnear/train, report top-1 on polnear/dev, write the weights."""
+    """Fit on polnear/train, report on polnear/dev, write the weights; then the confidence model on GGT."""
     from bench.parsed import parsed_docs
-    from search.quotes.model import MODEL_PATH, feature_names
+    from search.quotes.model import MODEL_PATH
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--shared", type=Path, default=SHARED)
     ap.add_argument("--out", type=Path, default=MODEL_PATH)
-    ap.add_argument("--C", type=float, default=1.0)
     ap.add_argument("--workers", type=int, default=2, help="spaCy processes for the first parse")
     a = ap.parse_args(argv)
     t = time.time()
     train_recs, train_docs = parsed_docs(a.shared / "polnear" / "train.jsonl", n_process=a.workers)
     dev_recs, dev_docs = parsed_docs(a.shared / "polnear" / "dev.jsonl", n_process=a.workers)
     print(f"parsed (or read from the cache) in {time.time() - t:.0f} s", flush=True)
-    X, y, g, _rule = examples(train_recs, train_docs)
-    Xd, yd, gd, ruled = examples(dev_recs, dev_docs)
-    print(f"train: {len(np.unique(g))} quotes, {len(y)} candidates; dev: {len(np.unique(gd))} quotes", flush=True)
-    w, b = fit(X, y, a.C)
-    dev_scores = Xd @ w + b
-    print(f"dev top-1: ranker {top1(dev_scores, yd, gd):.4f}, rules {top1(ruled.astype(float), yd, gd):.4f}")
-    write_model(a.out, "source ranker: L2 logistic regression over candidate source tokens",
+    train = per_article_examples(train_recs, train_docs)
+    dev = per_article_examples(dev_recs, dev_docs)
+    print(f"examples in {time.time() - t:.0f} s", flush=True)
+    train_ranker([q for art in train for q in art[0]], [q for art in dev for q in art[0]], a.out)
+    train_partial([r for art in train for r in art[1]], [r for art in dev for r in art[1]],
+                  a.out.parent / "partial_quotes.json")
+    train_antecedents([r for art in train for r in art[2]], [r for art in dev for r in art[2]],
+                      a.out.parent / "antecedent_ranker.json")
+    train_confidence(a.shared, a.out.parent / "speaker_confidence.json")
+    print(f"done in {time.time() - t:.0f} s")
+    return 0
+
+
+def train_ranker(train, dev, out: Path) -> None:
+    """Fit the source ranker on train's quotes; report its top-1 on dev's against the rules' own choice."""
+    from search.quotes.model import feature_names
+
+    X, y, g, _rule = stack(train)
+    Xd, yd, gd, ruled = stack(dev)
+    w, b = fit(X, y)
+    print(f"source ranker: {len(train)} train quotes, {len(y)} candidates; dev top-1 {top1(Xd @ w + b, yd, gd):.4f} "
+          f"(rules {top1(ruled.astype(float), yd, gd):.4f}) on {len(dev)} quotes")
+    write_model(out, "source ranker: L2 logistic regression over candidate source tokens",
                 "PolNeAR v1.0 train compartment (../shared/polnear/train.jsonl, 840 articles): quotes the rules find "
                 "inside annotated attribution contents, candidates labelled by the annotated source span",
-                {"quotes": int(len(np.unique(g))), "candidates": int(len(y))}, feature_names(), w, b)
-    print(f"wrote {a.out} in {time.time() - t:.0f} s")
-    train_partial(train_recs, train_docs, dev_recs, dev_docs, a.out.parent / "partial_quotes.json")
-    train_confidence(a.shared, a.out.parent / "speaker_confidence.json")
-    return 0
+                {"quotes": len(train), "candidates": int(len(y))}, feature_names(), w, b)
+
+
+def train_antecedents(train, dev, out: Path) -> None:
+    """Fit the antecedent ranker on train's named sources read as anaphors; report top-1 on dev's against
+    choosing the entity named last."""
+    from search.quotes.model import antecedent_feature_names
+
+    X, y = stack_antecedents(train)
+    w, b = fit(X, y)
+    near = antecedent_feature_names().index("log_tokens")
+    acc = np.mean([yy[int(np.argmax(x @ w + b))] for x, yy in dev]) if dev else 0.0
+    last = np.mean([yy[int(np.argmin(x[:, near]))] for x, yy in dev]) if dev else 0.0
+    print(f"antecedent ranker: {len(train)} train anaphors ({len(y)} candidates); dev top-1 {acc:.4f} "
+          f"(entity named last {last:.4f}) on {len(dev)}")
+    write_model(out, "antecedent ranker: L2 logistic regression, P(an entity named before is the one a description "
+                     "of a person refers to)",
+                "PolNeAR v1.0 train compartment (../shared/polnear/train.jsonl, 840 articles): annotated sources that "
+                "name a person or organisation named earlier, read as if they were anaphors; candidates are the "
+                "entities named before them", {"anaphors": len(train), "candidates": int(len(y))},
+                antecedent_feature_names(), w, b)
 
 
 def write_model(out: Path, model: str, trained_on: str, examples: dict, features: list[str], w, b: float) -> None:
@@ -222,13 +317,13 @@ def write_model(out: Path, model: str, trained_on: str, examples: dict, features
     out.write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
 
 
-def train_partial(train_recs, train_docs, dev_recs, dev_docs, out: Path) -> None:
-    """Fit the partial-quote detector on polnear/train; report its precision and recall on polnear/dev."""
+def train_partial(train, dev, out: Path) -> None:
+    """Fit the partial-quote detector on train's candidates; report its precision and recall on dev's."""
     from search.quotes.model import partial_feature_names
 
-    X, y = partial_examples(train_recs, train_docs)
+    X, y = stack_partial(train)
     w, b = fit(X, y)
-    Xd, yd = partial_examples(dev_recs, dev_docs)
+    Xd, yd = stack_partial(dev)
     keep = (Xd @ w + b) >= 0
     tp = int((keep & yd).sum())
     print(f"partial quotes: {len(y)} train candidates ({int(y.sum())} reported words); dev precision "
@@ -239,6 +334,7 @@ def train_partial(train_recs, train_docs, dev_recs, dev_docs, out: Path) -> None
                 "quotes inside narration, labelled by whether the clause lies in an annotated attribution's content",
                 {"candidates": int(len(y)), "reported": int(y.sum())}, partial_feature_names(), w, b)
 
+
 def train_confidence(shared: Path, out: Path) -> None:
     """Fit the confidence model on the 49 GGT dev articles (bench/eval_quotes.py reports its 5-fold CV)."""
     import importlib.util
@@ -247,7 +343,8 @@ def train_confidence(shared: Path, out: Path) -> None:
     from search.quotes import model
     from search.quotes.model import confidence_feature_names
 
-    model.default_ranker.cache_clear()
+    for cached in (model.default_ranker, model.default_partial, model.default_antecedent):
+        cached.cache_clear()  # the models just written, not the ones read before
     spec = importlib.util.spec_from_file_location("score_quotes", shared / "eval" / "score_quotes.py")
     scorer = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(scorer)

@@ -53,7 +53,7 @@ def find_quotes(view: ArticleView, models: Models = Models()) -> list[Quote]:
         for q in quotes:
             if not q.post:
                 review_source(view, models.ranker, q)
-    resolver = SpeakerResolver(view)
+    resolver = SpeakerResolver(view, models.antecedent)
     _attribute(view, resolver, quotes)
     _continue_groups(quotes)
     _name_described_speakers(view, quotes)
@@ -136,7 +136,7 @@ def _attribute(view: ArticleView, resolver: SpeakerResolver, quotes: list[Quote]
     for q in quotes:
         subj = q.subject
         if subj is not None:
-            q.speaker, q.speaker_text, q.label, q.how = resolver.resolve(subj)
+            q.speaker, q.speaker_text, q.label, q.how = resolver.resolve_quote(subj, q.t0, q.t1)
             if q.speaker and not q.post:
                 # embedded posts stand outside the narration: "he said" after one is not its author
                 resolver.discourse.add(subj.i, q.speaker, q.label)

@@ -115,6 +115,8 @@ def inverted_subject(view: ArticleView, v, lo: int, hi: int):
         t = doc[j]
         if t.text in (",", ";", ":") or (t.pos_ == "VERB" and t.dep_ not in ("amod", "compound")):
             break  # past the inverted subject
+        if is_time(t):
+            continue  # "said Thursday morning": when, not who
         if t.pos_ in ("PROPN", "PRON") or t.i in view.ent_of:
             while t.dep_ in ("compound", "flat") and t.head.i > t.i and t.head.i < hi:
                 t = t.head
@@ -122,6 +124,11 @@ def inverted_subject(view: ArticleView, v, lo: int, hi: int):
         if t.pos_ in ("NOUN",):
             return t
     return None
+
+
+def is_time(tok) -> bool:
+    """Whether tok is part of a date or time ("Monday", "last week"): never a source."""
+    return tok.ent_type_ in ("DATE", "TIME")
 
 
 def cue_in(view: ArticleView, lo: int, hi: int, prefer_last: bool):
@@ -148,7 +155,7 @@ def cue_in(view: ArticleView, lo: int, hi: int, prefer_last: bool):
                 # "..., he said" where the parser hung the pronoun elsewhere: nearest nominal before
                 for k in range(j - 1, max(lo - 1, j - 6), -1):
                     u = doc[k]
-                    if u.pos_ in ("PRON", "PROPN") or u.i in view.ent_of:
+                    if (u.pos_ in ("PRON", "PROPN") or u.i in view.ent_of) and not is_time(u):
                         s = u
                         break
             if s is not None:
@@ -223,7 +230,22 @@ def direct_cue(view: ArticleView, q: Quote) -> Cue | None:
     cue = _cue_on_side(view, *view.region_after(q.t1), "after")
     before_lo, before_hi = view.region_before(q.t0)
     q.before = before_hi - before_lo
-    return cue or _cue_on_side(view, before_lo, before_hi, "before")
+    cue = cue or _cue_on_side(view, before_lo, before_hi, "before")
+    if cue is None and before_hi == before_lo:
+        cue = _introduction(view, q)
+    return cue
+
+
+def _introduction(view: ArticleView, q: Quote) -> Cue | None:
+    """For a quote opening its paragraph after one that ends with a colon ('The board wrote in a
+    notice:' then the quotation set off below it): the cue of that closing sentence."""
+    doc = view.doc
+    j = q.t0 - 1
+    while j >= 0 and doc[j].is_space:
+        j -= 1
+    if j < 0 or doc[j].text != ":" or view.in_quote[j] or view.para_of[j] == view.para_of[q.t0]:
+        return None
+    return _cue_on_side(view, view.sent_start[j], j + 1, "before")
 
 
 # ---- indirect speech ---------------------------------------------------------------------------

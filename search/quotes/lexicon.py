@@ -45,6 +45,8 @@ MALE_HONORIFICS = frozenset({"mr"})
 FEMALE_HONORIFICS = frozenset({"ms", "mrs", "miss"})
 # Determiners that make a noun phrase definite: "the mayor" points back, "a mayor" does not.
 DEFINITE_DETERMINERS = frozenset({"the", "this", "that", "his", "her", "its", "their"})
+# Determiners and quantifiers that introduce someone new: "a friend", "one strategist", "several aides".
+INDEFINITE_DETERMINERS = frozenset({"a", "an", "one", "another", "some", "several", "many", "few", "two", "three"})
 # Words that, alone as a subject, describe nobody in particular ("Some said ...").
 VAGUE_SUBJECTS = frozenset({"one", "some", "many", "others", "people", "all", "both", "each"})
 # Words that open a reported question, not a statement ("asked whether ...").

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 from spacy import symbols as spacy_symbols
 
-from search.quotes.cues import is_report_verb
+from search.quotes.cues import is_report_verb, is_time
 from search.quotes.lexicon import FIRST_SECOND, GROUP_PRONOUNS, HE_SHE, QUOTATION_DASHES, RELATIVE_PRONOUNS
 from search.quotes.view import ArticleView, Quote
 
@@ -102,8 +102,12 @@ def candidates(view: ArticleView, q: Quote) -> Candidates:
     keep = set((lo + np.nonzero(heads_mask)[0]).tolist())
     if q.subject is not None and lo <= q.subject.i < hi:
         keep.add(q.subject.i)
+    subj_i = q.subject.i if q.subject is not None else -1
+    # the rules' own choice stays a candidate wherever it stands (an introduction ending with a colon in the
+    # paragraph before); dates and times never speak
     toks = [doc[i] for i in sorted(keep)
-            if not (q.kind == "direct" and q.t0 <= i < q.t1) and p0 <= view.para_of[i] <= p1]
+            if not (q.kind == "direct" and q.t0 <= i < q.t1) and (p0 <= view.para_of[i] <= p1 or i == subj_i)
+            and (i == subj_i or not is_time(doc[i]))]
     X = np.zeros((len(toks), N_FEATURES), dtype=np.float32)
     if not toks:
         return Candidates(toks, X)
@@ -117,7 +121,6 @@ def candidates(view: ArticleView, q: Quote) -> Candidates:
         rank[k] = r
     for r, k in enumerate(after_idx):
         rank[k] = r
-    subj_i = q.subject.i if q.subject is not None else -1
     verb = q.verb or ""
     for k, t in enumerate(toks):
         row = X[k]
@@ -234,7 +237,8 @@ CONFIDENCE_PATH = MODEL_PATH.parent / "speaker_confidence.json"
 # How a speaker was found: the resolver's rules (speakers.py) and the carry-over rules (attribution.py).
 HOWS = ("", "joint", "surname", "titled_name", "entity_person", "entity_org", "entity_place", "appositive", "medium",
         "name", "pronoun", "pronoun_group", "org_noun", "description", "description_group", "focus", "described",
-        "document", "document_last", "group", "floating", "introduced", "named_later", "institution")
+        "document", "document_last", "group", "floating", "introduced", "named_later", "institution",
+        "description_new", "description_other")
 
 
 def confidence_feature_names() -> list[str]:
@@ -351,6 +355,126 @@ def default_partial() -> LogisticModel | None:
     return LogisticModel.load(PARTIAL_PATH, partial_feature_names()) if PARTIAL_PATH.exists() else None
 
 
+# ---- antecedents: which person or organisation named before a pronoun or description it stands for ---------
+ANTECEDENT_PATH = MODEL_PATH.parent / "antecedent_ranker.json"
+_MENTION_DEPS = ("subject", "poss", "dobj", "pobj", "appos", "other")
+
+
+def antecedent_feature_names() -> list[str]:
+    """The names of the antecedent ranker's features, in order."""
+    return (["log_tokens", "same_sentence", "sentences_1", "sentences_2", "sentences_3_5", "sentences_6",
+             "same_paragraph", "paragraphs_1", "paragraphs_2", "paragraphs_3", "recency_0", "recency_1", "recency_2",
+             "subject_recency_0", "subject_recency_1", "mentions", "mention_share", "first_named",
+             "subject_in_window", "last_speaker", "last_speaker_of_kind", "spoke", "spoke_in_window",
+             "gender_match", "gender_mismatch", "in_own_words", "label_org"]
+            + [f"last_{d}" for d in _MENTION_DEPS])
+
+
+_ANT_INDEX = {n: i for i, n in enumerate(antecedent_feature_names())}
+
+
+@dataclass
+class Antecedents:
+    """The entities an anaphor may stand for (canonical names and labels) and their feature rows."""
+
+    values: list[str]
+    labels: list[str]
+    X: np.ndarray
+
+
+def _sentence_numbers(view: ArticleView) -> list[int]:
+    """Ordinal of each token's sentence (cached on the view)."""
+    nums = getattr(view, "_sentence_numbers", None)
+    if nums is None:
+        starts = np.asarray(view.sent_start, dtype=np.int64)
+        nums = (np.cumsum(np.r_[1, np.diff(starts) != 0]) - 1).tolist() if len(starts) else []
+        view._sentence_numbers = nums
+    return nums
+
+
+def _mention_dep(tok) -> str:
+    """The grammatical role of a mention's last token, coarsely."""
+    if tok.dep_ in ("nsubj", "nsubjpass"):
+        return "subject"
+    return tok.dep_ if tok.dep_ in _MENTION_DEPS else "other"
+
+
+def antecedent_candidates(view: ArticleView, before: int, labels: tuple[str, ...], gender: str | None,
+                          genders: dict[str, str], turns: list, own: tuple[int, int] | None = None) -> Antecedents:
+    """Every entity of the given labels named before token `before` (outside quotation marks), with features of
+    how it stands to an anaphor there: distance of its last mention, salience, grammatical role, whether it
+    spoke, gender agreement. `turns` are the discourse's (pos, name, label) before it; `own` the token range of
+    the anaphor's quote, whose speaker it rarely names."""
+    doc = view.doc
+    sent_no = _sentence_numbers(view)
+    by_value: dict[str, list[dict]] = {}
+    for m in view.mentions:
+        if m["tend"] > before or m["label"] not in labels or view.in_quote[m["tstart"]]:
+            continue
+        by_value.setdefault(m["value"], []).append(m)
+    values = list(by_value)
+    X = np.zeros((len(values), len(_ANT_INDEX)), dtype=np.float32)
+    if not values:
+        return Antecedents(values, [], X)
+    f = _ANT_INDEX
+    last = {v: ms[-1] for v, ms in by_value.items()}
+    order = sorted(values, key=lambda v: -last[v]["tstart"])
+    subj_last = {v: max((m["tstart"] for m in ms if _mention_dep(doc[m["tend"] - 1]) == "subject"), default=-1)
+                 for v, ms in by_value.items()}
+    subj_order = sorted((v for v in values if subj_last[v] >= 0), key=lambda v: -subj_last[v])
+    total = sum(len(ms) for ms in by_value.values())
+    first = min(values, key=lambda v: by_value[v][0]["tstart"])
+    turns = [t for t in turns if t[0] < before]
+    last_turn = turns[-1] if turns else None
+    kind_turn = next((t for t in reversed(turns) if t[2] in labels), None)
+    spoke: dict[str, list[int]] = {}
+    for pos, name, _label in turns:
+        spoke.setdefault(name, []).append(pos)
+    a_sent, a_para = sent_no[before], view.para_of[before]
+    for k, v in enumerate(values):
+        row = X[k]
+        m = last[v]
+        end = m["tend"] - 1
+        row[f["log_tokens"]] = math.log1p(max(0, before - end)) / 6
+        ds = a_sent - sent_no[end]
+        row[f["same_sentence"]] = ds == 0
+        row[f["sentences_1"]] = ds == 1
+        row[f["sentences_2"]] = ds == 2
+        row[f["sentences_3_5"]] = 3 <= ds <= 5
+        row[f["sentences_6"]] = ds >= 6
+        dp = a_para - view.para_of[end]
+        row[f["same_paragraph"]] = dp == 0
+        row[f["paragraphs_1"]] = dp == 1
+        row[f["paragraphs_2"]] = dp == 2
+        row[f["paragraphs_3"]] = dp >= 3
+        r = order.index(v)
+        row[f["recency_" + str(min(r, 2))]] = 1
+        if v in subj_order[:2]:
+            row[f["subject_recency_" + str(subj_order.index(v))]] = 1
+        n = len(by_value[v])
+        row[f["mentions"]] = math.log1p(n) / 3
+        row[f["mention_share"]] = n / total
+        row[f["first_named"]] = v == first
+        row[f["subject_in_window"]] = subj_last[v] >= 0 and a_para - view.para_of[subj_last[v]] <= 1
+        row[f["last_speaker"]] = last_turn is not None and last_turn[1] == v
+        row[f["last_speaker_of_kind"]] = kind_turn is not None and kind_turn[1] == v
+        row[f["spoke"]] = math.log1p(len(spoke.get(v, ()))) / 2
+        row[f["spoke_in_window"]] = any(a_para - view.para_of[p] <= 2 for p in spoke.get(v, ()))
+        g = genders.get(v)
+        row[f["gender_match"]] = gender is not None and g == gender
+        row[f["gender_mismatch"]] = gender is not None and g is not None and g != gender
+        row[f["in_own_words"]] = own is not None and own[0] <= m["tstart"] < own[1]
+        row[f["label_org"]] = m["label"] != "person"
+        row[f["last_" + _mention_dep(doc[end])]] = 1
+    return Antecedents(values, [last[v]["label"] for v in values], X)
+
+
+@lru_cache(maxsize=1)
+def default_antecedent() -> LogisticModel | None:
+    """The committed antecedent ranker; None when its weights file is absent (the rules then choose)."""
+    return LogisticModel.load(ANTECEDENT_PATH, antecedent_feature_names()) if ANTECEDENT_PATH.exists() else None
+
+
 @dataclass(frozen=True)
 class Models:
     """The trained models attribution uses; any may be None (the rules alone then decide that step)."""
@@ -358,8 +482,9 @@ class Models:
     ranker: SourceRanker | None = None
     confidence: LogisticModel | None = None
     partial: LogisticModel | None = None
+    antecedent: LogisticModel | None = None
 
 
 def default_models() -> Models:
     """The committed models."""
-    return Models(default_ranker(), default_confidence(), default_partial())
+    return Models(default_ranker(), default_confidence(), default_partial(), default_antecedent())

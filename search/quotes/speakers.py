@@ -7,9 +7,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+import numpy as np
+
 from search.names import ORG_WORDS, PRONOUNS, TITLE_WORDS, clean_org, clean_person, is_medium
-from search.quotes.cues import is_channel, subject_of
-from search.quotes.lexicon import (AGE_NOUN, AGENT_NOUN, ANAPHORIC_ORG_NOUNS, DEFINITE_DETERMINERS, DOC_NOUNS,
+from search.quotes.cues import is_channel, is_report_verb, subject_of
+from search.quotes.model import antecedent_candidates
+from search.quotes.lexicon import (AGE_NOUN, AGENT_NOUN, ANAPHORIC_ORG_NOUNS, DEFINITE_DETERMINERS, DOC_NOUNS, INDEFINITE_DETERMINERS,
                                    FEMALE, FEMALE_HONORIFICS, FIRST_SECOND, FOCUS_PERSON_NOUNS, GROUP_PRONOUNS,
                                    HE_SHE, MALE, MALE_HONORIFICS, ORG_NOUNS, PERSON_NOUNS, RELATIVE_PRONOUNS,
                                    SOURCE_NOUNS, VAGUE_SUBJECTS)
@@ -92,11 +95,22 @@ def infer_gender(view: ArticleView) -> dict[str, str]:
 class SpeakerResolver:
     """Resolves source tokens of one article to speakers, keeping the discourse history."""
 
-    def __init__(self, view: ArticleView):
-        """Start with an empty history and the genders the article tells."""
+    def __init__(self, view: ArticleView, antecedents=None):
+        """Start with an empty history and the genders the article tells; `antecedents` is the trained
+        antecedent ranker (model.default_antecedent()), None for the rules alone."""
         self.view = view
         self.doc = view.doc
         self.discourse = Discourse(gender=infer_gender(view))
+        self.antecedents = antecedents
+        self.own: tuple[int, int] | None = None  # token range of the quote being attributed
+
+    def resolve_quote(self, tok, t0: int, t1: int) -> Speaker:
+        """The speaker of the quote over tokens t0..t1 whose cue names tok as its source."""
+        self.own = (t0, t1)
+        try:
+            return self.resolve(tok)
+        finally:
+            self.own = None
 
     # ---- the entry point ------------------------------------------------------------------------
     def resolve(self, tok) -> Speaker:
@@ -125,7 +139,8 @@ class SpeakerResolver:
                         break
         if ent is not None:
             return self._entity(tok, etok, ent)
-        if tok.pos_ == "PROPN":
+        if tok.pos_ == "PROPN" or (tok.pos_ == "NOUN" and tok.text[:1].isupper() and view.persons.knows(tok.text)):
+            # a surname the tagger took for a common noun ("Ross said" with Ann Ross named before) is that name
             return self._proper_noun(tok)
         if tok.pos_ in ("NOUN", "ADJ", "NUM") or AGE_NOUN.match(low):
             return self._common_noun(tok)
@@ -217,8 +232,23 @@ class SpeakerResolver:
             return self.resolve(tok.head.head)
         return Speaker(None, tok.text, None)
 
+    def described_person(self, tok) -> str | None:
+        """The person a definite description ("the longtime bookseller") refers to: the trained ranker's choice
+        among the people named before it, else the rules' pronoun antecedent."""
+        if self.antecedents is not None:
+            return self.ranked_antecedent(tok.left_edge.i, ("person",), None)
+        return self.antecedent_person(tok.i, None)
+
+    def ranked_antecedent(self, i: int, labels: tuple[str, ...], gender: str | None) -> str | None:
+        """The trained ranker's choice among the entities of the given labels named before token i."""
+        cands = antecedent_candidates(self.view, i, labels, gender, self.discourse.gender, self.discourse.turns,
+                                      self.own)
+        if not cands.values:
+            return None
+        return cands.values[int(np.argmax(self.antecedents.probabilities(cands.X)))]
+
     def antecedent_person(self, i: int, gender: str | None) -> str | None:
-        """The person a pronoun or description at token i most likely refers to."""
+        """The person a pronoun at token i most likely refers to."""
         view, doc, gen = self.view, self.doc, self.discourse.gender
         last_speaker = None
         for pos, name, label in self.discourse.before(i):
@@ -295,7 +325,7 @@ class SpeakerResolver:
                 name, label = self.antecedent_description(tok.i, lemma)
                 if name is None and det == "the" and any(c.dep_ == "amod" for c in tok.children):
                     # "the soft-spoken engineer": a described person is the one in focus
-                    name, label = self.antecedent_person(tok.i, None), "person"
+                    name, label = self.described_person(tok), "person"
                 if name:
                     return Speaker(name, written, label, "description")
             elif det == "the" and lemma in SOURCE_NOUNS:
@@ -306,7 +336,7 @@ class SpeakerResolver:
             elif tok.tag_ == "NN" and det == "the" and lemma not in ORG_NOUNS and lemma not in SOURCE_NOUNS \
                     and AGENT_NOUN.search(lemma):
                 # "the longtime bookseller": a singular definite description that speaks is the person in focus
-                name = self.antecedent_person(tok.i, None)
+                name = self.described_person(tok)
                 if name:
                     return Speaker(name, written, "person", "focus")
         # A source the article only describes ("officials", "a spokesperson for the campaign", "picketers"):
@@ -314,7 +344,27 @@ class SpeakerResolver:
         if lemma in SOURCE_NOUNS or low in SOURCE_NOUNS or (tok.tag_ == "NNS" and AGENT_NOUN.search(lemma)):
             value, label = self.description(tok)
             return Speaker(value, written, label, "described")
+        if self.speaks(tok) and (AGENT_NOUN.search(lemma) or lemma in PERSON_NOUNS):
+            # Any other description of a person that a reporting verb gives as the source ("a longtime adviser
+            # told", "one strategist said"): the article names no one, so the description is the honest
+            # answer. One introduced as new ("a", "one", "another") rarely points back to someone named; a
+            # definite one may (the confidence model weighs which). Things that speak ("the ad says") are
+            # left unresolved: they are sources, but no one a reader would look up as a speaker.
+            value, label = self.description(tok)
+            if value is not None:
+                new = det in INDEFINITE_DETERMINERS or (not det and tok.tag_ in ("NNS", "NNPS"))
+                return Speaker(value, written, label, "description_new" if new else "description_other")
         return Speaker(None, written, None)
+
+    def speaks(self, tok) -> bool:
+        """Whether tok is the grammatical source of a cue: the subject of a reporting verb, the agent of a
+        passive one, or the object of "according to"."""
+        h = tok.head
+        if tok.dep_ in ("nsubj", "nsubjpass"):
+            return is_report_verb(self.view, h)
+        if tok.dep_ == "pobj" and h.lower_ == "by" and h.dep_ == "agent":
+            return is_report_verb(self.view, h.head)
+        return tok.dep_ == "pobj" and h.lower_ == "to" and h.head.lower_ == "according"
 
     def antecedent_org_noun(self, i: int, lemma: str) -> tuple[str | None, str | None]:
         """'the board' -> the board named before; 'the company' -> the last company named."""
@@ -338,7 +388,7 @@ class SpeakerResolver:
                 if any(t.lower_ == lemma for t in before) or lemma in m["text"].lower().split():
                     return m["value"], "person"
         if AGE_NOUN.match(lemma) or lemma in FOCUS_PERSON_NOUNS:
-            name = self.antecedent_person(i, None)
+            name = self.described_person(self.doc[i])
             return (name, "person") if name else (None, None)
         return None, None
 

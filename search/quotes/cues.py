@@ -76,6 +76,8 @@ def subject_of(view: ArticleView, v):
         for c in h.children:
             if c.dep_ == "nsubjpass":
                 return c
+    if v.tag_ == "VBG" and v.dep_ == "pcomp" and h.i != v.i and h.pos_ in ("VERB", "AUX"):
+        return subject_of(view, h)  # "ended by stating ...": whoever ended
     # "she laughed and said ...", ", he said, adding that ..."
     if v.dep_ in ("conj", "advcl", "xcomp") and v.head is not v:
         h = v.head
@@ -423,6 +425,11 @@ class PartialCandidate:
     end: int
 
 
+# How many heads up from a quote a governing verb may stand (PolNeAR train: the annotated reported clause around
+# a short quotation reaches its cue within eight steps of the parse).
+PARTIAL_CLIMB = 8
+
+
 def partial_candidate(view: ArticleView, q: Quote) -> PartialCandidate | None:
     """The clause that reports a direct quote embedded in narration, when a verb outside quotation marks
     with a subject of its own governs it; None otherwise."""
@@ -431,18 +438,18 @@ def partial_candidate(view: ArticleView, q: Quote) -> PartialCandidate | None:
     if not roots:
         return None
     child, verb = roots[0], roots[0].head
-    for _ in range(3):  # climb from the quote to the first verb outside it
-        if verb.pos_ in ("VERB", "AUX") and not view.in_quote[verb.i]:
-            break
+    subj = None
+    # climb from the quote to the first verb outside it that has a subject of its own and the quote after it
+    # ('ended by stating she might "soon" retire' reaches "stating"; 'kept calling the plan "a mess"' "calling")
+    for _ in range(PARTIAL_CLIMB):
+        if verb.pos_ in ("VERB", "AUX") and not view.in_quote[verb.i] and child.i > verb.i:
+            subj = subject_of(view, verb)
+            if subj is not None and not view.in_quote[subj.i] and subj.lower_ not in FIRST_SECOND:
+                break
         if verb.head.i == verb.i:
             return None
         child, verb = verb, verb.head
     else:
-        return None
-    if verb.pos_ not in ("VERB", "AUX") or view.in_quote[verb.i] or child.i < verb.i:
-        return None
-    subj = subject_of(view, verb)
-    if subj is None or view.in_quote[subj.i] or subj.lower_ in FIRST_SECOND:
         return None
     firsts = [c for c in verb.children if c.i > verb.i and c.dep_ not in ("punct", "prt", "advmod", "neg", "aux")]
     start = min([c.left_edge.i for c in firsts] + [child.left_edge.i])

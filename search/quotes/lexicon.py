@@ -60,6 +60,7 @@ ORG_NOUNS = frozenset(
     company firm agency utility group union organization organisation government ministry department
     board commission council city province state party team club association corporation bank
     authority office service police force court network airline retailer study report statement
+    campaign newspaper magazine tabloid outlet station channel website
     """.split()
 )
 # Of those, the ones that point back to the last organisation named even when it does not contain
@@ -97,7 +98,9 @@ SOURCE_NOUNS = PERSON_NOUNS | ORG_NOUNS | frozenset(
 # A statement, release or post speaks for whoever issued it.
 DOC_NOUNS = frozenset(
     "statement release tweet post letter email e-mail report study memo filing website notice document "
-    "announcement message blog survey poll analysis data figures numbers".split()
+    "announcement message blog survey poll analysis data figures numbers readout memoir book article column "
+    "editorial transcript summary complaint lawsuit ruling verdict indictment affidavit petition ad advertisement "
+    "commercial video clip footage".split()
 )
 # "a 52-year-old": an age used as a noun describes a person.
 AGE_NOUN = re.compile(r"^\d+-year-old$")

@@ -9,6 +9,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from search.lexicon import is_given_name
 from search.names import ORG_WORDS, PRONOUNS, TITLE_WORDS, clean_org, clean_person, is_medium
 from search.quotes.cues import is_channel, is_report_verb, subject_of
 from search.quotes.model import antecedent_candidates
@@ -139,8 +140,8 @@ class SpeakerResolver:
                         break
         if ent is not None:
             return self._entity(tok, etok, ent)
-        if tok.pos_ == "PROPN" or (tok.pos_ == "NOUN" and tok.text[:1].isupper() and view.persons.knows(tok.text)):
-            # a surname the tagger took for a common noun ("Ross said" with Ann Ross named before) is that name
+        if tok.pos_ == "PROPN" or (tok.pos_ == "NOUN" and tok.text[:1].isupper() and self.known_surname(tok)):
+            # a surname the tagger took for a common noun ("Ross said" where the article also writes "Ann Ross")
             return self._proper_noun(tok)
         if tok.pos_ in ("NOUN", "ADJ", "NUM") or AGE_NOUN.match(low):
             return self._common_noun(tok)
@@ -201,6 +202,14 @@ class SpeakerResolver:
         if any(w.lower().strip(".,") in ORG_WORDS for w in written.split()) and clean_org(written):
             return Speaker(clean_org(written), written, "org", "institution")  # "the Valley Times wrote"
         return Speaker(None, written, None)
+
+    def known_surname(self, tok) -> bool:
+        """Whether a capitalised word is the surname of someone the article names in full: a person it knows, or
+        a first name from the dictionary followed by the word elsewhere ("Ann Ross", whatever its tag)."""
+        if self.view.persons.knows(tok.text):
+            return True
+        full = self.expand_name(tok)
+        return full is not None and is_given_name(full.split()[0])
 
     def expand_name(self, tok) -> str | None:
         """A surname the NER missed as a person: its longest 'First Last' form elsewhere in the text."""

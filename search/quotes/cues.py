@@ -168,10 +168,14 @@ def cue_in(view: ArticleView, lo: int, hi: int, prefer_last: bool):
 def dash_speaker(view: ArticleView, lo: int, hi: int):
     """For '"..." — Jane Smith' the name after the dash."""
     doc = view.doc
+    while lo < hi and doc[lo].is_space:
+        lo += 1  # a no-break space between the closing mark and the dash
     if hi - lo < 2 or hi - lo > 8 or doc[lo].text not in QUOTATION_DASHES:
         return None
-    # only a byline-like tail: the dash and name end the paragraph
-    if hi < len(doc) and not ("\n" in doc[hi - 1].whitespace_ or "\n" in doc[hi].text or doc[hi].text in (".",)):
+    # only a byline-like tail: the dash and name end the paragraph, or the next quotation follows them
+    # ('"..." ― Ann Ross "..." ― Tom Hale', a list of readers' answers)
+    if hi < len(doc) and not ("\n" in doc[hi - 1].whitespace_ or "\n" in doc[hi].text or doc[hi].text in (".",)
+                              or view.in_quote[hi]):
         return None
     for j in range(lo + 1, min(hi, lo + 5)):
         t = doc[j]
@@ -329,6 +333,10 @@ def _according(view: ArticleView, t) -> Quote | None:
                 break
     sent = t.sent
     phrase_lo, phrase_hi = t.i, pobj.right_edge.i + 1
+    if phrase_lo - sent.start <= 1 and sent.end - phrase_hi < 3:
+        # the parse hung the statement on the source ("According to Ann Ross, the plan fails."): the phrase
+        # ends at the first comma after its object
+        phrase_hi = next((u.i for u in doc[pobj.i : sent.end] if u.text == ","), phrase_hi)
     if phrase_lo - sent.start <= 1:
         a, b = phrase_hi, sent.end
     else:

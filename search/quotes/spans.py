@@ -94,3 +94,15 @@ def looks_like_title(inner: str) -> bool:
     words = re.findall(r"[A-Za-z][\w'’-]*", inner)
     return 0 < len(words) <= 8 and all(w[0].isupper() or w.lower() in TITLE_SMALL_WORDS for w in words) \
         and words[0][0].isupper() and not re.search(r"[.!?]\s", inner)
+
+
+_NICKNAME = re.compile(r"[A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*)?")
+
+
+def looks_like_nickname(text: str, start: int, end: int) -> bool:
+    """'Marcia "Cia" Price': one or two capitalised words in quotation marks between two parts of a name."""
+    inner = text[start + 1 : end - 1]
+    before = text[max(0, start - 30) : start]
+    after = text[end : end + 30]
+    return bool(_NICKNAME.fullmatch(inner) and re.search(r"[A-Z][\w.'’-]* $", before)
+                and re.match(r" [A-Z][\w'’-]+", after))

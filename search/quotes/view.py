@@ -11,7 +11,7 @@ from spacy.attrs import DEP, IDX, POS, SENT_START
 
 from search.names import PersonIndex
 from search.quotes.lexicon import ABBREVIATIONS
-from search.quotes.spans import find_direct_spans
+from search.quotes.spans import find_direct_spans, looks_like_nickname
 
 
 class Entity(NamedTuple):
@@ -87,6 +87,8 @@ class ArticleView:
         self.dep = doc.to_array(DEP) if n else np.zeros(0, dtype=np.uint64)
         self.direct: list[Quote] = []
         for s, e, g in find_direct_spans(self.text):
+            if looks_like_nickname(self.text, s, e):
+                continue  # part of a name, not a quotation
             span = doc.char_span(s, e, alignment_mode="expand")
             if span is None or len(span) == 0:
                 continue

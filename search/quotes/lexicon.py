@@ -82,6 +82,11 @@ PERSON_NOUNS = frozenset(
     sister brother
     """.split()
 )
+# Nouns that tell a person's gender ("the businessman", "the former first lady"): besides these, words ending
+# in -man or -woman.
+MALE_NOUNS = frozenset("man boy father son husband brother uncle nephew grandfather king prince dad".split())
+FEMALE_NOUNS = frozenset("woman girl mother daughter wife sister aunt niece grandmother queen princess lady mom "
+                         "mum".split())
 # Person nouns that point back to the person in focus whatever their title ("the man said").
 FOCUS_PERSON_NOUNS = frozenset({"man", "woman", "boy", "girl", "father", "mother"})
 # Heads of descriptions that can name a source: people, groups and institutions.
@@ -95,12 +100,17 @@ SOURCE_NOUNS = PERSON_NOUNS | ORG_NOUNS | frozenset(
     administration ministry department committee panel regulator court prosecutors firefighter
     """.split()
 )
-# A statement, release or post speaks for whoever issued it.
-DOC_NOUNS = frozenset(
+# A statement, release or post speaks for whoever issued it; when the article does not say who, the one who
+# spoke last most often did.
+STATEMENT_NOUNS = frozenset(
     "statement release tweet post letter email e-mail report study memo filing website notice document "
-    "announcement message blog survey poll analysis data figures numbers readout memoir book article column "
-    "editorial transcript summary complaint lawsuit ruling verdict indictment affidavit petition ad advertisement "
-    "commercial video clip footage".split()
+    "announcement message blog survey poll analysis data figures numbers".split()
+)
+# Documents and recordings whose author the phrase may name ("a readout from the ministry", "Ross's memoir"),
+# but that may quote someone other than the last speaker (an ad, a ruling): their author only when named.
+DOC_NOUNS = STATEMENT_NOUNS | frozenset(
+    "readout memoir book article column editorial transcript summary complaint lawsuit ruling verdict indictment "
+    "affidavit petition ad advertisement commercial video clip footage".split()
 )
 # "a 52-year-old": an age used as a noun describes a person.
 AGE_NOUN = re.compile(r"^\d+-year-old$")

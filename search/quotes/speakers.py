@@ -13,10 +13,11 @@ from search.lexicon import is_given_name
 from search.names import ORG_WORDS, PRONOUNS, TITLE_WORDS, clean_org, clean_person, is_medium
 from search.quotes.cues import is_channel, is_report_verb, subject_of
 from search.quotes.model import antecedent_candidates
-from search.quotes.lexicon import (AGE_NOUN, AGENT_NOUN, ANAPHORIC_ORG_NOUNS, DEFINITE_DETERMINERS, DOC_NOUNS, INDEFINITE_DETERMINERS,
-                                   FEMALE, FEMALE_HONORIFICS, FIRST_SECOND, FOCUS_PERSON_NOUNS, GROUP_PRONOUNS,
-                                   HE_SHE, MALE, MALE_HONORIFICS, ORG_NOUNS, PERSON_NOUNS, RELATIVE_PRONOUNS,
-                                   SOURCE_NOUNS, VAGUE_SUBJECTS)
+from search.quotes.lexicon import (AGE_NOUN, AGENT_NOUN, ANAPHORIC_ORG_NOUNS, DEFINITE_DETERMINERS, DOC_NOUNS,
+                                   FEMALE, FEMALE_HONORIFICS, FEMALE_NOUNS, FIRST_SECOND, FOCUS_PERSON_NOUNS,
+                                   GROUP_PRONOUNS, HE_SHE, INDEFINITE_DETERMINERS, MALE, MALE_HONORIFICS, MALE_NOUNS,
+                                   ORG_NOUNS, PERSON_NOUNS, RELATIVE_PRONOUNS, SOURCE_NOUNS, STATEMENT_NOUNS,
+                                   VAGUE_SUBJECTS)
 from search.quotes.view import ArticleView
 
 
@@ -52,6 +53,15 @@ class Discourse:
     def before(self, i: int):
         """Turns before token i, latest first."""
         return (t for t in reversed(self.turns) if t.pos < i)
+
+
+def noun_gender(lemma: str) -> str | None:
+    """The gender a noun tells ("businessman", "congresswoman", "mother"), None for most nouns."""
+    if lemma in FEMALE_NOUNS or lemma.endswith("woman"):
+        return "f"
+    if lemma in MALE_NOUNS or (lemma.endswith("man") and not lemma.endswith("human")):
+        return "m"
+    return None
 
 
 def infer_gender(view: ArticleView) -> dict[str, str]:
@@ -244,9 +254,10 @@ class SpeakerResolver:
     def described_person(self, tok) -> str | None:
         """The person a definite description ("the longtime bookseller") refers to: the trained ranker's choice
         among the people named before it, else the rules' pronoun antecedent."""
+        gender = noun_gender(tok.lemma_.lower())
         if self.antecedents is not None:
-            return self.ranked_antecedent(tok.left_edge.i, ("person",), None)
-        return self.antecedent_person(tok.i, None)
+            return self.ranked_antecedent(tok.left_edge.i, ("person",), gender)
+        return self.antecedent_person(tok.i, gender)
 
     def ranked_antecedent(self, i: int, labels: tuple[str, ...], gender: str | None) -> str | None:
         """The trained ranker's choice among the entities of the given labels named before token i."""
@@ -440,7 +451,7 @@ class SpeakerResolver:
             if c.dep_ == "poss" and c.lower_ not in FIRST_SECOND:
                 name, _w, label, _how = self.resolve(c)
                 return Speaker(name, written, label, "document")
-        if self.discourse.turns:
+        if self.discourse.turns and tok.lemma_.lower() in STATEMENT_NOUNS:
             _pos, name, label = self.discourse.turns[-1]
             return Speaker(name, written, label, "document_last")
         return Speaker(None, written, None)

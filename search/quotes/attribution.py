@@ -217,29 +217,37 @@ def _is_title(view: ArticleView, q: Quote) -> bool:
 
 
 def introduced_person(view: ArticleView, q: Quote) -> str | None:
-    """A quote opening a paragraph right after one that introduces someone as its subject
-    ("Ann Ross hopes ...") is that person's, not the previous speaker's."""
+    """A quote opening its sentence right after narration that introduces someone as its subject ("Ann Ross
+    hopes ..." before it in its paragraph, or as the paragraph before when the quote opens its own) is that
+    person's, not the previous speaker's."""
     doc, para_of = view.doc, view.para_of
     t0 = q.t0
     para = para_of[t0]
-    if t0 > 0 and para_of[t0 - 1] == para and not doc[t0 - 1].is_space:
-        return None  # not at the start of its paragraph
+    if q.before > 0:
+        return None  # narration before it in its own sentence: not a quotation set after someone's introduction
     j = t0 - 1
-    while j >= 0 and para_of[j] == para:
-        j -= 1
     while j >= 0 and doc[j].is_space:
         j -= 1
     if j < 0:
         return None
-    prev_para = para_of[j]
+    prev_para = para_of[j]  # the quote's own paragraph when narration precedes it there, else the one before
+    if prev_para != para and para_of[t0 - 1] == para and not doc[t0 - 1].is_space:
+        return None
     k = j
     while k >= 0 and para_of[k] == prev_para:
+        if view.in_quote[k] and prev_para == para:
+            break  # in its own paragraph, only the narration since the last quotation introduces
         if view.in_quote[k] or (is_report_verb(view, doc[k]) and subject_of(view, doc[k]) is not None):
-            return None  # the previous paragraph quotes or reports someone: carry that over instead
+            return None  # the narration quotes or reports someone: carry that over instead
         k -= 1
     for m in view.mentions:
         if m["label"] == "person" and k < m["tstart"] <= j and doc[m["tend"] - 1].dep_ in ("nsubj", "nsubjpass"):
             return m["value"]
+    for t in doc[k + 1 : j + 1]:
+        # a surname the NER left untagged, of someone the article names in full
+        if t.pos_ == "PROPN" and t.dep_ in ("nsubj", "nsubjpass") and t.i not in view.ent_of \
+                and view.persons.knows(t.text):
+            return view.persons.canonical(t.text)
     return None
 
 

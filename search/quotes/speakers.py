@@ -259,6 +259,13 @@ class SpeakerResolver:
             return self.ranked_antecedent(tok.left_edge.i, ("person",), gender)
         return self.antecedent_person(tok.i, gender)
 
+    @staticmethod
+    def described_one(tok, gender: str | None) -> bool:
+        """Whether a source token describes one person of a compatible gender ("a security guard")."""
+        lemma = tok.lemma_.lower()
+        return tok.tag_ == "NN" and (lemma in PERSON_NOUNS or bool(AGENT_NOUN.search(lemma))) \
+            and noun_gender(lemma) in (None, gender)
+
     def ranked_antecedent(self, i: int, labels: tuple[str, ...], gender: str | None) -> str | None:
         """The trained ranker's choice among the entities of the given labels named before token i."""
         cands = antecedent_candidates(self.view, i, labels, gender, self.discourse.gender, self.discourse.turns,
@@ -276,6 +283,11 @@ class SpeakerResolver:
                 if gender is None or gen.get(name) in (None, gender):
                     last_speaker = (pos, name)
                 break
+            if self.described_one(doc[pos], gender) and view.para_of[i] - view.para_of[pos] <= 1 \
+                    and not any(pos < m["tstart"] < i and m["label"] == "person" for m in view.mentions):
+                # "a security guard told reporters ... he said": the one just described, if no one was named since
+                return name
+            break
         recent = None
         for m in reversed(view.mentions):
             if m["tstart"] >= i or m["label"] != "person" or view.in_quote[m["tstart"]]:
@@ -421,6 +433,13 @@ class SpeakerResolver:
             # (but not "a spokeswoman for Ross").
             if c.dep_ == "appos" and view.entity(c.i, ("person",)) is not None:
                 return view.ent_of[c.i].value, "person"
+            if c.dep_ == "appos" and c.head.i == tok.i and c.pos_ == "PROPN" and c.i not in view.ent_of \
+                    and is_given_name(c.text):
+                # "his father, Joseph": a first name in apposition the NER did not tag
+                name = clean_person(doc[c.left_edge.i : c.i + 1].text)
+                if name:
+                    view.persons.add(name)
+                    return view.persons.canonical(name), "person"
         for i in range(a + 1, b):
             if doc[i].text in (",", "(", "—", "–") or doc[i].lower_ in ("but", "who", "whose", "which"):
                 b = i

@@ -22,8 +22,8 @@ def vocab():
     return spacy.blank("en").vocab
 
 
-def build(vocab, spec: str, persons=(), orgs=()):
-    """(Doc, mentions, PersonIndex) from a compact token spec; persons/orgs are (first, end) token ranges."""
+def build(vocab, spec: str, persons=(), orgs=(), dates=()):
+    """(Doc, mentions, PersonIndex) from a compact token spec; persons/orgs/dates are (first, end) token ranges."""
     words, spaces, pos, tags, deps, heads, lemmas = [], [], [], [], [], [], []
     for item in spec.split():
         glued = item.endswith("_")
@@ -37,7 +37,7 @@ def build(vocab, spec: str, persons=(), orgs=()):
         lemmas.append(lem)
     spaces[-1] = False
     ents = ["O"] * len(words)
-    for label, ranges in (("PERSON", persons), ("ORG", orgs)):
+    for label, ranges in (("PERSON", persons), ("ORG", orgs), ("DATE", dates)):
         for a, b in ranges:
             ents[a] = f"B-{label}"
             for i in range(a + 1, b):
@@ -47,6 +47,8 @@ def build(vocab, spec: str, persons=(), orgs=()):
     index = PersonIndex()
     mentions = []
     for e in doc.ents:
+        if e.label_ == "DATE":
+            continue  # a date is no mention of anyone
         label = "person" if e.label_ == "PERSON" else "org"
         if label == "person":
             index.add(e.text)
@@ -61,8 +63,8 @@ AFTER_QUOTE = ("“/PUNCT/``/punct/4/“_ The/DET/DT/det/2/the bridge/NOUN/NN/ns
                "Ross/PROPN/NNP/nsubj/9/Ross said/VERB/VBD/ROOT/9/say_ ./PUNCT/./punct/9/.")
 
 
-def view_of(vocab, spec, persons=(), orgs=()):
-    doc, mentions, index = build(vocab, spec, persons, orgs)
+def view_of(vocab, spec, persons=(), orgs=(), dates=()):
+    doc, mentions, index = build(vocab, spec, persons, orgs, dates)
     return ArticleView(doc, mentions, index)
 
 
@@ -290,3 +292,179 @@ def test_the_detector_decides_whether_the_clause_is_a_quote(vocab, bias, expecte
     detector = model.LogisticModel(np.zeros(len(names), dtype=np.float32), bias, names)
     found = attribution.find_quotes(view, model.Models(partial=detector))
     assert [(q.speaker, view.text[q.start:q.end], q.kind) for q in found] == expected
+
+
+# ---- cues: dates, introductions, dashes, "according to", nicknames -----------------------------------
+def test_a_date_after_the_verb_is_never_the_source(vocab):
+    # “Beds are full,” said Tuesday Ann Ross.
+    spec = ("“/PUNCT/``/punct/2/“_ Beds/NOUN/NNS/nsubj/2/bed are/AUX/VBP/ccomp/6/be full/ADJ/JJ/acomp/2/full_ "
+            ",/PUNCT/,/punct/2/,_ ”/PUNCT/''/punct/6/” said/VERB/VBD/ROOT/6/say Tuesday/PROPN/NNP/npadvmod/6/Tuesday "
+            "Ann/PROPN/NNP/compound/9/Ann Ross/PROPN/NNP/dobj/6/Ross_ ./PUNCT/./punct/6/.")
+    view = view_of(vocab, spec, persons=[(8, 10)], dates=[(7, 8)])
+    assert cues.direct_cue(view, view.direct[0]).subject.text == "Ross"
+
+
+def test_an_introduction_ending_with_a_colon_cues_the_quotation_below_it(vocab):
+    # The agency wrote: NL “Beds are full.”
+    spec = ("The/DET/DT/det/1/the agency/NOUN/NN/nsubj/2/agency wrote/VERB/VBD/ROOT/2/write_ :/PUNCT/:/punct/2/: "
+            "NL/SPACE/_SP/dep/3/NL “/PUNCT/``/punct/7/“_ Beds/NOUN/NNS/nsubj/7/bed are/AUX/VBP/ROOT/7/be "
+            "full/ADJ/JJ/acomp/7/full_ ./PUNCT/./punct/7/._ ”/PUNCT/''/punct/7/”")
+    view = view_of(vocab, spec)
+    cue = cues.direct_cue(view, view.direct[0])
+    assert (cue.subject.text, cue.verb.text, cue.side) == ("agency", "wrote", "before")
+
+
+def test_a_dash_and_name_before_the_next_quotation_credit_the_first(vocab):
+    # “Plant early.” ― Ann Ross “Water often.” ― Tom Hale
+    spec = ("“/PUNCT/``/punct/1/“_ Plant/VERB/VB/ROOT/1/plant early/ADV/RB/advmod/1/early_ ./PUNCT/./punct/1/._ "
+            "”/PUNCT/''/punct/1/” ―/PUNCT/:/punct/1/― Ann/PROPN/NNP/compound/7/Ann Ross/PROPN/NNP/appos/1/Ross "
+            "“/PUNCT/``/punct/9/“_ Water/VERB/VB/ROOT/9/water often/ADV/RB/advmod/9/often_ ./PUNCT/./punct/9/._ "
+            "”/PUNCT/''/punct/9/” ―/PUNCT/:/punct/9/― Tom/PROPN/NNP/compound/15/Tom Hale/PROPN/NNP/appos/9/Hale")
+    view = view_of(vocab, spec, persons=[(6, 8), (14, 16)])
+    assert [cues.direct_cue(view, q).subject.text for q in view.direct] == ["Ross", "Hale"]
+
+
+def test_according_to_ends_at_the_comma_when_the_parse_hangs_the_statement_on_the_source(vocab):
+    # According to Ann Ross, the plan fails. ("fails" parsed as a plural noun in apposition to Ross)
+    spec = ("According/VERB/VBG/ROOT/0/accord to/ADP/IN/prep/0/to Ann/PROPN/NNP/compound/3/Ann "
+            "Ross/PROPN/NNP/pobj/1/Ross_ ,/PUNCT/,/punct/3/, the/DET/DT/det/7/the plan/NOUN/NN/compound/7/plan "
+            "fails/NOUN/NNS/appos/3/fail_ ./PUNCT/./punct/0/.")
+    view = view_of(vocab, spec, persons=[(2, 4)])
+    found = cues.find_indirect(view)
+    assert [(view.text[q.start:q.end], q.subject.text, q.verb) for q in found] == [
+        ("the plan fails", "Ross", "according to")]
+
+
+@pytest.mark.parametrize("text, expected", [('Del. Ann "Annie" Ross said', True), ('he said "Not Now" twice', False),
+                                            ('Ann "the Rock" Ross', False)])
+def test_a_quoted_nickname_inside_a_name_is_not_a_quotation(text, expected):
+    from search.quotes.spans import looks_like_nickname
+
+    s = text.index('"')
+    e = text.index('"', s + 1) + 1
+    assert looks_like_nickname(text, s, e) is expected
+
+
+def test_a_partial_quote_candidate_climbs_to_the_verb_that_reports_it(vocab):
+    # (a made-up sentence: a quoted word inside the clause of a reporting verb in a gerund)
+    spec = ("Ross/PROPN/NNP/nsubj/1/Ross began/VERB/VBD/ROOT/1/begin by/ADP/IN/prep/1/by saying/VERB/VBG/pcomp/2/say "
+            "he/PRON/PRP/nsubj/9/he would/AUX/MD/aux/9/would “/PUNCT/``/punct/7/“_ never/ADV/RB/neg/9/never_ "
+            "”/PUNCT/''/punct/7/” sell/VERB/VB/ccomp/3/sell_ ./PUNCT/./punct/1/.")
+    view = view_of(vocab, spec, persons=[(0, 1)])
+    dq = view.direct[0]
+    dq.before = 6
+    cand = cues.partial_candidate(view, dq)
+    assert (cand.verb.text, cand.subject.text) == ("saying", "Ross")
+    assert view.text[view.doc[cand.start].idx : cues.partial_quote(view, cand).end] == "he would “never” sell"
+
+
+# ---- speakers: surnames, descriptions, documents, introductions ------------------------------------
+# Ann Ross runs the shelter. NL Ross said the beds were full. ("Ross" tagged as a common noun the second time)
+SURNAME_AS_NOUN = ("Ann/PROPN/NNP/compound/1/Ann Ross/PROPN/NNP/nsubj/2/Ross runs/VERB/VBZ/ROOT/2/run "
+                   "the/DET/DT/det/4/the shelter/NOUN/NN/dobj/2/shelter_ ./PUNCT/./punct/2/._ NL/SPACE/_SP/dep/5/NL "
+                   "Ross/NOUN/NN/nsubj/8/ross said/VERB/VBD/ROOT/8/say the/DET/DT/det/10/the beds/NOUN/NNS/nsubj/11/bed "
+                   "were/AUX/VBD/ccomp/8/be full/ADJ/JJ/acomp/11/full_ ./PUNCT/./punct/8/.")
+
+
+def test_a_surname_tagged_as_a_noun_is_the_person_named_in_full(vocab):
+    view = view_of(vocab, SURNAME_AS_NOUN, persons=[(0, 2)])
+    assert SpeakerResolver(view).resolve(view.doc[7])[:3] == ("Ann Ross", "Ross", "person")
+
+
+def _said_by(subject: str, lemma: str, det: str = "") -> str:
+    """'[det] subject said the beds were full.' as a token spec, the subject at index 1 when there is a det."""
+    head = 1 if det else 0
+    first = f"{det}/DET/DT/det/1/{det.lower()} " if det else ""
+    verb = head + 1
+    return (first + f"{subject}/NOUN/NN/nsubj/{verb}/{lemma} said/VERB/VBD/ROOT/{verb}/say the/DET/DT/det/{verb + 2}/the "
+            f"beds/NOUN/NNS/nsubj/{verb + 3}/bed were/AUX/VBD/ccomp/{verb}/be full/ADJ/JJ/acomp/{verb + 3}/full_ "
+            f"./PUNCT/./punct/{verb}/.")
+
+
+def test_a_person_the_article_only_describes_is_the_speaker_as_written(vocab):
+    view = view_of(vocab, _said_by("volunteer", "volunteer", "A"))
+    assert SpeakerResolver(view).resolve(view.doc[1]) == ("a volunteer", "A volunteer", "group", "description_new")
+
+
+def test_a_thing_that_speaks_names_no_speaker_unless_its_author_is_named(vocab):
+    view = view_of(vocab, _said_by("ad", "ad", "The"))
+    assert SpeakerResolver(view).resolve(view.doc[1])[:3] == (None, "The ad", None)
+
+
+def test_a_statement_with_no_author_speaks_for_the_last_speaker(vocab):
+    view = view_of(vocab, _said_by("statement", "statement", "The"))
+    resolver = SpeakerResolver(view)
+    resolver.discourse.add(0, "Harbour Freight", "org")
+    assert resolver.resolve(view.doc[1])[:3] == ("Harbour Freight", "The statement", "org")
+
+
+@pytest.mark.parametrize("lemma, gender", [("businessman", "m"), ("congresswoman", "f"), ("mother", "f"),
+                                           ("human", None), ("mayor", None)])
+def test_a_noun_tells_a_gender_only_when_english_does(lemma, gender):
+    from search.quotes.speakers import noun_gender
+
+    assert noun_gender(lemma) == gender
+
+
+# Tom Hale met Ann Ross. NL The businessman said the beds were full.
+MET = ("Tom/PROPN/NNP/compound/1/Tom Hale/PROPN/NNP/nsubj/2/Hale met/VERB/VBD/ROOT/2/meet Ann/PROPN/NNP/compound/4/Ann "
+       "Ross/PROPN/NNP/dobj/2/Ross_ ./PUNCT/./punct/2/._ NL/SPACE/_SP/dep/5/NL The/DET/DT/det/8/the "
+       "businessman/NOUN/NN/nsubj/9/businessman said/VERB/VBD/ROOT/9/say the/DET/DT/det/11/the "
+       "beds/NOUN/NNS/nsubj/12/bed were/AUX/VBD/ccomp/9/be full/ADJ/JJ/acomp/12/full_ ./PUNCT/./punct/9/.")
+
+
+def test_antecedent_candidates_describe_each_person_named_before(vocab):
+    view = view_of(vocab, MET, persons=[(0, 2), (3, 5)])
+    genders = {"Tom Hale": "m", "Ann Ross": "f"}
+    cands = model.antecedent_candidates(view, 7, ("person",), "m", genders, [(1, "Tom Hale", "person")])
+    rows = {v: dict(zip(model.antecedent_feature_names(), x)) for v, x in zip(cands.values, cands.X)}
+    assert set(rows) == {"Tom Hale", "Ann Ross"}
+    assert rows["Ann Ross"]["recency_0"] == 1 and rows["Tom Hale"]["recency_1"] == 1
+    assert rows["Tom Hale"]["gender_match"] == 1 and rows["Ann Ross"]["gender_mismatch"] == 1
+    assert rows["Tom Hale"]["last_speaker"] == 1 and rows["Tom Hale"]["last_subject"] == 1
+    assert rows["Ann Ross"]["last_dobj"] == 1 and rows["Ann Ross"]["sentences_1"] == 1
+
+
+@pytest.mark.parametrize("feature, expected", [("gender_match", "Tom Hale"), ("recency_0", "Ann Ross")])
+def test_a_definite_description_takes_the_antecedent_the_ranker_prefers(vocab, feature, expected):
+    view = view_of(vocab, MET, persons=[(0, 2), (3, 5)])
+    names = model.antecedent_feature_names()
+    w = np.zeros(len(names), dtype=np.float32)
+    w[names.index(feature)] = 3.0
+    resolver = SpeakerResolver(view, model.LogisticModel(w, 0.0, names))
+    resolver.discourse.gender = {"Tom Hale": "m", "Ann Ross": "f"}
+    assert resolver.resolve(view.doc[8])[:4] == (expected, "The businessman", "person", "focus")
+
+
+def test_the_committed_antecedent_ranker_matches_the_code_and_names_its_training_data():
+    data = json.loads(model.ANTECEDENT_PATH.read_text(encoding="utf-8"))
+    assert data["features"] == model.antecedent_feature_names()
+    assert "PolNeAR" in data["trained_on"] and "make train" in data["command"]
+    assert model.default_antecedent() is not None
+
+
+def test_a_quotation_after_narration_about_someone_is_theirs(vocab):
+    # “Beds are full,” said Tom Hale. Ann Ross nodded. “We will wait here.”
+    spec = ("“/PUNCT/``/punct/2/“_ Beds/NOUN/NNS/nsubj/2/bed are/AUX/VBP/ccomp/6/be full/ADJ/JJ/acomp/2/full_ "
+            ",/PUNCT/,/punct/2/,_ ”/PUNCT/''/punct/6/” said/VERB/VBD/ROOT/6/say Tom/PROPN/NNP/compound/8/Tom "
+            "Hale/PROPN/NNP/nsubj/6/Hale_ ./PUNCT/./punct/6/. Ann/PROPN/NNP/compound/11/Ann Ross/PROPN/NNP/nsubj/12/Ross "
+            "nodded/VERB/VBD/ROOT/12/nod_ ./PUNCT/./punct/12/. “/PUNCT/``/punct/17/“_ We/PRON/PRP/nsubj/17/we "
+            "will/AUX/MD/aux/17/will wait/VERB/VB/ROOT/17/wait here/ADV/RB/advmod/17/here_ ./PUNCT/./punct/17/._ "
+            "”/PUNCT/''/punct/17/”")
+    view = view_of(vocab, spec, persons=[(7, 9), (10, 12)])
+    found = attribution.find_quotes(view, model.Models())
+    assert [(q.speaker, q.how) for q in found] == [("Tom Hale", "entity_person"), ("Ann Ross", "introduced")]
+
+
+def test_he_after_a_described_person_who_just_spoke_is_that_person(vocab):
+    # A security officer said the doors were locked. NL “We ran for the exits,” he said.
+    spec = ("A/DET/DT/det/2/a security/NOUN/NN/compound/2/security officer/NOUN/NN/nsubj/3/officer "
+            "said/VERB/VBD/ROOT/3/say the/DET/DT/det/5/the doors/NOUN/NNS/nsubjpass/7/door were/AUX/VBD/auxpass/7/be "
+            "locked/VERB/VBN/ccomp/3/lock_ ./PUNCT/./punct/3/._ NL/SPACE/_SP/dep/8/NL “/PUNCT/``/punct/12/“_ "
+            "We/PRON/PRP/nsubj/12/we ran/VERB/VBD/ccomp/19/run for/ADP/IN/prep/12/for the/DET/DT/det/15/the "
+            "exits/NOUN/NNS/pobj/13/exit_ ,/PUNCT/,/punct/12/,_ ”/PUNCT/''/punct/19/” he/PRON/PRP/nsubj/19/he "
+            "said/VERB/VBD/ROOT/19/say_ ./PUNCT/./punct/19/.")
+    view = view_of(vocab, spec)
+    found = attribution.find_quotes(view, model.Models())
+    assert [(q.kind, q.speaker) for q in found] == [("indirect", "a security officer"), ("direct", "a security officer")]
+

@@ -233,11 +233,15 @@ def introduced_person(view: ArticleView, q: Quote) -> str | None:
     prev_para = para_of[j]  # the quote's own paragraph when narration precedes it there, else the one before
     if prev_para != para and para_of[t0 - 1] == para and not doc[t0 - 1].is_space:
         return None
+    def quoted(i: int) -> bool:
+        """Token i is inside a quotation (not a title or scare quotes, already dropped)."""
+        return view.quote_of[i] >= 0 and not view.direct[view.quote_of[i]].drop
+
     k = j
     while k >= 0 and para_of[k] == prev_para:
-        if view.in_quote[k] and prev_para == para:
-            break  # in its own paragraph, only the narration since the last quotation introduces
-        if view.in_quote[k] or (is_report_verb(view, doc[k]) and subject_of(view, doc[k]) is not None):
+        if prev_para == para and any(quoted(i) for i in range(view.sent_start[k], k + 1)):
+            break  # in its own paragraph, only the sentences since the last quotation's introduce
+        if quoted(k) or (is_report_verb(view, doc[k]) and subject_of(view, doc[k]) is not None):
             return None  # the narration quotes or reports someone: carry that over instead
         k -= 1
     for m in view.mentions:

@@ -346,16 +346,16 @@ def test_a_quoted_nickname_inside_a_name_is_not_a_quotation(text, expected):
 
 
 def test_a_partial_quote_candidate_climbs_to_the_verb_that_reports_it(vocab):
-    # (a made-up sentence: a quoted word inside the clause of a reporting verb in a gerund)
-    spec = ("Ross/PROPN/NNP/nsubj/1/Ross began/VERB/VBD/ROOT/1/begin by/ADP/IN/prep/1/by saying/VERB/VBG/pcomp/2/say "
-            "he/PRON/PRP/nsubj/9/he would/AUX/MD/aux/9/would “/PUNCT/``/punct/7/“_ never/ADV/RB/neg/9/never_ "
-            "”/PUNCT/''/punct/7/” sell/VERB/VB/ccomp/3/sell_ ./PUNCT/./punct/1/.")
+    # Ross ended by stating she might “soon” retire.
+    spec = ("Ross/PROPN/NNP/nsubj/1/Ross ended/VERB/VBD/ROOT/1/end by/ADP/IN/prep/1/by stating/VERB/VBG/pcomp/2/state "
+            "she/PRON/PRP/nsubj/9/she might/AUX/MD/aux/9/might “/PUNCT/``/punct/7/“_ soon/ADV/RB/advmod/9/soon_ "
+            "”/PUNCT/''/punct/7/” retire/VERB/VB/ccomp/3/retire_ ./PUNCT/./punct/1/.")
     view = view_of(vocab, spec, persons=[(0, 1)])
     dq = view.direct[0]
     dq.before = 6
     cand = cues.partial_candidate(view, dq)
-    assert (cand.verb.text, cand.subject.text) == ("saying", "Ross")
-    assert view.text[view.doc[cand.start].idx : cues.partial_quote(view, cand).end] == "he would “never” sell"
+    assert (cand.verb.text, cand.subject.text) == ("stating", "Ross")
+    assert view.text[view.doc[cand.start].idx : cues.partial_quote(view, cand).end] == "she might “soon” retire"
 
 
 # ---- speakers: surnames, descriptions, documents, introductions ------------------------------------

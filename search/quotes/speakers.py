@@ -343,7 +343,7 @@ class SpeakerResolver:
         low = tok.lower_
         lemma = tok.lemma_.lower()
         written = doc[tok.left_edge.i : tok.i + 1].text
-        if lemma in DOC_NOUNS:
+        if lemma in DOC_NOUNS or low in DOC_NOUNS:
             return self.resolve_document(tok, written)
         dets = [c.lower_ for c in tok.children if c.dep_ in ("det", "poss")]
         det = dets[0] if dets else ""
@@ -470,7 +470,7 @@ class SpeakerResolver:
             if c.dep_ == "poss" and c.lower_ not in FIRST_SECOND:
                 name, _w, label, _how = self.resolve(c)
                 return Speaker(name, written, label, "document")
-        if self.discourse.turns and tok.lemma_.lower() in STATEMENT_NOUNS:
+        if self.discourse.turns and (tok.lemma_.lower() in STATEMENT_NOUNS or tok.lower_ in STATEMENT_NOUNS):
             _pos, name, label = self.discourse.turns[-1]
             return Speaker(name, written, label, "document_last")
         return Speaker(None, written, None)

@@ -45,7 +45,7 @@ def test_ggt_figures(figures, name):
 def test_polnear_direct_quotes(figures):
     f = figures["PolNeAR dev-direct"]
     assert f["quote_recall"] >= 0.91, f
-    assert f["speaker_accuracy_in_reference"] >= 0.80, f
+    assert f["speaker_accuracy_in_reference"] >= 0.85, f
 
 
 def test_polnear_quote_precision(figures):

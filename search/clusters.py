@@ -162,12 +162,13 @@ class ClusterStore:
 
     # -- writing quotes ------------------------------------------------------------------------------------
     def add(self, doc: str, article: str, speaker: str | None, source: str | None, day: int | None,
-            text: str) -> int:
-        """Record one quote; returns its qid (in a fresh store: 0, 1, 2... in the order added)."""
+            text: str, keys: list[int] | None = None) -> int:
+        """Record one quote; returns its qid (in a fresh store: 0, 1, 2... in the order added). `keys`: its
+        band_keys, when the caller computed them already (the OpenSearch writer stores them with the quote)."""
         qid = self._next_qid
         self._next_qid += 1
         words = words_of(text)
-        keys = band_keys(words)
+        keys = band_keys(words) if keys is None else list(keys)
         self._pending_quotes.append((qid, doc, article, speaker or None, source or None, day,
                                      " ".join(words) if keys else None))
         if self.fresh:

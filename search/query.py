@@ -548,7 +548,7 @@ class NewsSearcher:
 
     def _result(self, docnum: int, req: SearchRequest) -> dict:
         rec = self._record(docnum)
-        return {**result_item(rec, req, self._snippet(rec)), "indexed": rec.get("indexed")}
+        return result_item(rec, req, self._snippet(rec))
 
     def _snippet(self, rec: dict) -> str:
         """A short passage of the text, HTML-escaped, with the query's words in <mark>."""
@@ -713,14 +713,9 @@ class NewsSearcher:
             # the speaker the facet counts for this quote (the collection's name, or a surname its article owns)
             speaker = next(iter(qi.values_of("speaker", docnum)), None) or qi.names.resolve(SPEAKERS, speaker)[1] \
                 or None
-        return {
-            "id": qr["id"], "text": qr.get("text") or "",
-            "snippet": qi.highlight(qr.get("text") or "") if highlight else html.escape(qr.get("text") or ""),
-            "speaker": speaker, "speaker_text": qr.get("speaker_text"), "kind": qr.get("kind"),
-            "verb": qr.get("verb"), "start": qr.get("start"), "end": qr.get("end"), "position": qr.get("n"),
-            "article": qr.get("article") or {}, "indexed": qr.get("indexed"),
-            "cluster": self._cluster_summary(cid) if cid and cluster else ({"id": cid} if cid else None),
-        }
+        snippet = qi.highlight(qr.get("text") or "") if highlight else html.escape(qr.get("text") or "")
+        return quote_item({**qr, "speaker": speaker}, snippet,
+                          self._cluster_summary(cid) if cid and cluster else ({"id": cid} if cid else None))
 
     def _cluster_summary(self, cid: str) -> dict | None:
         """{id, quotes, articles, outlets, first, members (earliest first, capped), more} of a cluster."""
@@ -730,8 +725,7 @@ class NewsSearcher:
         members = self._clusters.members(cid, limit=CLUSTER_MEMBERS_SHOWN)
         shown = [{"article_id": m["article"], "source": m["source"],
                   "published": from_day(m["day"]).isoformat() if m["day"] is not None else None} for m in members]
-        return {"id": cid, "quotes": summary["quotes"], "articles": summary["articles"], "outlets": summary["outlets"],
-                "first": shown[0] if shown else None, "members": shown, "more": summary["quotes"] - len(shown)}
+        return cluster_item(summary, shown)
 
     def quote_cluster(self, cluster_id: str) -> dict | None:
         """A cluster's whole trail, earliest first: {id, quotes, articles, outlets, first, trail: [quote rows]};
@@ -750,9 +744,7 @@ class NewsSearcher:
         day = fd.day[docs].astype(np.int64)
         key = np.where(day == NO_DAY, np.iinfo(np.int64).max, day)
         rows = [self._quote_row(qi, int(d), cluster=False) for d in docs[np.lexsort((docs, key))]]
-        rows.sort(key=lambda r: (r["article"].get("published") is None, str(r["article"].get("published") or ""),
-                                 r["id"]))
-        return {**summary, "trail": rows}
+        return {**summary, "trail": trail_order(rows)}
 
     def iter_quotes(self, req: SearchRequest, limit: int | None = None) -> Iterator[dict]:
         """The quotes matching a quote request (at most `limit`), one per quote (not collapsed), in its sort order
@@ -768,11 +760,7 @@ class NewsSearcher:
         """A speaker's page, from the quote index: one page of their quotes (repeats collapsed into one row; newest
         first, or by relevance to q), quotes per month (all pages), the outlets quoting them most and the speakers
         most often quoted in the same articles. Only the page's quotes are decoded."""
-        page_size = min(max(1, int(page_size or self.settings.page_size)), MAX_PAGE_SIZE)
-        args = {"q": [q or ""], "speaker": [name], "page": [str(max(1, int(page)))], "size": [str(page_size)],
-                "sort": [sort or ("relevance" if (q or "").strip() else "newest")]}
-        req, messages = parse_quote_request(args, self.settings)
-        req.facet_size = facet_size
+        req, messages = speaker_request(name, page, page_size, q, sort, facet_size, self.settings)
         res = self.quotes(req, messages)
         # a variant's page is its canonical name's (quotes() chose it in req), in the article facets too
         name = (req.filters.get("speaker") or [name])[0]
@@ -780,15 +768,7 @@ class NewsSearcher:
         fd = self.facets
         articles = fd.field("speaker").docs_with([shown], fd.size) & fd.alive
         with_others = fd.top("speaker", articles, facet_size + 1)["results"]
-        return {
-            "name": name, "q": req.q, "sort": req.sort, "total": res.total, "quotes_total": res.quotes,
-            "articles": int(articles.sum()), "page": res.page, "pages": res.pages, "page_size": res.page_size,
-            "quotes": res.results, "histogram": res.histogram, "messages": res.messages,
-            "outlets": [{"value": r["value"], "count": r["count"]} for r in res.facets["source"]["results"]
-                        if r["count"]],
-            "alongside": [{"value": r["value"], "count": r["count"]} for r in with_others
-                          if r["value"] != shown][:facet_size],
-        }
+        return speaker_page(name, res, int(articles.sum()), with_others, facet_size, shown)
 
     def stats(self) -> dict:
         """Corpus figures: articles, date range, top speakers, persons, places, organizations; quotes, clusters."""
@@ -887,6 +867,57 @@ def result_item(rec: dict, req: SearchRequest, snippet: str) -> dict:
         "places": rec.get("places") or [],
         "organizations": rec.get("organizations") or [],
         "quotes": [{k: q.get(k) for k in QUOTE_KEYS} for q in quotes],
+        "indexed": rec.get("indexed"),
+    }
+
+
+def quote_item(qr: dict, snippet: str, cluster: dict | None) -> dict:
+    """One quote row (contracts.QUOTE_RESULT_FIELDS but context_url) from a stored quote record; any backend."""
+    return {
+        "id": qr["id"], "text": qr.get("text") or "", "snippet": snippet,
+        "speaker": qr.get("speaker"), "speaker_text": qr.get("speaker_text"), "kind": qr.get("kind"),
+        "verb": qr.get("verb"), "start": qr.get("start"), "end": qr.get("end"), "position": qr.get("n"),
+        "article": qr.get("article") or {}, "indexed": qr.get("indexed"), "cluster": cluster,
+    }
+
+
+def cluster_item(summary: dict, shown: list[dict]) -> dict:
+    """A row's cluster: {id, quotes, articles, outlets, first, members, more} from its summary and its first
+    members ({article_id, source, published}, earliest first); any backend."""
+    return {"id": summary["id"], "quotes": summary["quotes"], "articles": summary["articles"],
+            "outlets": summary["outlets"], "first": shown[0] if shown else None, "members": shown,
+            "more": summary["quotes"] - len(shown)}
+
+
+def trail_order(rows: list[dict]) -> list[dict]:
+    """A cluster's quote rows in the order of its trail: by the article's published date (undated last), id."""
+    return sorted(rows, key=lambda r: (r["article"].get("published") is None, str(r["article"].get("published") or ""),
+                                       r["id"]))
+
+
+def speaker_request(name: str, page: int, page_size: int | None, q: str, sort: str | None, facet_size: int,
+                    settings: Settings) -> tuple[SearchRequest, list[str]]:
+    """The quote request of a speaker page: their quotes, newest first (by relevance to q, if given)."""
+    page_size = min(max(1, int(page_size or settings.page_size)), MAX_PAGE_SIZE)
+    args = {"q": [q or ""], "speaker": [name], "page": [str(max(1, int(page)))], "size": [str(page_size)],
+            "sort": [sort or ("relevance" if (q or "").strip() else "newest")]}
+    req, messages = parse_quote_request(args, settings)
+    req.facet_size = facet_size
+    return req, messages
+
+
+def speaker_page(name: str, res: QuoteResult, articles: int, with_others: list[dict], facet_size: int,
+                 shown: str | None = None) -> dict:
+    """Searcher.speaker's answer from the speaker's quote search, how many articles quote them, and the speaker
+    facet of those articles (at least facet_size + 1 values, most frequent first; `shown`: the speaker as that
+    facet shows them, when it differs from name); any backend."""
+    return {
+        "name": name, "q": res.request.q, "sort": res.request.sort, "total": res.total, "quotes_total": res.quotes,
+        "articles": articles, "page": res.page, "pages": res.pages, "page_size": res.page_size,
+        "quotes": res.results, "histogram": res.histogram, "messages": res.messages,
+        "outlets": [{"value": r["value"], "count": r["count"]} for r in res.facets["source"]["results"] if r["count"]],
+        "alongside": [{"value": r["value"], "count": r["count"]} for r in with_others
+                      if r["value"] != (shown or name)][:facet_size],
     }
 
 

@@ -113,12 +113,3 @@ def test_web_never_imports_whoosh():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 
-
-def test_a_backend_without_quote_search_says_so(recording, tmp_path):
-    settings = Settings(index=tmp_path / "present", backend="recording")
-    client = create_app({"SETTINGS": settings, "TESTING": True}).test_client()
-    resp = client.get("/api/quotes?q=engines")
-    assert resp.status_code == 501 and "not served by the recording backend" in resp.get_json()["error"]
-    assert client.get("/quotes?q=engines").status_code == 501
-    assert client.get("/quotes/feed.atom").status_code == 501
-    assert client.get("/?q=engines").status_code == 200  # article search goes on

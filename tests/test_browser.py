@@ -30,27 +30,22 @@ PHONE = {"width": 390, "height": 844}
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.model]
 
 
+# base URL -> (--index folder, options before the command) of what `server` serves, for the CLI over the same index
+SERVED: dict[str, tuple[Path, list[str]]] = {}
+
+
 @pytest.fixture(scope="session", params=["whoosh", "opensearch"])
 def server(request, wikinews_index, tmp_path_factory):
     """Base URL of `newsfacet serve` on a free port over each backend; stopped at the end of the session."""
     log = tmp_path_factory.mktemp("serve") / "serve.log"
-    if request.param == "whoosh":
-        with serving(wikinews_index, log) as base:
-            yield base
-        return
-    settings, folder = request.getfixturevalue("wikinews_opensearch")
-    options = ["--backend", "opensearch", "--opensearch-url", settings.opensearch_url,
-               "--opensearch-index", settings.opensearch_index]
+    folder, options = wikinews_index, []
+    if request.param == "opensearch":
+        settings, folder = request.getfixturevalue("wikinews_opensearch")
+        options = ["--backend", "opensearch", "--opensearch-url", settings.opensearch_url,
+                   "--opensearch-index", settings.opensearch_index]
     with serving(folder, log, options=options) as base:
+        SERVED[base] = (folder, options)
         yield base
-
-
-@pytest.fixture(scope="session")
-def quotes_served(server):
-    """Skips a test of quote search, clusters or feeds on a backend that does not serve quote search yet (501)."""
-    if requests.get(server + "/api/quotes", timeout=60).status_code == 501:
-        pytest.skip("this backend does not serve quote search yet (the whoosh backend does)")
-    return server
 
 
 @pytest.fixture(scope="session")
@@ -158,8 +153,6 @@ BAD = ['"unbalanced', "(unbalanced", "AND", "*", "body:", "x" * 5000, "title:(",
 @pytest.mark.parametrize("path", ["/", "/api/search", "/export.csv", "/quotes", "/api/quotes", "/quotes.csv",
                                   "/quotes/feed.atom", "/feed.atom"])
 def test_acceptance_bad_queries_never_500(server, path):
-    if "quote" in path and requests.get(server + "/api/quotes", timeout=60).status_code == 501:
-        pytest.skip("this backend does not serve quote search yet (the whoosh backend does)")
     for q in BAD:
         assert requests.get(server + path, params={"q": q}, timeout=60).status_code == 200, q
     for params in [{"page": "-1"}, {"page": str(10**9)}, {"speaker": "Nobody Known"}, {"from": "soon"},
@@ -542,16 +535,16 @@ def test_screenshot_search_with_speaker_filter(page, top_speaker, server, reques
 
 
 # -- quote search, trails, speaker pages, feeds ----------------------------------------------------------------
-def test_acceptance_wikinews_repeats_a_quote_across_articles(wikinews_index, quotes_served):
-    server = quotes_served
-    done = run_newsfacet("--index", wikinews_index, "stats", "--json")
+def test_acceptance_wikinews_repeats_a_quote_across_articles(server):
+    folder, options = SERVED[server]  # the CLI over the index the server serves
+    done = run_newsfacet("--index", folder, *options, "stats", "--json")
     assert done.returncode == 0, done.stderr
     out = done.stdout
     clusters = json.loads(out)["clusters"]
     assert any(b["articles"] >= 2 for b in clusters["by_articles"]), clusters
     data = requests.get(server + "/api/quotes", params={"size": "100", "sort": "oldest"}, timeout=30).json()
     assert data["quotes"] > data["total"] > 0  # repeats are collapsed into one row each
-    text = run_newsfacet("--index", wikinews_index, "stats").stdout
+    text = run_newsfacet("--index", folder, *options, "stats").stdout
     assert "clusters by articles spanned:" in text
 
 
@@ -567,7 +560,7 @@ def _spanning_cluster(server) -> dict:
     pytest.fail("no cluster spanning two articles with a resolved speaker")
 
 
-def test_quote_search_filtered_by_speaker_and_date(page, quotes_served):
+def test_quote_search_filtered_by_speaker_and_date(page, server):
     from playwright.sync_api import expect
 
     page.goto("/quotes?q=said")
@@ -593,8 +586,7 @@ def test_quote_search_filtered_by_speaker_and_date(page, quotes_served):
     assert href.startswith("/?") and "speaker=" in href and f"from={year}-01-01" in href
 
 
-def test_opening_a_cluster_trail(page, quotes_served):
-    server = quotes_served
+def test_opening_a_cluster_trail(page, server):
     from urllib.parse import urlencode
 
     row = _spanning_cluster(server)
@@ -619,7 +611,7 @@ def test_opening_a_cluster_trail(page, quotes_served):
     assert anchor.startswith("q-") and page.locator(f".article-text #{anchor}.quote").count() == 1
 
 
-def test_speaker_page_paging(page, top_speaker, quotes_served):
+def test_speaker_page_paging(page, top_speaker, server):
     from urllib.parse import quote
 
     page.goto("/speaker/" + quote(top_speaker))
@@ -642,8 +634,7 @@ def test_speaker_page_paging(page, top_speaker, quotes_served):
 
 
 @pytest.mark.parametrize("path", ["/?q=said", "/quotes?q=said", "speaker"])
-def test_feed_link_on_each_page(page, quotes_served, top_speaker, path):
-    server = quotes_served
+def test_feed_link_on_each_page(page, server, top_speaker, path):
     import feedparser
     from urllib.parse import quote
 
@@ -660,8 +651,7 @@ def test_feed_link_on_each_page(page, quotes_served, top_speaker, path):
     assert again.status == 304
 
 
-def test_axe_quote_pages(browser, quotes_served, top_speaker):
-    server = quotes_served
+def test_axe_quote_pages(browser, server, top_speaker):
     row = _spanning_cluster(server)
     assert _axe(browser, server, "/quotes?q=said") == []
     assert _axe(browser, server, f"/quote/{row['cluster']['id']}") == []

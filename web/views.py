@@ -20,7 +20,7 @@ from flask import (
     request,
     url_for,
 )
-from markupsafe import Markup, escape
+from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
 from search.contracts import (DATE_FACET, FACET_KEYS, FACETS, FEED_SORT, PRIVATE_RECORD_FIELDS, QUOTE_FACET_KEYS,
@@ -428,7 +428,6 @@ def facet_values(key: str):
 @bp.route("/quotes/facet/<key>")
 def quote_facet_values(key: str):
     """Every value of one quote facet under the current quote search (as facet_values)."""
-    _require_quotes()
     return _facet_values(key, QUOTE_FACET_TITLES, parse_quote_request, _quotes_state, "quote_facet")
 
 
@@ -651,15 +650,7 @@ def _quote_view(r: dict, state: SearchState | None = None) -> dict:
     }
 
 
-def _require_quotes() -> None:
-    """Quote search needs a backend that serves it (the Whoosh backend does; another may not yet): else 501."""
-    if not hasattr(get_searcher(), "quotes"):
-        name = getattr(current_app.config["SETTINGS"], "backend", "this")
-        abort(501, description=f"Quote search is not served by the {name} backend yet; the whoosh backend serves it.")
-
-
 def _quote_search_context(args) -> dict:
-    _require_quotes()
     req, messages = _parse(args, for_page=True, parse=parse_quote_request)
     res, errors = _search(req, "quotes")
     state = _quotes_state(req, args)  # after the search, as the article search's
@@ -680,7 +671,6 @@ def quotes():
 @bp.route("/api/quotes")
 def api_quotes():
     """The quote search page's JSON twin."""
-    _require_quotes()
     req, messages = _parse(_args(), for_page=False, parse=parse_quote_request)
     res, errors = _search(req, "quotes")
     failed = res is None
@@ -711,14 +701,12 @@ def _quote_csv_row(r: dict) -> dict:
 @bp.route("/quotes.csv")
 def quotes_csv():
     """Every quote matching the quote search (one row per quote, with its cluster id), streamed as CSV."""
-    _require_quotes()
     req, _ = _parse(_args(), for_page=False, parse=parse_quote_request)
     return _csv_response(req, "newsfacet-quotes.csv", QUOTE_CSV_FIELDS, "iter_quotes", _quote_csv_row)
 
 
 def _trail(cluster_id: str, endpoint: str):
     """(the cluster's trail or None, a 301 to where a merged cluster lives now or None)."""
-    _require_quotes()
     trail = get_searcher().quote_cluster(cluster_id) if len(cluster_id) <= 100 else None
     if trail and trail.get("redirect"):
         return None, redirect(url_for(endpoint, cluster_id=trail["redirect"]), code=301)
@@ -770,21 +758,6 @@ def _speaker_args() -> tuple[str, int, str | None, list[str]]:
     return q, page, sort, messages
 
 
-def _speaker_data(name: str, page: int, q: str, sort: str | None, page_size: int | None = None) -> dict:
-    """Searcher.speaker; from a backend without quote search (its speaker page lists the quotes of a page of
-    articles), those quotes as rows, without a query, clusters, outlets or who is quoted alongside."""
-    searcher = get_searcher()
-    if hasattr(searcher, "quotes"):
-        return searcher.speaker(name, page=page, page_size=page_size, q=q, sort=sort)
-    data = searcher.speaker(name, page=page, page_size=page_size)
-    rows = [{"id": None, "text": qt.get("text") or "", "snippet": escape(qt.get("text") or ""), "speaker": name,
-             "kind": qt.get("kind"), "start": qt.get("start"), "article": qt.get("article") or {}, "cluster": None}
-            for qt in data.get("quotes") or ()]
-    return {**data, "q": "", "sort": "newest", "quotes_total": data.get("total"), "articles": data.get("total"),
-            "quotes": rows, "outlets": [], "alongside": [],
-            "messages": ["This backend cannot search within a speaker's quotes."] if q else []}
-
-
 @bp.route("/speaker/<path:name>")
 def speaker(name: str):
     """A speaker's quotes (paged, newest first or by relevance to a query), per month, the outlets quoting them
@@ -792,7 +765,7 @@ def speaker(name: str):
     if name.endswith("/feed.atom"):
         return speaker_feed(name[: -len("/feed.atom")])
     q, page, sort, messages = _speaker_args()
-    data = _speaker_data(name, page, q, sort) if len(name) <= 500 else None
+    data = get_searcher().speaker(name, q=q, page=page, sort=sort) if len(name) <= 500 else None
     if not data or (not data.get("quotes_total") and not q):
         abort(404, description=f"No quotes by “{name}” were found in the index.")
     name = data.get("name") or name
@@ -841,18 +814,15 @@ def _feed_response(title: str, subtitle: str, page_url: str, entries_of):
     # the path as it was asked for (quoted), not request.path (decoded: "/speaker/Ada Ng/feed.atom")
     query = quote(request.query_string.decode("latin-1"), safe="=&+%;,/:@")
     path = quote(request.path) + ("?" + query if query else "")
-    version = getattr(searcher, "version", None)
-    # no ETag from a searcher that cannot say which state of the index it reads: it could not change with it
-    etag = feed_etag(str(version), base, path) if version else None
-    if etag and request.if_none_match.contains(etag):
+    etag = feed_etag(str(getattr(searcher, "version", "")), base, path)
+    if request.if_none_match.contains(etag):
         resp = Response(status=304)
         resp.set_etag(etag)
         return resp
     body = atom(absolute(base, path), title, absolute(base, path), absolute(base, page_url), subtitle,
                 entries_of(base))
     resp = Response(body, mimetype="application/atom+xml")
-    if etag:
-        resp.set_etag(etag)
+    resp.set_etag(etag)
     resp.headers["Cache-Control"] = "no-cache"
     return resp
 
@@ -911,7 +881,6 @@ def search_feed():
 @bp.route("/quotes/feed.atom")
 def quotes_feed():
     """The Atom feed of a quote search: the quotes newsfacet indexed most recently first."""
-    _require_quotes()
     req, _ = _feed_request(parse_quote_request)
     res, _ = _search(req, "quotes")
     state = _quotes_state(req, _args())
@@ -924,7 +893,8 @@ def quotes_feed():
 def speaker_feed(name: str):
     """The Atom feed of a speaker page (with its query): their quotes newsfacet indexed most recently first."""
     q, _, _, _ = _speaker_args()
-    data = _speaker_data(name, 1, q, FEED_SORT, FEED_ENTRIES) if len(name) <= 500 else None
+    data = get_searcher().speaker(name, q=q, page=1, page_size=FEED_ENTRIES, sort=FEED_SORT) \
+        if len(name) <= 500 else None
     if not data or not data.get("quotes_total") and not q:
         abort(404, description=f"No quotes by “{name}” were found in the index.")
     name = data.get("name") or name  # a variant's feed is its canonical name's, as its page is

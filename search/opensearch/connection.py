@@ -6,7 +6,7 @@ from contextlib import contextmanager
 from urllib.parse import urlsplit, urlunsplit
 
 from search.config import Settings
-from search.contracts import IndexMissing
+from search.contracts import IndexMissing, QuoteIndexMissing
 
 # opensearch-py logs every request line at INFO (failed ones at WARNING: each lookup of a missing alias, each
 # try of a held writer lock) and bodies at DEBUG on these loggers. Failures reach newsfacet as exceptions, which
@@ -25,6 +25,14 @@ class NoIndex(IndexMissing):
     def __init__(self, settings: Settings):
         Exception.__init__(self, f"No index behind {describe(settings)} - run `newsfacet --backend opensearch "
                                  f"rebuild` first")
+
+
+class NoQuoteIndex(QuoteIndexMissing):
+    """The live generation was written without its quote index (Settings.quote_procs = 0)."""
+
+    def __init__(self, settings: Settings):
+        Exception.__init__(self, f"{describe(settings)} has no quote index (it was written with quote_procs = 0) - run "
+                                 f"`newsfacet --backend opensearch rebuild` (or `update`) to add it")
 
 
 class ClusterUnreachable(IndexMissing):

@@ -11,8 +11,11 @@ its own, around its `terms` aggregation.
 """
 from __future__ import annotations
 
-from search.contracts import DATE_FACET, FACET_KEYS, SearchRequest
-from search.opensearch.mapping import FACET_FIELDS, TITLE_BOOST
+from dataclasses import dataclass
+
+from search.contracts import (DATE_FACET, FACET_KEYS, FACET_LABELS, FEED_SORT, QUOTE_FACET_KEYS, QUOTE_FACET_LABELS,
+                              SearchRequest)
+from search.opensearch.mapping import FACET_FIELDS, QUOTE_FACET_FIELDS, TITLE_BOOST
 
 TEXT_FIELDS = ("title", "body", "quotes")
 SNIPPET_CHARS = 240
@@ -23,6 +26,22 @@ CARDINALITY_PRECISION = 3_000
 STATS_CARDINALITY_PRECISION = 40_000
 # Values of a facet containing a text (the facet box): counted one bucket each, up to this many.
 MAX_MATCHING_VALUES = 10_000
+
+
+@dataclass(frozen=True)
+class Facets:
+    """The keyword facets of one kind of document: their keys, the field each is counted on, their labels."""
+
+    keys: tuple[str, ...]
+    fields: dict
+    labels: dict
+
+
+ARTICLES = Facets(FACET_KEYS, FACET_FIELDS, FACET_LABELS)
+QUOTES = Facets(QUOTE_FACET_KEYS, QUOTE_FACET_FIELDS, QUOTE_FACET_LABELS)
+# Rows of a quote search: the distinct clusters among the matching quotes are counted exactly up to this many
+# (OpenSearch's most), estimated above (the row count then decides only how many pages are offered).
+ROWS_CARDINALITY_PRECISION = 40_000
 
 
 class Untranslatable(Exception):
@@ -130,7 +149,7 @@ def highlight_terms(q) -> list[str]:
 # ------------------------------------------------------------------ filters and facets
 
 
-def filter_clauses(req: SearchRequest) -> tuple[dict | None, dict, list[dict]]:
+def filter_clauses(req: SearchRequest, kind: Facets = ARTICLES) -> tuple[dict | None, dict, list[dict]]:
     """(date range clause or None, {facet: any-of clause}, [clauses no document may match])."""
     date = None
     if req.date_from or req.date_to:
@@ -140,8 +159,8 @@ def filter_clauses(req: SearchRequest) -> tuple[dict | None, dict, list[dict]]:
         if req.date_to:
             rng["lte"] = req.date_to
         date = {"range": {"published": {**rng, "format": "strict_date"}}}
-    include = {f: {"terms": {FACET_FIELDS[f]: list(req.filters[f])}} for f in FACET_KEYS if req.filters.get(f)}
-    exclude = [{"terms": {FACET_FIELDS[f]: list(req.exclude[f])}} for f in FACET_KEYS if req.exclude.get(f)]
+    include = {f: {"terms": {kind.fields[f]: list(req.filters[f])}} for f in kind.keys if req.filters.get(f)}
+    exclude = [{"terms": {kind.fields[f]: list(req.exclude[f])}} for f in kind.keys if req.exclude.get(f)]
     return date, include, exclude
 
 
@@ -178,14 +197,14 @@ def containing(text: str) -> str:
 
 
 def facet_aggregations(req: SearchRequest, only: str | None = None, size: int | None = None,
-                       contains: str | None = None) -> dict:
+                       contains: str | None = None, kind: Facets = ARTICLES) -> dict:
     """Every facet under all active filters but its own; the date facet (no date filter); the histogram.
     `only` one facet (of `size` values, those containing `contains` if given) and nothing else."""
-    date, include, exclude = filter_clauses(req)
+    date, include, exclude = filter_clauses(req, kind)
     aggs = {}
-    for f in FACET_KEYS if only is None else [k for k in FACET_KEYS if k == only]:
+    for f in kind.keys if only is None else [k for k in kind.keys if k == only]:
         others = [c for g, c in include.items() if g != f] + ([date] if date else [])
-        field = FACET_FIELDS[f]
+        field = kind.fields[f]
         inner = {"top": terms_aggregation(field, (size or req.facet_size) + 1)}
         if contains:
             pattern = containing(contains)
@@ -201,18 +220,29 @@ def facet_aggregations(req: SearchRequest, only: str | None = None, size: int | 
         aggs["facet_date"] = {"filter": _all_of(list(include.values()), exclude),
                               "aggs": {"months": months_aggregation()}}
     if only is None:
-        aggs["histogram"] = {"filter": final_filter(req), "aggs": {"months": months_aggregation()}}
+        aggs["histogram"] = {"filter": final_filter(req, kind), "aggs": {"months": months_aggregation()}}
     return aggs
 
 
-def final_filter(req: SearchRequest) -> dict:
+def final_filter(req: SearchRequest, kind: Facets = ARTICLES) -> dict:
     """Every active filter: what the hits satisfy besides the text query."""
-    date, include, exclude = filter_clauses(req)
+    date, include, exclude = filter_clauses(req, kind)
     return _all_of(list(include.values()) + ([date] if date else []), exclude)
 
 
+def rows_aggregation(req: SearchRequest) -> dict:
+    """How many rows the matching quotes make: one per cluster, one per quote in none."""
+    return {"filter": final_filter(req, QUOTES), "aggs": {
+        "clusters": {"cardinality": {"field": "cluster", "precision_threshold": ROWS_CARDINALITY_PRECISION}},
+        "alone": {"missing": {"field": "cluster"}}}}
+
+
 def sort_clause(req: SearchRequest, scored: bool) -> list:
-    """The Whoosh backend's order: score (relevance), else day; undated last; ties by article id."""
+    """The Whoosh backend's order: score (relevance), else day; undated last; ties by id (article or quote).
+    Feeds: most recently first indexed first, then the newest."""
+    if req.sort == FEED_SORT:
+        return [{"indexed": {"order": "desc", "missing": "_last"}},
+                {"published": {"order": "desc", "missing": "_last"}}, {"id": {"order": "asc"}}]
     if req.sort == "oldest":
         by_day = {"published": {"order": "asc", "missing": "_last"}}
     else:
@@ -221,21 +251,22 @@ def sort_clause(req: SearchRequest, scored: bool) -> list:
     return head + [by_day, {"id": {"order": "asc"}}]
 
 
-def highlight_clause(terms: list[str]) -> dict:
-    """Snippets of the body: HTML-escaped text with the query's words in <mark>, two passages at most; without
-    a marked word, the start of the text (the searcher cuts it as the Whoosh backend does)."""
+def highlight_clause(terms: list[str], field: str = "body") -> dict:
+    """Snippets of a text field (the article's body, a quote's words): HTML-escaped text with the query's words in
+    <mark>, two passages at most; without a marked word, the start of the text (the searcher cuts it as the
+    Whoosh backend does)."""
     # term queries, not `terms`: the highlighter takes a `terms` query for a multi-term one and would analyse
     # every result's text again instead of reading the offsets stored in the postings
-    query = {"bool": {"should": [{"term": {"body": t}} for t in terms]}} if terms else {"match_none": {}}
+    query = {"bool": {"should": [{"term": {field: t}} for t in terms]}} if terms else {"match_none": {}}
     return {
         "encoder": "html",
         "pre_tags": ["<mark>"],
         "post_tags": ["</mark>"],
-        "fields": {"body": {"type": "unified", "fragment_size": SNIPPET_CHARS, "number_of_fragments": 2,
-                            "no_match_size": SNIPPET_CHARS + 40, "highlight_query": query}},
+        "fields": {field: {"type": "unified", "fragment_size": SNIPPET_CHARS, "number_of_fragments": 2,
+                           "no_match_size": SNIPPET_CHARS + 40, "highlight_query": query}},
     }
 
 
 # What of a stored record a result shows (search.query.result_item): the rest stays in the index.
 RESULT_SOURCE = ["record." + k for k in ("id", "title", "published", "source", "url", "speakers", "persons", "places",
-                                        "organizations", "quotes")]
+                                        "organizations", "quotes", "indexed")]

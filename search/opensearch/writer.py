@@ -1,11 +1,14 @@
 """Writing newsfacet's index into OpenSearch: generations behind an alias, bulk loads, updates, a cluster lock.
 
-- A rebuild writes a new index (`<alias>-v<mapping>-<time>`), checks it holds every document, then moves the
-  alias to it in one atomic `_aliases` call. Killed at any point before that call, it leaves the alias on the
-  previous index; the next writer deletes what it left. A replaced index is kept until its successor has been
+- A rebuild writes a new index (`<alias>-v<mapping>-<time>`) with its quote and cluster-state companions
+  (search/opensearch/mapping.py, clusterstate.py), checks they hold every document, then moves the alias and the
+  quote alias to them in one atomic `_aliases` call. Killed at any point before that call, it leaves the aliases
+  on the previous generation; the next writer deletes what it left. A replaced index is kept until its successor has been
   live RETIRE_GRACE_SECONDS (searches that resolved the alias just before finish on it), and the one before
   the live index is kept as Whoosh keeps its previous generation.
-- An update upserts new and changed articles and deletes gone ones by id, in place, in bulk.
+- An update upserts new and changed articles and deletes gone ones by id, in place, in bulk; their quotes and
+  the clusters these touch follow (clusterstate.QuoteUpdate). Each article keeps the time newsfacet first
+  indexed it (feeds), across rebuilds and updates, as the Whoosh backend keeps it in its manifest.
 - Bulk requests are retried with exponential back-off, whole on a transport error (a node stopping, a
   timeout; writes are by id, so repeating one is harmless) and item by item on 429/503 rejections.
 - One writer at a time across every machine: a lock document in `<alias>-writer-lock`, created with
@@ -27,10 +30,12 @@ import orjson
 from search.articles import Skip
 from search.config import Settings
 from search.contracts import IndexMissing
-from search.indexer import (IndexBusy, Report, _articles, _counting, _enricher, accept_record, changed_articles,
-                            gone_ids, load_aliases_for, skip_not_unicode)
+from search.indexer import (IndexBusy, Report, _articles, _counting, _enricher, _first_indexed, _now_iso,
+                            accept_record, changed_articles, gone_ids, load_aliases_for, skip_not_unicode)
+from search.opensearch.clusterstate import QuoteBuild, QuoteUpdate
 from search.opensearch.connection import describe
-from search.opensearch.mapping import MAPPING_VERSION, index_body, index_name_prefix, to_source
+from search.opensearch.mapping import (MAPPING_VERSION, cluster_index, cluster_index_body, index_body,
+                                       index_name_prefix, quote_alias, quote_index, quote_index_body, to_source)
 
 LEASE_SECONDS = 60.0
 RETIRE_GRACE_SECONDS = 120.0
@@ -57,10 +62,27 @@ def generation_name(alias: str) -> str:
 
 
 def mapping_version(index: str, alias: str) -> int | None:
-    """The mapping version written in a generation's name, or None if it is not one of ours."""
+    """The mapping version written in a generation's (article index's) name, or None if it is not one of ours
+    (nor a companion: `<generation>-quotes`, `<generation>-clusters`)."""
     rest = index[len(index_name_prefix(alias)):] if index.startswith(index_name_prefix(alias)) else ""
-    head = rest.split("-", 1)[0]
-    return int(head) if head.isdigit() else None
+    parts = rest.split("-")
+    return int(parts[0]) if len(parts) == 2 and parts[0].isdigit() and parts[1].isdigit() else None
+
+
+def companions(generation: str) -> list[str]:
+    """A generation's article index and the indices named after it."""
+    return [generation, quote_index(generation), cluster_index(generation)]
+
+
+def has_quotes(client, generation: str) -> bool:
+    """Whether a generation was written with its quote index (not with quote_procs = 0, nor by an older newsfacet)."""
+    return bool(client.indices.exists(index=quote_index(generation)))
+
+
+def stamp_version(client, index: str) -> None:
+    """Record in the index's mapping that it changed now (an update in place): Searcher.version changes with it."""
+    meta = (client.indices.get_mapping(index=index)[index].get("mappings") or {}).get("_meta") or {}
+    client.indices.put_mapping(index=index, body={"_meta": {**meta, "written": time.time_ns()}})
 
 
 def live_indices(client, alias: str) -> list[str]:
@@ -201,10 +223,11 @@ def _backoff(attempt: int) -> float:
     return min(MAX_BACKOFF, 0.5 * (2 ** attempt))
 
 
-def send_bulk(client, lines: list[bytes], ids: list[tuple[str, object]], report: Report) -> None:
+def send_bulk(client, lines: list[bytes], ids: list[tuple[str, object, str]], report: Report) -> None:
     """Send one bulk body; retry rejected items and transport failures with back-off; bad items are skips.
 
-    `lines` holds one action (and source) per item, `ids` the matching (id, record or None) for messages.
+    `lines` holds one action (and source) per item, `ids` the matching (id, record or None, kind) for messages:
+    a refused article is skipped, a refused quote a warning; any other refusal (the cluster state) an error.
     """
     from opensearchpy.exceptions import ConnectionError, ConnectionTimeout, TransportError
 
@@ -229,13 +252,7 @@ def send_bulk(client, lines: list[bytes], ids: list[tuple[str, object]], report:
                 if status in (429, 502, 503, 504):
                     retry.append(i)
                 elif status >= 300 and not (status == 404 and "delete" in item):
-                    doc_id, rec = ids[i]
-                    reason = (result.get("error") or {}).get("reason") or f"status {status}"
-                    rec = rec if isinstance(rec, dict) else {}
-                    report.skipped.append(Skip(rec.get("path") or doc_id, f"OpenSearch refused article {doc_id!r}: "
-                                               f"{reason}", rec.get("line")))
-                    if rec:
-                        report.indexed -= 1  # counted when it was sent
+                    _refused(ids[i], (result.get("error") or {}).get("reason") or f"status {status}", report)
             pending = retry
             if not pending:
                 return
@@ -245,12 +262,57 @@ def send_bulk(client, lines: list[bytes], ids: list[tuple[str, object]], report:
         time.sleep(_backoff(attempt))
 
 
-def _index_records(client, index: str, records: Iterable, report: Report, progress, known: dict | None = None):
-    """Bulk-index records into `index` in chunks; returns {id: [content_hash, path]} of what was sent."""
+def _refused(item: tuple[str, object, str], reason: str, report: Report) -> None:
+    doc_id, rec, kind = item
+    rec = rec if isinstance(rec, dict) else {}
+    if kind == "article":
+        report.skipped.append(Skip(rec.get("path") or doc_id, f"OpenSearch refused article {doc_id!r}: {reason}",
+                                   rec.get("line")))
+        report.indexed -= 1  # counted when it was sent
+    elif kind == "quote":
+        where = (rec.get("article") or {}).get("id") or doc_id
+        report.warnings.append(Skip(where, f"OpenSearch refused quote {doc_id!r}: {reason}", warning=True))
+        report.quotes -= 1
+    else:
+        raise RuntimeError(f"OpenSearch refused {kind} {doc_id!r}: {reason}")
+
+
+class Bulk:
+    """Actions gathered into bulk requests of BULK_DOCS items or BULK_BYTES at most, sent with send_bulk."""
+
+    def __init__(self, client, report: Report):
+        self.client, self.report = client, report
+        self.lines: list[bytes] = []
+        self.ids: list[tuple[str, object, str]] = []
+        self.size = 0
+
+    def add(self, action: dict, source: dict | bytes | None, item: tuple[str, object, str]) -> None:
+        """One action (with its source, or None for a delete); item = (id, record or None, kind)."""
+        line = orjson.dumps(action) + b"\n"
+        if source is not None:
+            line += (source if isinstance(source, bytes) else orjson.dumps(source)) + b"\n"
+        self.lines.append(line)
+        self.ids.append(item)
+        self.size += len(line)
+        if len(self.lines) >= BULK_DOCS or self.size >= BULK_BYTES:
+            self.flush()
+
+    def flush(self) -> None:
+        """Send what is gathered."""
+        if self.lines:
+            send_bulk(self.client, self.lines, self.ids, self.report)
+            self.lines, self.ids, self.size = [], [], 0
+
+
+def _index_records(client, index: str, records: Iterable, report: Report, progress, known: dict | None = None,
+                   seen_before: dict | None = None, quotes=None, bulk: Bulk | None = None):
+    """Bulk-index records into `index` in chunks, their quotes into `quotes` (QuoteBuild / QuoteUpdate); returns
+    {id: [content_hash, path, first indexed]} of what was sent. Each record keeps the first-indexed time
+    `seen_before` (a manifest) has for it, or gets this moment."""
     manifest: dict = {} if known is None else known
-    lines: list[bytes] = []
-    ids: list[tuple[str, object]] = []
-    size = 0
+    seen_before = seen_before if seen_before is not None else manifest
+    bulk = bulk or Bulk(client, report)
+    now = _now_iso()
     for rec in records:
         if not accept_record(rec, report):
             continue
@@ -260,33 +322,32 @@ def _index_records(client, index: str, records: Iterable, report: Report, progre
                                        f"bytes long; OpenSearch takes at most {MAX_ID_BYTES}: give it a shorter id",
                                        rec.get("line")))
             continue
+        rec = {**rec, "indexed": _first_indexed(seen_before.get(rec["id"])) or now}
         try:
             source = orjson.dumps(to_source(rec))  # refuses lone surrogates, as Whoosh's writer would choke on them
         except (TypeError, ValueError):
             skip_not_unicode(rec, report)
             continue
-        action = orjson.dumps({"index": {"_index": index, "_id": rec["id"]}})
-        lines.append(action + b"\n" + source + b"\n")
-        ids.append((rec["id"], rec))
-        size += len(lines[-1])
-        manifest[rec["id"]] = [rec.get("content_hash", ""), rec.get("path", "")]
+        changed = rec["id"] in manifest
+        bulk.add({"index": {"_index": index, "_id": rec["id"]}}, source, (rec["id"], rec, "article"))
+        if quotes is not None:
+            if changed and hasattr(quotes, "remove"):
+                quotes.remove(rec["id"])
+            quotes.add(rec)
+        manifest[rec["id"]] = [rec.get("content_hash", ""), rec.get("path", ""), rec["indexed"]]
         report.indexed += 1
         if progress is not None:
             progress.update(1)
-        if len(lines) >= BULK_DOCS or size >= BULK_BYTES:
-            send_bulk(client, lines, ids, report)
-            lines, ids, size = [], [], 0
-    if lines:
-        send_bulk(client, lines, ids, report)
+    bulk.flush()
     return manifest
 
 
 def delete_ids(client, index: str, doc_ids: list[str], report: Report) -> None:
     """Bulk delete by id."""
-    for start in range(0, len(doc_ids), BULK_DOCS):
-        chunk = doc_ids[start:start + BULK_DOCS]
-        lines = [orjson.dumps({"delete": {"_index": index, "_id": d}}) + b"\n" for d in chunk]
-        send_bulk(client, lines, [(d, None) for d in chunk], report)
+    bulk = Bulk(client, report)
+    for d in doc_ids:
+        bulk.add({"delete": {"_index": index, "_id": d}}, None, (d, None, "delete"))
+    bulk.flush()
 
 
 # ------------------------------------------------------------------ generations
@@ -307,16 +368,21 @@ def clean(client, alias: str) -> list[str]:
             continue
         if "retired_at" in meta and now - float(meta["retired_at"]) < RETIRE_GRACE_SECONDS:
             continue
-        client.indices.delete(index=name, ignore_unavailable=True)
+        client.indices.delete(index=",".join(companions(name)), ignore_unavailable=True)
         gone.append(name)
     return gone
 
 
 def switch_alias(client, alias: str, new: str) -> list[str]:
-    """Point the alias at `new` alone, atomically; mark the indices it left as retired now."""
+    """Point the alias at `new` alone and the quote alias at its quote index (when it has one), in one atomic
+    `_aliases` call; mark the generations they left as retired now."""
     old = [name for name in live_indices(client, alias) if name != new]
+    old_quotes = [name for name in live_indices(client, quote_alias(alias)) if name != quote_index(new)]
     actions = [{"remove": {"index": name, "alias": alias}} for name in old]
+    actions += [{"remove": {"index": name, "alias": quote_alias(alias)}} for name in old_quotes]
     actions.append({"add": {"index": new, "alias": alias}})
+    if has_quotes(client, new):
+        actions.append({"add": {"index": quote_index(new), "alias": quote_alias(alias)}})
     client.indices.update_aliases(body={"actions": actions})
     for name in old:
         version = mapping_version(name, alias)
@@ -335,42 +401,76 @@ def _wait_for_copies(client, index: str, report: Report, replicas: int) -> None:
                                     f"nodes than 1 + NEWSFACET_OPENSEARCH_REPLICAS", warning=True))
 
 
-def build_generation(client, settings: Settings, lock: ClusterLock, records: Iterable, report: Report, progress,
-                     started: float) -> Report:
-    """Write records into a new index and move the alias to it when complete (caller holds the lock)."""
-    alias = settings.opensearch_index
-    clean(client, alias)
-    name = generation_name(alias)
-    body = index_body(replicas=0)
-    # No refreshes while loading: one at the end.
+def _create(client, name: str, body: dict) -> None:
+    # No refreshes while loading: one at the end. Replicas are added after the load.
     body["settings"]["index"]["refresh_interval"] = "-1"
     client.indices.create(index=name, body=body)
+
+
+def _open_for_search(client, names: list[str], replicas: int) -> None:
+    client.indices.put_settings(index=",".join(names), body={"index": {"refresh_interval": "1s",
+                                                                       "number_of_replicas": replicas}})
+    client.indices.refresh(index=",".join(names))
+
+
+def _count(client, index: str) -> int:
+    return int(client.count(index=index)["count"])
+
+
+def build_generation(client, settings: Settings, lock: ClusterLock, records: Iterable, report: Report, progress,
+                     started: float) -> Report:
+    """Write records (and their quotes, unless Settings.quote_procs is 0) into a new generation and move the
+    aliases to it when complete (caller holds the lock). Articles keep their first-indexed times from the
+    previous generation; quote clusters keep their ids."""
+    alias = settings.opensearch_index
+    clean(client, alias)
+    previous = next(iter(live_indices(client, alias)), None)
+    seen_before = read_manifest(client, previous) if previous else {}
+    name = generation_name(alias)
+    names = [name]
+    _create(client, name, index_body(replicas=0))
+    quotes = None
     try:
-        _index_records(client, name, records, report, progress)
+        if settings.quote_procs > 0:
+            names += [quote_index(name), cluster_index(name)]
+            _create(client, quote_index(name), quote_index_body(replicas=0))
+            _create(client, cluster_index(name), cluster_index_body(replicas=0))
+            quotes = QuoteBuild(client, name, previous if previous and has_quotes(client, previous) else None)
+        bulk = Bulk(client, report)
+        _index_records(client, name, records, report, progress, seen_before=seen_before, quotes=quotes, bulk=bulk)
         if report.indexed == 0 and live_indices(client, alias):
             # Nothing readable: an empty index must not replace one that has articles.
-            client.indices.delete(index=name)
+            client.indices.delete(index=",".join(names))
             report.kept_previous = True
             report.seconds = time.monotonic() - started
             return report
-        client.indices.put_settings(index=name, body={"index": {
-            "refresh_interval": "1s", "number_of_replicas": settings.opensearch_replicas}})
-        client.indices.refresh(index=name)
-        count = client.count(index=name)["count"]
+        if quotes is not None:
+            report.quotes = quotes.quotes
+            figures = quotes.finish(bulk.add)
+            bulk.flush()
+            report.clusters = figures["clusters"]
+        _open_for_search(client, names, settings.opensearch_replicas)
+        count = _count(client, name)
         if count != report.indexed:
             raise RuntimeError(f"{name} holds {count} documents, {report.indexed} were indexed: the alias stays where "
                                f"it was")
-        _wait_for_copies(client, name, report, settings.opensearch_replicas)
+        if quotes is not None and _count(client, quote_index(name)) != report.quotes:
+            raise RuntimeError(f"{quote_index(name)} holds {_count(client, quote_index(name))} quotes, "
+                               f"{report.quotes} were indexed: the aliases stay where they were")
+        _wait_for_copies(client, ",".join(names), report, settings.opensearch_replicas)
         lock.check()
         switch_alias(client, alias, name)
     except BaseException:
-        # Whatever stopped the build, the alias did not move: this index is only in the way.
+        # Whatever stopped the build, the aliases did not move: these indices are only in the way.
         try:
             if name not in live_indices(client, alias):
-                client.indices.delete(index=name, ignore_unavailable=True)
+                client.indices.delete(index=",".join(companions(name)), ignore_unavailable=True)
         except Exception:
-            pass  # the next writer's clean() removes it
+            pass  # the next writer's clean() removes them
         raise
+    finally:
+        if quotes is not None:
+            quotes.close()
     report.generation = name
     report.total_documents = count
     clean(client, alias)
@@ -406,20 +506,12 @@ def index_records(client, records: Iterable[dict], settings: Settings, wait: flo
 
 
 def read_manifest(client, index: str) -> dict:
-    """{id: [content_hash, path]} of every document of an index, read in id order."""
-    manifest = {}
-    after = None
-    while True:
-        body = {"size": 5000, "sort": [{"id": "asc"}], "_source": ["content_hash", "path"],
-                "query": {"match_all": {}}}
-        if after is not None:
-            body["search_after"] = after
-        hits = client.search(index=index, body=body)["hits"]["hits"]
-        for h in hits:
-            manifest[h["_id"]] = [h["_source"].get("content_hash", ""), h["_source"].get("path", "")]
-        if len(hits) < 5000:
-            return manifest
-        after = hits[-1]["sort"]
+    """{id: [content_hash, path, first indexed]} of every document of an index, read in id order."""
+    from search.opensearch.clusterstate import scan
+
+    return {h["_id"]: [h["_source"].get("content_hash", ""), h["_source"].get("path", ""),
+                       h["_source"].get("indexed")]
+            for h in scan(client, index, {"match_all": {}}, ["content_hash", "path", "indexed"])}
 
 
 def live_index(client, settings: Settings) -> str | None:
@@ -439,8 +531,33 @@ def live_index(client, settings: Settings) -> str | None:
     return names[0]
 
 
+def _add_quotes(client, settings: Settings, index: str, report: Report) -> None:
+    """Give a live generation written without quotes (quote_procs = 0) its quote index, from its stored records."""
+    from search.opensearch.clusterstate import scan
+    from search.opensearch.mapping import from_source
+
+    qname, cname = quote_index(index), cluster_index(index)
+    client.indices.delete(index=f"{qname},{cname}", ignore_unavailable=True)  # left by an update that died
+    _create(client, qname, quote_index_body(replicas=0))
+    _create(client, cname, cluster_index_body(replicas=0))
+    build = QuoteBuild(client, index, None)
+    try:
+        for h in scan(client, index, {"match_all": {}}, ["record", "body"]):
+            build.add(from_source(h["_source"]))
+        bulk = Bulk(client, report)
+        figures = build.finish(bulk.add)
+        bulk.flush()
+    finally:
+        build.close()
+    _open_for_search(client, [qname, cname], settings.opensearch_replicas)
+    client.indices.update_aliases(body={"actions": [{"add": {"index": qname, "alias": quote_alias(
+        settings.opensearch_index)}}]})
+    report.quotes, report.clusters = figures["quotes"], figures["clusters"]
+
+
 def update(client, paths, settings: Settings, progress=None, wait: float = 0.0) -> Report:
-    """Upsert new and changed articles under paths and delete those whose source is gone, by id, in place."""
+    """Upsert new and changed articles under paths and delete those whose source is gone, by id, in place; their
+    quotes and clusters follow."""
     started = time.monotonic()
     if live_index(client, settings) is None:
         return rebuild(client, paths, settings, progress=progress, wait=wait)
@@ -452,20 +569,40 @@ def update(client, paths, settings: Settings, progress=None, wait: float = 0.0) 
         index = live_index(client, settings)
         manifest = read_manifest(client, index)
         enricher = _enricher(settings, index_dir, load_aliases_for(settings))
+        quotes = QuoteUpdate(client, index) if has_quotes(client, index) else None
         seen = set()
         try:
             changed = changed_articles(paths, settings, report, progress, manifest, seen)
-            _index_records(client, index, enricher.enrich(changed), report, progress, known=manifest)
+            _index_records(client, index, enricher.enrich(changed), report, progress, known=manifest, quotes=quotes)
             gone = gone_ids(manifest, seen, roots, report)
             delete_ids(client, index, gone, report)
             for doc_id in gone:
                 del manifest[doc_id]
+                if quotes is not None:
+                    quotes.remove(doc_id)
             report.removed = len(gone)
             report.analysed, report.cached = enricher.analysed, enricher.cached
+            if quotes is not None:
+                bulk = Bulk(client, report)
+                report.quotes = quotes.quotes  # less any the cluster refuses
+                quotes.finish(bulk.add)
+                bulk.flush()
         finally:
             enricher.cache.close()
-        client.indices.refresh(index=index)
+            if quotes is not None:
+                quotes.close()
+        if quotes is None and settings.quote_procs > 0:
+            _add_quotes(client, settings, index, report)
+        written = companions(index) if has_quotes(client, index) else [index]
+        client.indices.refresh(index=",".join(written))
+        if len(written) > 1:
+            report.clusters = _count_clusters(client, cluster_index(index))
+        stamp_version(client, index)
         report.generation = index
-        report.total_documents = client.count(index=index)["count"]
+        report.total_documents = _count(client, index)
         report.seconds = time.monotonic() - started
         return report
+
+
+def _count_clusters(client, index: str) -> int:
+    return int(client.count(index=index, body={"query": {"term": {"kind": "cluster"}}})["count"])

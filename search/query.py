@@ -929,13 +929,6 @@ def plain_snippet(text: str) -> str:
     return html.escape(short)
 
 
-def speaker_quotes(name: str, rec: dict) -> list[dict]:
-    """A speaker's quotes in one article's record, each with the article it is from (any backend)."""
-    art = {k: rec.get(k) for k in ("id", "title", "published", "source", "url")}
-    return [{**{k: q.get(k) for k in QUOTE_KEYS if k != "speaker"}, "article": art}
-            for q in rec.get("quotes") or [] if q.get("speaker") == name]
-
-
 _REGION_CHARS = 700  # texts up to this long are highlighted whole
 _fragmenter = None
 

@@ -1,9 +1,11 @@
 """Whoosh against OpenSearch (one node, and two nodes with a replica each) on the same records and requests.
 
-Per size: indexing docs/s (Whoosh's single writer, `index_records`; OpenSearch bulk through the backend,
-replicas and refresh included) and faceted p50/p95 of the same requests, run interleaved query by query
-(rotating which engine goes first) so machine noise hits both alike. Each cluster is started for the run
-with scripts/opensearch.sh (its own folder and ports) and stopped after.
+Per size: indexing docs/s (Whoosh's single writer with its quote process, `index_records`; OpenSearch bulk
+through the backend, replicas and refresh included; both write the quote index and cluster the quotes), and
+p50/p95 of the same faceted requests as article searches and as quote searches, run interleaved query by
+query (rotating which engine goes first) so machine noise hits both alike. The records are bench/quotebench.py's
+(about ten quotes an article, copies perturbed so that they do not all cluster). Each cluster is started for
+the run with scripts/opensearch.sh (its own folder and ports) and stopped after.
 
     python bench/opensearchbench.py --docs 2000 --queries 40       # a small validation run, JSON on stdout
 
@@ -27,7 +29,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.common import log, now, pct, stamp  # noqa: E402
-from bench.data import OUT, replicate  # noqa: E402
+from bench.data import OUT  # noqa: E402
+from bench.quotebench import perturbed, same_requests  # noqa: E402
 
 SCRIPT = ROOT / "scripts" / "opensearch.sh"
 HEAP = os.environ.get("NEWSFACET_BENCH_OPENSEARCH_HEAP", "1g")
@@ -59,20 +62,21 @@ class LocalCluster:
 
 
 def _whoosh_index(seeds: list[dict], n: int) -> tuple[Path, float]:
-    """A fresh Whoosh index of n replicated records (single writer, as a rebuild writes); (folder, docs/s)."""
+    """A fresh Whoosh index of n replicated records (single writer and the quote process, as a rebuild writes);
+    (folder, docs/s)."""
     from search.config import Settings
     from search.indexer import index_records
 
     path = OUT / f"os-whoosh-{n}"
     shutil.rmtree(path, ignore_errors=True)
     t = now()
-    index_records(replicate(seeds, n), Settings(index=path))
+    index_records(perturbed(seeds, n), Settings(index=path))
     return path, n / (now() - t)
 
 
-def _timed(searcher, req) -> tuple[float, int]:
+def _timed(searcher, kind: str, req) -> tuple[float, int]:
     t = now()
-    res = searcher.search(copy.deepcopy(req))
+    res = getattr(searcher, kind)(copy.deepcopy(req))
     return (now() - t) * 1000, res.total
 
 
@@ -81,65 +85,83 @@ def opensearch_bench(seeds: list[dict], sizes, requests_for, nodes=(1, 2), port:
     requests as bench/querybench.make_queries does ({"args": query-string mapping, ...})."""
     from search.backend import get_backend
     from search.config import Settings
-    from search.contracts import parse_request
+    from search.contracts import parse_quote_request, parse_request
 
     out = {"sizes": {}, "heap_per_node": HEAP}
     for n in sizes:
         log(f"opensearch section, {n:,} documents: Whoosh index ...")
         whoosh_dir, whoosh_rate = _whoosh_index(seeds, n)
-        reqs = [parse_request(q["args"])[0] for q in requests_for(whoosh_dir, n)]
-        size = {"docs": n, "requests": len(reqs), "whoosh": {"index_docs_per_s": round(whoosh_rate, 1)}}
+        queries = requests_for(whoosh_dir, n)
+        # each request as an article search and as a quote search (its words, speakers and dates)
+        reqs = [("search", parse_request(q["args"])[0]) for q in queries]
+        reqs += [("quotes", parse_quote_request(q["args"])[0]) for q in same_requests(queries)]
+        size = {"docs": n, "requests": len(queries), "whoosh": {"index_docs_per_s": round(whoosh_rate, 1)}}
         whoosh = get_backend(Settings(index=whoosh_dir))
-        w_times = []
+        w_times: dict[str, list[float]] = {"search": [], "quotes": []}
         for k in nodes:
             with LocalCluster(k, port + 10 * k) as cluster:
                 settings = replace(Settings(index=OUT / f"os-local-{n}"), backend="opensearch",
                                    opensearch_url=cluster.urls, opensearch_index="bench", opensearch_replicas=k - 1)
                 backend = get_backend(settings)
-                log(f"  {k} node(s): bulk indexing {n:,} documents ...")
+                log(f"  {k} node(s): bulk indexing {n:,} documents with their quotes ...")
                 t = now()
-                report = backend.index_records(replicate(seeds, n))
+                report = backend.index_records(perturbed(seeds, n))
                 rate = report.total_documents / (now() - t)
-                o_times, mismatches = [], 0
+                o_times: dict[str, list[float]] = {"search": [], "quotes": []}
+                mismatches = 0
                 with whoosh.open_searcher() as ws, backend.open_searcher() as os_:
-                    for r in reqs[:3]:  # warm both (first queries load caches and global ordinals)
-                        _timed(ws, r), _timed(os_, r)
+                    for kind, r in reqs[:3] + reqs[-3:]:  # warm both (caches, global ordinals, facet arrays)
+                        _timed(ws, kind, r), _timed(os_, kind, r)
                     log(f"  {k} node(s): {len(reqs)} requests, interleaved with Whoosh ...")
-                    for i, r in enumerate(reqs):
+                    for i, (kind, r) in enumerate(reqs):
                         first, second = (ws, os_) if i % 2 == 0 else (os_, ws)
-                        a = _timed(first, r)
-                        b = _timed(second, r)
+                        a = _timed(first, kind, r)
+                        b = _timed(second, kind, r)
                         (w_ms, w_total), (o_ms, o_total) = (a, b) if i % 2 == 0 else (b, a)
-                        w_times.append(w_ms)
-                        o_times.append(o_ms)
+                        w_times[kind].append(w_ms)
+                        o_times[kind].append(o_ms)
                         mismatches += w_total != o_total
-                size[f"opensearch_{k}"] = {
-                    "nodes": k, "replicas": k - 1, "index_docs_per_s": round(rate, 1),
-                    "p50_ms": round(pct(o_times, 50), 1), "p95_ms": round(pct(o_times, 95), 1),
-                    "total_mismatches": mismatches,
-                }
-        size["whoosh"].update(p50_ms=round(pct(w_times, 50), 1), p95_ms=round(pct(w_times, 95), 1))
+                size[f"opensearch_{k}"] = {"nodes": k, "replicas": k - 1, "index_docs_per_s": round(rate, 1),
+                                           "quotes": report.quotes, "clusters": report.clusters,
+                                           **_percentiles(o_times), "total_mismatches": mismatches}
+        size["whoosh"].update(_percentiles(w_times))
         out["sizes"][str(n)] = size
+    return out
+
+
+def _percentiles(times: dict[str, list[float]]) -> dict:
+    """p50/p95 of article searches (p50_ms, p95_ms) and of quote searches (quotes_p50_ms, quotes_p95_ms)."""
+    out = {}
+    for kind, prefix in (("search", ""), ("quotes", "quotes_")):
+        if times[kind]:
+            out[prefix + "p50_ms"] = round(pct(times[kind], 50), 1)
+            out[prefix + "p95_ms"] = round(pct(times[kind], 95), 1)
     return out
 
 
 def report_lines(res: dict) -> list[str]:
     """A markdown table of the section, and a closing note read off the figures."""
-    lines = ["| documents | engine | indexing docs/s | faceted p50 ms | faceted p95 ms | totals differing |",
-             "|---:|---|---:|---:|---:|---:|"]
+    lines = ["| documents | engine | indexing docs/s (with quotes) | faceted p50 ms | faceted p95 ms | "
+             "quote search p50 ms | quote search p95 ms | totals differing |",
+             "|---:|---|---:|---:|---:|---:|---:|---:|"]
     wins = []
     for n, size in res["sizes"].items():
         w = size["whoosh"]
-        lines.append(f"| {int(n):,} | Whoosh | {w['index_docs_per_s']:,.0f} | {w['p50_ms']} | {w['p95_ms']} | |")
+        lines.append(f"| {int(n):,} | Whoosh | {w['index_docs_per_s']:,.0f} | {w['p50_ms']} | {w['p95_ms']} | "
+                     f"{w.get('quotes_p50_ms', '')} | {w.get('quotes_p95_ms', '')} | |")
         for key in sorted(k for k in size if k.startswith("opensearch_")):
             o = size[key]
             lines.append(f"| {int(n):,} | OpenSearch, {o['nodes']} node{'s' if o['nodes'] > 1 else ''} "
                          f"({o['replicas']} replica{'s' if o['replicas'] != 1 else ''}) | {o['index_docs_per_s']:,.0f} | "
-                         f"{o['p50_ms']} | {o['p95_ms']} | {o['total_mismatches']} |")
-            wins.append((int(n), o["nodes"], o["p95_ms"] / w["p95_ms"], o["index_docs_per_s"] / w["index_docs_per_s"]))
-    notes = [f"at {n:,} documents OpenSearch ({k} node{'s' if k > 1 else ''}) has {r:.2f}x Whoosh's faceted p95 and "
-             f"indexes at {i:.2f}x its rate" for n, k, r, i in wins]
-    faster = sorted(n for n, k, r, i in wins if r < 1.0)
+                         f"{o['p50_ms']} | {o['p95_ms']} | {o.get('quotes_p50_ms', '')} | {o.get('quotes_p95_ms', '')} | "
+                         f"{o['total_mismatches']} |")
+            quotes = o.get("quotes_p95_ms", 0) / w["quotes_p95_ms"] if w.get("quotes_p95_ms") else None
+            wins.append((int(n), o["nodes"], o["p95_ms"] / w["p95_ms"], o["index_docs_per_s"] / w["index_docs_per_s"],
+                         quotes))
+    notes = [f"at {n:,} documents OpenSearch ({k} node{'s' if k > 1 else ''}) has {r:.2f}x Whoosh's faceted p95"
+             + (f", {q:.2f}x its quote search p95" if q is not None else "") + f" and indexes at {i:.2f}x its rate"
+             for n, k, r, i, q in wins]
+    faster = sorted(n for n, k, r, i, q in wins if r < 1.0)
     if faster:
         verdict = (f"OpenSearch answers faceted searches faster from {faster[0]:,} documents on (in this run); below "
                    f"that the embedded Whoosh index is the quicker one.")

@@ -587,22 +587,8 @@ class NewsSearcher:
 
         fd = self.facets
         raw = FacetData.load(Path(self.generation) / FACET_FILE, fd.size) or FacetData(self._searcher.reader())
-        raw_counts = count_values(raw)
-        out = {}
-        for kind, facet in zip(NAME_KINDS, ("person", "org", "place", "speaker")):
-            groups: dict[str, dict] = {}
-            top = fd.top(facet, fd.alive, limit)["results"]
-            for r in top:
-                groups[r["value"]] = {"name": r["value"], "count": r["count"], "variants": {}}
-            out[kind] = list(groups.values())
-            for source in NAME_KINDS:
-                if (source == SPEAKERS) != (kind == SPEAKERS):
-                    continue
-                for v, n in raw_counts[source].items():
-                    to_kind, c = self._articles.names.resolve(source, v)
-                    if to_kind == kind and c in groups and (v != c or source != kind):
-                        groups[c]["variants"][v if source == kind else f"{v} ({source})"] = n
-        return out
+        tops = {kind: fd.top(facet, fd.alive, limit)["results"] for kind, facet in zip(NAME_KINDS, NAME_FACETS)}
+        return name_listing(tops, count_values(raw), self._articles.names)
 
     # -- quotes
 
@@ -893,6 +879,28 @@ def trail_order(rows: list[dict]) -> list[dict]:
     """A cluster's quote rows in the order of its trail: by the article's published date (undated last), id."""
     return sorted(rows, key=lambda r: (r["article"].get("published") is None, str(r["article"].get("published") or ""),
                                        r["id"]))
+
+
+# the article facet of each kind of name (search/nametable.NAME_KINDS)
+NAME_FACETS = ("person", "org", "place", "speaker")
+
+
+def name_listing(tops: dict[str, list[dict]], raw_counts: dict[str, dict[str, int]], table: NameTable) -> dict:
+    """Searcher.names' answer from each kind's top canonical values ({value, count}, most articles first) and
+    every value as written with its articles (nametable.count_values): each canonical name with the variants the
+    table resolves to it; any backend."""
+    out = {}
+    for kind in NAME_KINDS:
+        groups = {r["value"]: {"name": r["value"], "count": r["count"], "variants": {}} for r in tops[kind]}
+        out[kind] = list(groups.values())
+        for source in NAME_KINDS:
+            if (source == SPEAKERS) != (kind == SPEAKERS):
+                continue
+            for v, n in raw_counts[source].items():
+                to_kind, c = table.resolve(source, v)
+                if to_kind == kind and c in groups and (v != c or source != kind):
+                    groups[c]["variants"][v if source == kind else f"{v} ({source})"] = n
+    return out
 
 
 def speaker_request(name: str, page: int, page_size: int | None, q: str, sort: str | None, facet_size: int,

@@ -69,7 +69,7 @@ class Settings:
     # A facet counting longer than this is shown as not counted, and the page renders without it (0: no limit).
     facet_time_limit_ms: int = 200
     # Show the collection's canonical names (search/nametable.py) in facets, filters and pages; off, the values
-    # are as enrichment wrote them (the OpenSearch backend does not apply the table yet).
+    # are as enrichment wrote them (both backends).
     canonical_names: bool = True
     # Rows of one CSV export at most; a capped file says so in its last line.
     export_max_rows: int = 10_000

@@ -34,6 +34,7 @@ import orjson
 
 from search.clusters import _SCHEMA, CLUSTER_FILE, SCHEMA_VERSION, ClusterStore, band_keys, words_of
 from search.opensearch.mapping import cluster_index, quote_index, quote_source
+from search.opensearch.names import article_surnames
 from search.quoteindex import _day, quote_records
 
 SCAN_PAGE = 2000
@@ -158,8 +159,9 @@ class QuoteBuild:
     """The quote side of a rebuild: each record's quotes into a scratch ClusterStore and a spool of documents,
     written into the new generation's quote index with their clusters once every quote is known."""
 
-    def __init__(self, client, generation: str, previous: str | None):
+    def __init__(self, client, generation: str, previous: str | None, table=None):
         self.client, self.qindex, self.cindex = client, quote_index(generation), cluster_index(generation)
+        self.table = table  # the name table the quotes' speakers are shown with (search/opensearch/names.py)
         self.scratch = Path(tempfile.mkdtemp(prefix="newsfacet-clusters-"))
         seeded = None
         if previous is not None and client.indices.exists(index=cluster_index(previous)):
@@ -194,10 +196,11 @@ class QuoteBuild:
     def add(self, rec: dict) -> None:
         """Take the quotes of one article record that the article index took."""
         day = _day(rec.get("published"))
+        surnames = article_surnames(rec)
         for qr in quote_records(rec):
             keys = band_keys(words_of(qr["text"]))
             self.store.add(qr["id"], rec["id"], qr["speaker"], qr["article"].get("source"), day, qr["text"], keys=keys)
-            self.spool.write(orjson.dumps(quote_source(qr, keys)) + b"\n")
+            self.spool.write(orjson.dumps(quote_source(qr, keys, table=self.table, surnames=surnames)) + b"\n")
             self.quotes += 1
 
     def finish(self, send: Send) -> dict:
@@ -227,8 +230,9 @@ class QuoteUpdate:
     """The quote side of an update of a live generation: quotes of removed and changed articles go, those of added
     and changed ones come, and the clusters they touch are recomputed (see the module notes)."""
 
-    def __init__(self, client, generation: str):
+    def __init__(self, client, generation: str, table=None):
         self.client, self.qindex, self.cindex = client, quote_index(generation), cluster_index(generation)
+        self.table = table  # the name table the quotes' speakers are shown with (search/opensearch/names.py)
         self.scratch = Path(tempfile.mkdtemp(prefix="newsfacet-clusters-"))
         self.spool = open(self.scratch / "added.jsonl", "wb")
         self.removed: list[str] = []
@@ -240,8 +244,9 @@ class QuoteUpdate:
 
     def add(self, rec: dict) -> None:
         """Take the quotes of an added or changed article record."""
+        surnames = article_surnames(rec)
         for qr in quote_records(rec):
-            self.spool.write(orjson.dumps(qr) + b"\n")
+            self.spool.write(orjson.dumps([qr, surnames]) + b"\n")
             self.quotes += 1
 
     def _load(self, added: list[tuple[dict, list[int]]]) -> dict[str, dict]:
@@ -306,7 +311,9 @@ class QuoteUpdate:
         documents, the clusters and edges of the other touched quotes, the cluster state."""
         self.spool.close()
         with open(self.scratch / "added.jsonl", "rb") as f:
-            added = [(qr, band_keys(words_of(qr["text"]))) for qr in map(orjson.loads, f)]
+            spooled = [orjson.loads(line) for line in f]
+        added = [(qr, band_keys(words_of(qr["text"]))) for qr, _ in spooled]
+        surnames = {qr["id"]: own for qr, own in spooled}
         loaded = self._load(added)
         (self.scratch / "before").mkdir()
         (self.scratch / "after").mkdir()
@@ -329,7 +336,8 @@ class QuoteUpdate:
         for qr, keys in added:
             cid = after["cluster"].get(qr["id"])
             send({"index": {"_index": self.qindex, "_id": qr["id"]}},
-                 quote_source(qr, keys, cid, edge_list(after["edges"].get(qr["id"]))), (qr["id"], qr, "quote"))
+                 quote_source(qr, keys, cid, edge_list(after["edges"].get(qr["id"])), self.table, surnames[qr["id"]]),
+                 (qr["id"], qr, "quote"))
         for doc, src in sorted(loaded.items()):
             if src["article"] in gone:
                 continue

@@ -1,9 +1,9 @@
 """The OpenSearch indices newsfacet writes: settings, mappings (versioned) and their documents.
 
 A generation is an article index named `<alias>-v<MAPPING_VERSION>-<time>` (one document per enriched record)
-with two companions named after it: `<generation>-quotes` (one document per quote, as search/quoteindex.py
-indexes them for Whoosh) and `<generation>-clusters` (the quote clusters' state: summaries, redirects of merged
-ids, the next id). The aliases `<alias>` and `<alias>-quotes` are moved together in one `_aliases` call;
+with companions named after it: `<generation>-quotes` (one document per quote, as search/quoteindex.py
+indexes them for Whoosh), `<generation>-clusters` (the quote clusters' state: summaries, redirects of merged
+ids, the next id) and `<generation>-names` (the collection's name table, search/opensearch/names.py). The aliases `<alias>` and `<alias>-quotes` are moved together in one `_aliases` call;
 searchers resolve `<alias>` and read the companions of that generation, so a search never mixes two of them.
 Any change to what this module produces (fields, analysis) bumps MAPPING_VERSION, so it is written into new
 indices by a rebuild and never applied to live ones.
@@ -11,11 +11,14 @@ indices by a rebuild and never applied to live ones.
 from __future__ import annotations
 
 from search.contracts import FACETS, QUOTE_FACETS
+from search.nametable import NAME_KINDS, NameTable
 from search.opensearch.analysis import ANALYZER, analysis_settings
+from search.opensearch.names import CANON, canonical_names, quote_canon
 from search.schema import keyword_value, parse_published
 
 # 2: first-indexed times on articles (feeds), the quote and cluster companions.
-MAPPING_VERSION = 2
+# 3: names as the collection shows them (canon.*), the name table's companion.
+MAPPING_VERSION = 3
 # One primary shard: every terms aggregation is then counted on all documents at once, so facet counts are
 # exact (doc_count_error_upper_bound 0) and equal Whoosh's. Replicas scale searches and survive a lost node.
 PRIMARY_SHARDS = 1
@@ -87,6 +90,8 @@ def index_body(replicas: int) -> dict:
     }
     # A facet value longer than Lucene's term limit would refuse the whole article: it is kept, not faceted.
     properties.update({field: _FACET_KEYWORD for field in FACET_FIELDS.values()})
+    # the names as the collection shows them (search/opensearch/names.py): what facets count and filter on
+    properties[CANON] = {"properties": {kind: _FACET_KEYWORD for kind in NAME_KINDS}}
     return _body(replicas, properties)
 
 
@@ -99,6 +104,10 @@ def quote_index_body(replicas: int) -> dict:
         "article": _KEYWORD,
         "quotes": {"type": "text", "analyzer": ANALYZER, "index_options": "offsets"},
         **{field: _FACET_KEYWORD for field in QUOTE_FACET_FIELDS.values()},
+        # the speaker as the collection shows them, and the folded surnames of the full names its article names
+        # (a lone surname among them stays as written: search/nametable.py)
+        CANON: {"properties": {"speaker": _FACET_KEYWORD}},
+        "surnames": {"type": "keyword", "index": False, "doc_values": False},
         "published": _DAY,
         "indexed": {"type": "date", "format": INDEXED_FORMAT},
         # the cluster id, and what result rows collapse on: the cluster id, or the quote's own id when unclustered
@@ -123,8 +132,14 @@ def cluster_index_body(replicas: int) -> dict:
     return _body(replicas, properties, analysed=False)
 
 
-def to_source(record: dict) -> dict:
-    """An enriched record -> the document's _source. Values are those the Whoosh schema indexes."""
+def names_index_body(replicas: int) -> dict:
+    """A generation's name table: one document (`table`, NameTable.to_dict()), stored, not indexed."""
+    return _body(replicas, {"table": {"type": "object", "enabled": False}}, analysed=False)
+
+
+def to_source(record: dict, table: NameTable | None = None) -> dict:
+    """An enriched record -> the document's _source. Values are those the Whoosh schema indexes; `canon` holds the
+    names as `table` (the collection's name table in force) shows them."""
     published = parse_published(record.get("published"))
     stored = dict(record)
     if isinstance(stored.get("text"), str):
@@ -146,6 +161,7 @@ def to_source(record: dict) -> dict:
         # a record holds one value (language) or a list of them (people, places...), as search/schema.py reads it
         joined = keyword_value([value] if isinstance(value, str) else value)
         doc[field] = joined.split(",") if joined else []
+    doc[CANON] = canonical_names(table or NameTable(), doc)
     _set_day(doc, published)
     return doc
 
@@ -156,15 +172,18 @@ def _set_day(doc: dict, published) -> None:
         doc["published"] = f"{published.year:04d}-{published.month:02d}-{published.day:02d}"
 
 
-def quote_source(qr: dict, bands: list[int], cluster: str | None = None, edges: list[dict] | None = None) -> dict:
+def quote_source(qr: dict, bands: list[int], cluster: str | None = None, edges: list[dict] | None = None,
+                 table: NameTable | None = None, surnames=()) -> dict:
     """A quote record (search.quoteindex.quote_records) -> its document's _source; keyword values as the Whoosh
-    quote index takes them."""
+    quote index takes them, the speaker also as `table` shows it (`surnames`: article_surnames of its article)."""
     art = qr["article"]
     doc = {"id": qr["id"], "article": art["id"], "quotes": qr["text"], "record": qr,
            "cluster": cluster, "group": cluster or qr["id"], "bands": list(bands), "edges": list(edges or [])}
     for field, value in (("speaker", qr.get("speaker")), ("source", art.get("source")), ("kind", qr.get("kind"))):
         joined = keyword_value([value] if value else [])
         doc[field] = joined.split(",") if joined else []
+    doc["surnames"] = list(surnames)
+    doc[CANON] = {"speaker": quote_canon(table or NameTable(), doc["speaker"], surnames)}
     if qr.get("indexed"):
         doc["indexed"] = qr["indexed"]
     _set_day(doc, parse_published(art.get("published")))

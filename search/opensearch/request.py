@@ -15,7 +15,9 @@ from dataclasses import dataclass
 
 from search.contracts import (DATE_FACET, FACET_KEYS, FACET_LABELS, FEED_SORT, QUOTE_FACET_KEYS, QUOTE_FACET_LABELS,
                               SearchRequest)
+from search.nametable import NAME_KINDS, SPEAKERS
 from search.opensearch.mapping import FACET_FIELDS, QUOTE_FACET_FIELDS, TITLE_BOOST
+from search.opensearch.names import CANON
 
 TEXT_FIELDS = ("title", "body", "quotes")
 SNIPPET_CHARS = 240
@@ -30,15 +32,22 @@ MAX_MATCHING_VALUES = 10_000
 
 @dataclass(frozen=True)
 class Facets:
-    """The keyword facets of one kind of document: their keys, the field each is counted on, their labels."""
+    """The keyword facets of one kind of document: their keys, the field each is counted on, their labels, and
+    the kind of name (search/nametable.py) of those holding names."""
 
     keys: tuple[str, ...]
     fields: dict
     labels: dict
+    kinds: dict
+
+    def canonical(self) -> "Facets":
+        """The same facets counted and filtered on the names as the collection shows them (`canon.*`)."""
+        fields = {k: f"{CANON}.{f}" if k in self.kinds else f for k, f in self.fields.items()}
+        return Facets(self.keys, fields, self.labels, self.kinds)
 
 
-ARTICLES = Facets(FACET_KEYS, FACET_FIELDS, FACET_LABELS)
-QUOTES = Facets(QUOTE_FACET_KEYS, QUOTE_FACET_FIELDS, QUOTE_FACET_LABELS)
+ARTICLES = Facets(FACET_KEYS, FACET_FIELDS, FACET_LABELS, {k: f for k, f in FACET_FIELDS.items() if f in NAME_KINDS})
+QUOTES = Facets(QUOTE_FACET_KEYS, QUOTE_FACET_FIELDS, QUOTE_FACET_LABELS, {"speaker": SPEAKERS})
 # Rows of a quote search: the distinct clusters among the matching quotes are counted exactly up to this many
 # (OpenSearch's most), estimated above (the row count then decides only how many pages are offered).
 ROWS_CARDINALITY_PRECISION = 40_000
@@ -230,9 +239,9 @@ def final_filter(req: SearchRequest, kind: Facets = ARTICLES) -> dict:
     return _all_of(list(include.values()) + ([date] if date else []), exclude)
 
 
-def rows_aggregation(req: SearchRequest) -> dict:
+def rows_aggregation(req: SearchRequest, kind: Facets = QUOTES) -> dict:
     """How many rows the matching quotes make: one per cluster, one per quote in none."""
-    return {"filter": final_filter(req, QUOTES), "aggs": {
+    return {"filter": final_filter(req, kind), "aggs": {
         "clusters": {"cardinality": {"field": "cluster", "precision_threshold": ROWS_CARDINALITY_PRECISION}},
         "alone": {"missing": {"field": "cluster"}}}}
 

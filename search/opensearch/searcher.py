@@ -10,12 +10,15 @@ from typing import Iterator
 from search.config import Settings, language_models
 from search.contracts import (CLUSTER_MEMBERS_SHOWN, DATE_FACET, FACET_KEYS, RECORD_KEYS, QuoteResult, SearchRequest,
                               SearchResult)
+from search.nametable import NAME_KINDS, SPEAKERS, NameTable
 from search.opensearch import request as rq
 from search.opensearch.connection import NoIndex, NoQuoteIndex
 from search.opensearch.mapping import FACET_FIELDS, cluster_index, from_source, quote_index
+from search.opensearch.names import CANON, read_table, value_counts
 from search.opensearch.writer import has_quotes, live_index
-from search.query import (QUOTE_TEXT_FIELDS, _histogram, _page_of, _published_text, build_query, cluster_item, date_facet,
-                          plain_snippet, quote_item, result_item, speaker_page, speaker_request, trail_order)
+from search.query import (NAME_FACETS, QUOTE_TEXT_FIELDS, _histogram, _page_of, _published_text, build_query,
+                          cluster_item, date_facet, name_listing, plain_snippet, quote_item, result_item, speaker_page,
+                          speaker_request, trail_order)
 from search.quoteindex import build_quote_schema
 from search.schema import build_schema, parse_published
 
@@ -51,6 +54,12 @@ class OpenSearchSearcher:
         self.index = index
         self.generation = index
         self._version: str | None = None
+        # Facets count, filter and show the names as the collection's name table shows them (canon.* fields,
+        # search/opensearch/names.py) unless settings turn it off: then the values as written.
+        self.canonical = bool(getattr(settings, "canonical_names", True))
+        self.articles = rq.ARTICLES.canonical() if self.canonical else rq.ARTICLES
+        self.quote_kind = rq.QUOTES.canonical() if self.canonical else rq.QUOTES
+        self._table: NameTable | None = None
 
     def close(self) -> None:
         """Nothing is held between requests (the client's connection pool is shared)."""
@@ -70,6 +79,44 @@ class OpenSearchSearcher:
             written = (mapping.get("_meta") or {}).get("written")
             self._version = self.index + (f".{written}" if written else "")
         return self._version
+
+    @property
+    def names_table(self) -> NameTable:
+        """The collection's name table this searcher applies (empty when settings turn it off), read once."""
+        if self._table is None:
+            self._table = read_table(self.client, self.index) if self.canonical else NameTable()
+        return self._table
+
+    def _choose(self, req: SearchRequest, kind: rq.Facets, index: str | None = None) -> None:
+        """Chosen facet values as the facets show them: a variant ('U.S. Senate', a surname) chooses its canonical
+        value, which matches the documents holding any of its variants (the Whoosh backend's canonical_choices)."""
+        if not self.canonical or not (any(req.filters.get(f) for f in kind.kinds)
+                                      or any(req.exclude.get(f) for f in kind.kinds)):
+            return
+        for choices in (req.filters, req.exclude):
+            for f in kind.kinds:
+                if choices.get(f):
+                    choices[f] = list(dict.fromkeys(self._canonical_value(kind, f, v, index) for v in choices[f]))
+
+    def _canonical_value(self, kind: rq.Facets, facet: str, value: str, index: str | None = None) -> str:
+        """The value a facet shows for a chosen one: itself when the facet has it, else its canonical value."""
+        if not self.canonical or facet not in kind.kinds:
+            return value
+        shown = self.names_table.resolve(kind.kinds[facet], value)[1]
+        if shown == value:
+            return value
+        held = self.client.count(index=index or self.index, body={"query": {"term": {kind.fields[facet]: value}}})
+        return value if int(held["count"]) else shown
+
+    def _quote_record(self, src: dict) -> dict:
+        """A quote document's record with its speaker as the speaker facet counts it (the collection's name, or a
+        lone surname its article owns)."""
+        rec = src["record"]
+        if not rec.get("speaker") or not self.names_table:
+            return rec
+        shown = next(iter((src.get(CANON) or {}).get("speaker") or []), None) \
+            or self.names_table.resolve(SPEAKERS, rec["speaker"])[1] or None
+        return {**rec, "speaker": shown}
 
     def _search(self, body: dict, index: str | None = None) -> dict:
         from opensearchpy.exceptions import NotFoundError
@@ -111,13 +158,14 @@ class OpenSearchSearcher:
         """One page of results, every facet under the other filters, the date facet and the histogram."""
         started = time.perf_counter()
         messages = list(messages or [])
+        self._choose(req, self.articles)
         query, parsed = self._query(req, messages)
         scored = parsed is not None
         terms = rq.highlight_terms(parsed)
         body = {
             "query": query,
-            "post_filter": rq.final_filter(req),
-            "aggs": rq.facet_aggregations(req),
+            "post_filter": rq.final_filter(req, self.articles),
+            "aggs": rq.facet_aggregations(req, kind=self.articles),
             "sort": rq.sort_clause(req, scored),
             "track_total_hits": True,
             "from": (req.page - 1) * req.page_size,
@@ -128,8 +176,9 @@ class OpenSearchSearcher:
         resp = self._search(body)
         total = int(resp["hits"]["total"]["value"])
         page, pages, hits = self._page(body, resp, total, req, messages)
-        facets, histogram = _facets(resp["aggregations"], req, rq.ARTICLES)
-        results = [result_item(rec, req, _snippet(h, "body")) for h in hits for rec in (from_source(h["_source"]),)]
+        facets, histogram = _facets(resp["aggregations"], req, self.articles)
+        table = self.names_table
+        results = [result_item(table.resolve_record(from_source(h["_source"])), req, _snippet(h, "body")) for h in hits]
         req.page = page
         took = (time.perf_counter() - started) * 1000
         return SearchResult(total=total, page=page, pages=pages, page_size=req.page_size, took_ms=round(took, 1),
@@ -149,17 +198,18 @@ class OpenSearchSearcher:
         """One facet under a request, nothing else computed: its `size` top values (only those containing
         `contains`, ignoring case, when given), counted under every filter but its own. {"total": articles
         matching the whole request, "facet": {...}, "messages": [...]}."""
-        return self._one_facet(req, key, size, contains, rq.ARTICLES)
+        return self._one_facet(req, key, size, contains, self.articles)
 
     def quote_facet(self, req: SearchRequest, key: str, size: int, contains: str | None = None) -> dict:
         """One quote facet under a quote request, as facet()."""
-        return self._one_facet(req, key, size, contains, rq.QUOTES)
+        return self._one_facet(req, key, size, contains, self.quote_kind)
 
     def _one_facet(self, req: SearchRequest, key: str, size: int, contains: str | None, kind: rq.Facets) -> dict:
         if key != DATE_FACET and key not in kind.keys:
             raise ValueError(f"unknown facet {key!r}; choose one of {', '.join(kind.keys + (DATE_FACET,))}")
         messages: list[str] = []
-        quotes = kind is rq.QUOTES
+        quotes = kind is self.quote_kind
+        self._choose(req, kind, self._quote_index() if quotes else None)
         query, _ = self._query(req, messages, quotes)
         contains = " ".join((contains or "").split()) or None
         aggs = rq.facet_aggregations(req, only=key, size=size, contains=contains, kind=kind)
@@ -184,19 +234,20 @@ class OpenSearchSearcher:
         of matching quotes per month. Rows are counted as the distinct clusters plus the unclustered quotes."""
         started = time.perf_counter()
         messages = list(messages or [])
+        self._choose(req, self.quote_kind, self._quote_index())
         query, parsed = self._query(req, messages, quotes=True)
-        aggs = rq.facet_aggregations(req, kind=rq.QUOTES)
-        aggs["rows"] = rq.rows_aggregation(req)
+        aggs = rq.facet_aggregations(req, kind=self.quote_kind)
+        aggs["rows"] = rq.rows_aggregation(req, self.quote_kind)
         body = {
             "query": query,
-            "post_filter": rq.final_filter(req, rq.QUOTES),
+            "post_filter": rq.final_filter(req, self.quote_kind),
             "aggs": aggs,
             "collapse": {"field": "group"},
             "sort": rq.sort_clause(req, parsed is not None),
             "track_total_hits": True,
             "from": (req.page - 1) * req.page_size,
             "size": req.page_size,
-            "_source": ["record", "cluster"],
+            "_source": ["record", "cluster", CANON],
             "highlight": rq.highlight_clause(rq.highlight_terms(parsed), "quotes"),
         }
         resp = self._search(body, self._quote_index())
@@ -204,10 +255,10 @@ class OpenSearchSearcher:
         n_quotes = int(resp["hits"]["total"]["value"])
         total = int(a["rows"]["alone"]["doc_count"]) + int(a["rows"]["clusters"]["value"])
         page, pages, hits = self._page(body, resp, total, req, messages, self._quote_index())
-        facets, histogram = _facets(a, req, rq.QUOTES)
+        facets, histogram = _facets(a, req, self.quote_kind)
         clusters = self._cluster_summaries([h["_source"].get("cluster") for h in hits])
-        results = [quote_item(h["_source"]["record"], _snippet(h, "quotes"), clusters.get(h["_source"].get("cluster")))
-                   for h in hits]
+        results = [quote_item(self._quote_record(h["_source"]), _snippet(h, "quotes"),
+                              clusters.get(h["_source"].get("cluster"))) for h in hits]
         req.page = page
         took = (time.perf_counter() - started) * 1000
         return QuoteResult(total=total, quotes=n_quotes, page=page, pages=pages, page_size=req.page_size,
@@ -251,8 +302,9 @@ class OpenSearchSearcher:
         summary = self._cluster_summaries([cluster_id]).get(cluster_id)
         if summary is None:
             return None
-        hits = self._scan({"term": {"cluster": cluster_id}}, None, MEMBER_ORDER, ["record"], index=self._quote_index())
-        rows = [quote_item(h["_source"]["record"], html.escape(h["_source"]["record"].get("text") or ""),
+        hits = self._scan({"term": {"cluster": cluster_id}}, None, MEMBER_ORDER, ["record", CANON],
+                          index=self._quote_index())
+        rows = [quote_item(self._quote_record(h["_source"]), html.escape(h["_source"]["record"].get("text") or ""),
                            {"id": cluster_id}) for h in hits]
         return {**summary, "trail": trail_order(rows)}
 
@@ -261,12 +313,13 @@ class OpenSearchSearcher:
         (exports). Raises QuoteIndexMissing at once (not on the first row) for a generation without quotes."""
         if not has_quotes(self.client, self.index):
             raise NoQuoteIndex(self.settings)
+        self._choose(req, self.quote_kind, self._quote_index())
         query, parsed = self._query(req, [], quotes=True)
         sort = rq.sort_clause(req, parsed is not None)
         left = None if limit is None else max(0, int(limit))
-        return (quote_item(src["record"], html.escape(src["record"].get("text") or ""),
+        return (quote_item(self._quote_record(src), html.escape(src["record"].get("text") or ""),
                            {"id": src["cluster"]} if src.get("cluster") else None)
-                for h in self._scan(query, rq.final_filter(req, rq.QUOTES), sort, ["record", "cluster"],
+                for h in self._scan(query, rq.final_filter(req, self.quote_kind), sort, ["record", "cluster", CANON],
                                     index=self._quote_index(), limit=left)
                 for src in (h["_source"],))
 
@@ -282,7 +335,7 @@ class OpenSearchSearcher:
             doc = self.client.get(index=self.index, id=article_id, _source_includes="record,body")
         except NotFoundError:
             return None
-        return from_source(doc["_source"])
+        return self.names_table.resolve_record(from_source(doc["_source"]))
 
     def _scan(self, query: dict, post_filter: dict | None, sort: list, source: list[str], index: str | None = None,
               limit: int | None = None) -> Iterator[dict]:
@@ -322,37 +375,53 @@ class OpenSearchSearcher:
         speakers most often quoted in the same articles."""
         req, messages = speaker_request(name, page, page_size, q, sort, facet_size, self.settings)
         res = self.quotes(req, messages)
-        resp = self._search({"query": {"term": {FACET_FIELDS["speaker"]: name}}, "size": 0, "track_total_hits": True,
-                             "aggs": {"with": rq.terms_aggregation(FACET_FIELDS["speaker"], facet_size + 1)}})
+        # a variant's page is its canonical name's (quotes() chose it in req), in the article facets too
+        name = (req.filters.get("speaker") or [name])[0]
+        shown = self._canonical_value(self.articles, "speaker", name)
+        field = self.articles.fields["speaker"]
+        resp = self._search({"query": {"term": {field: shown}}, "size": 0, "track_total_hits": True,
+                             "aggs": {"with": rq.terms_aggregation(field, facet_size + 1)}})
         with_others = [{"value": b["key"], "count": int(b["doc_count"])} for b in resp["aggregations"]["with"]["buckets"]]
-        return speaker_page(name, res, int(resp["hits"]["total"]["value"]), with_others, facet_size)
+        return speaker_page(name, res, int(resp["hits"]["total"]["value"]), with_others, facet_size, shown)
 
     def iter_matching(self, req: SearchRequest, limit: int | None = None) -> Iterator[dict]:
         """The articles matching the request (at most `limit`), in its sort order, as export rows: id, title,
         published, source, url and a list per facet (by record key)."""
+        self._choose(req, self.articles)
         query, parsed = self._query(req, [])
         sort = rq.sort_clause(req, parsed is not None)
         fields = ["record.id", "record.title", "record.published", "record.source", "record.url"]
         source = fields + list(FACET_FIELDS.values())
         left = None if limit is None else max(0, int(limit))
-        for h in self._scan(query, rq.final_filter(req), sort, source, limit=left):
+        table = self.names_table
+        for h in self._scan(query, rq.final_filter(req, self.articles), sort, source, limit=left):
             src = h["_source"]
             rec = src.get("record") or {}
             row = {"id": rec.get("id"), "title": rec.get("title") or "",
                    "published": _published_text(parse_published(rec.get("published"))),
                    "source": rec.get("source") or None, "url": rec.get("url") or None}
-            for f in FACET_KEYS:  # the values as the facets count them
+            for f in FACET_KEYS:  # the values as written, shown as the collection's names (as the facets count them)
                 row[RECORD_KEYS[f]] = list(src.get(FACET_FIELDS[f]) or [])
-            yield row
+            yield table.resolve_record(row)
+
+    def names(self, limit: int = 50) -> dict:
+        """Canonical names with their variants: {kind: [{name, count (articles), variants: {value: articles}}]},
+        most articles first, for people, organisations, places and speakers (search.query.name_listing)."""
+        aggs = {kind: rq.terms_aggregation(self.articles.fields[facet], limit)
+                for kind, facet in zip(NAME_KINDS, NAME_FACETS)}
+        a = self._search({"size": 0, "track_total_hits": False, "query": {"match_all": {}}, "aggs": aggs})["aggregations"]
+        tops = {kind: [{"value": b["key"], "count": int(b["doc_count"])} for b in a[kind]["buckets"]]
+                for kind in NAME_KINDS}
+        return name_listing(tops, value_counts(self.client, self.index), self.names_table)
 
     def stats(self) -> dict:
         """Corpus figures: articles, date range, top speakers, persons, places, organizations."""
         aggs = {"dated": {"value_count": {"field": "published"}},
                 "first": {"min": {"field": "published", "format": "strict_date"}},
                 "last": {"max": {"field": "published", "format": "strict_date"}}}
-        for field in FACET_FIELDS.values():
-            aggs["top_" + field] = rq.terms_aggregation(field, 10)
-            aggs["distinct_" + field] = {"cardinality": {"field": field,
+        for key, field in FACET_FIELDS.items():  # named by the record key, counted as the facets count
+            aggs["top_" + field] = rq.terms_aggregation(self.articles.fields[key], 10)
+            aggs["distinct_" + field] = {"cardinality": {"field": self.articles.fields[key],
                                                      "precision_threshold": rq.STATS_CARDINALITY_PRECISION}}
         aggs["languages"] = rq.terms_aggregation(FACET_FIELDS["language"], 1000)
         resp = self._search({"size": 0, "track_total_hits": True, "query": {"match_all": {}}, "aggs": aggs})

@@ -7,7 +7,9 @@
   live RETIRE_GRACE_SECONDS (searches that resolved the alias just before finish on it), and the one before
   the live index is kept as Whoosh keeps its previous generation.
 - An update upserts new and changed articles and deletes gone ones by id, in place, in bulk; their quotes and
-  the clusters these touch follow (clusterstate.QuoteUpdate). Each article keeps the time newsfacet first
+  the clusters these touch follow (clusterstate.QuoteUpdate).
+- Rebuilds and updates alike write documents with the collection's name table in force, then build it anew from
+  the counts and rewrite the names of the documents it changes (search/opensearch/names.py). Each article keeps the time newsfacet first
   indexed it (feeds), across rebuilds and updates, as the Whoosh backend keeps it in its manifest.
 - Bulk requests are retried with exponential back-off, whole on a transport error (a node stopping, a
   timeout; writes are by id, so repeating one is harmless) and item by item on 429/503 rejections.
@@ -35,7 +37,9 @@ from search.indexer import (IndexBusy, Report, _articles, _counting, _enricher, 
 from search.opensearch.clusterstate import QuoteBuild, QuoteUpdate
 from search.opensearch.connection import describe
 from search.opensearch.mapping import (MAPPING_VERSION, cluster_index, cluster_index_body, index_body,
-                                       index_name_prefix, quote_alias, quote_index, quote_index_body, to_source)
+                                       index_name_prefix, names_index_body, quote_alias, quote_index, quote_index_body,
+                                       to_source)
+from search.opensearch.names import apply_table, names_index, read_table, save_table, value_counts
 
 LEASE_SECONDS = 60.0
 RETIRE_GRACE_SECONDS = 120.0
@@ -71,7 +75,7 @@ def mapping_version(index: str, alias: str) -> int | None:
 
 def companions(generation: str) -> list[str]:
     """A generation's article index and the indices named after it."""
-    return [generation, quote_index(generation), cluster_index(generation)]
+    return [generation, quote_index(generation), cluster_index(generation), names_index(generation)]
 
 
 def has_quotes(client, generation: str) -> bool:
@@ -305,10 +309,10 @@ class Bulk:
 
 
 def _index_records(client, index: str, records: Iterable, report: Report, progress, known: dict | None = None,
-                   seen_before: dict | None = None, quotes=None, bulk: Bulk | None = None):
-    """Bulk-index records into `index` in chunks, their quotes into `quotes` (QuoteBuild / QuoteUpdate); returns
-    {id: [content_hash, path, first indexed]} of what was sent. Each record keeps the first-indexed time
-    `seen_before` (a manifest) has for it, or gets this moment."""
+                   seen_before: dict | None = None, quotes=None, bulk: Bulk | None = None, table=None):
+    """Bulk-index records into `index` in chunks (their names as `table` shows them), their quotes into `quotes`
+    (QuoteBuild / QuoteUpdate); returns {id: [content_hash, path, first indexed]} of what was sent. Each record
+    keeps the first-indexed time `seen_before` (a manifest) has for it, or gets this moment."""
     manifest: dict = {} if known is None else known
     seen_before = seen_before if seen_before is not None else manifest
     bulk = bulk or Bulk(client, report)
@@ -324,7 +328,7 @@ def _index_records(client, index: str, records: Iterable, report: Report, progre
             continue
         rec = {**rec, "indexed": _first_indexed(seen_before.get(rec["id"])) or now}
         try:
-            source = orjson.dumps(to_source(rec))  # refuses lone surrogates, as Whoosh's writer would choke on them
+            source = orjson.dumps(to_source(rec, table))  # refuses lone surrogates, as Whoosh's writer would choke on them
         except (TypeError, ValueError):
             skip_not_unicode(rec, report)
             continue
@@ -417,6 +421,19 @@ def _count(client, index: str) -> int:
     return int(client.count(index=index)["count"])
 
 
+def _settle_names(client, settings: Settings, index: str, written_with, report: Report) -> None:
+    """Build the collection's name table from the (refreshed) articles of `index`, rewrite the names of the
+    documents it shows otherwise than `written_with` (the table they were written with) did, and save it."""
+    from search.nametable import NameTable, build_table
+
+    table = build_table(value_counts(client, index), load_aliases_for(settings))
+    bulk = Bulk(client, report)
+    apply_table(client, index, quote_index(index) if has_quotes(client, index) else None,
+                written_with or NameTable(), table, bulk.add)
+    bulk.flush()
+    save_table(client, index, table)
+
+
 def build_generation(client, settings: Settings, lock: ClusterLock, records: Iterable, report: Report, progress,
                      started: float) -> Report:
     """Write records (and their quotes, unless Settings.quote_procs is 0) into a new generation and move the
@@ -426,18 +443,23 @@ def build_generation(client, settings: Settings, lock: ClusterLock, records: Ite
     clean(client, alias)
     previous = next(iter(live_indices(client, alias)), None)
     seen_before = read_manifest(client, previous) if previous else {}
+    # the previous generation's table is the best guess at this one's: documents are written with it, and only
+    # those the new table shows otherwise are rewritten
+    table = read_table(client, previous) if previous else None
     name = generation_name(alias)
-    names = [name]
+    names = [name, names_index(name)]
     _create(client, name, index_body(replicas=0))
     quotes = None
     try:
+        _create(client, names_index(name), names_index_body(replicas=0))
         if settings.quote_procs > 0:
             names += [quote_index(name), cluster_index(name)]
             _create(client, quote_index(name), quote_index_body(replicas=0))
             _create(client, cluster_index(name), cluster_index_body(replicas=0))
-            quotes = QuoteBuild(client, name, previous if previous and has_quotes(client, previous) else None)
+            quotes = QuoteBuild(client, name, previous if previous and has_quotes(client, previous) else None, table)
         bulk = Bulk(client, report)
-        _index_records(client, name, records, report, progress, seen_before=seen_before, quotes=quotes, bulk=bulk)
+        _index_records(client, name, records, report, progress, seen_before=seen_before, quotes=quotes, bulk=bulk,
+                       table=table)
         if report.indexed == 0 and live_indices(client, alias):
             # Nothing readable: an empty index must not replace one that has articles.
             client.indices.delete(index=",".join(names))
@@ -450,6 +472,8 @@ def build_generation(client, settings: Settings, lock: ClusterLock, records: Ite
             bulk.flush()
             report.clusters = figures["clusters"]
         _open_for_search(client, names, settings.opensearch_replicas)
+        _settle_names(client, settings, name, table, report)
+        client.indices.refresh(index=",".join(names))
         count = _count(client, name)
         if count != report.indexed:
             raise RuntimeError(f"{name} holds {count} documents, {report.indexed} were indexed: the alias stays where "
@@ -540,7 +564,7 @@ def _add_quotes(client, settings: Settings, index: str, report: Report) -> None:
     client.indices.delete(index=f"{qname},{cname}", ignore_unavailable=True)  # left by an update that died
     _create(client, qname, quote_index_body(replicas=0))
     _create(client, cname, cluster_index_body(replicas=0))
-    build = QuoteBuild(client, index, None)
+    build = QuoteBuild(client, index, None, read_table(client, index))
     try:
         for h in scan(client, index, {"match_all": {}}, ["record", "body"]):
             build.add(from_source(h["_source"]))
@@ -569,11 +593,13 @@ def update(client, paths, settings: Settings, progress=None, wait: float = 0.0) 
         index = live_index(client, settings)
         manifest = read_manifest(client, index)
         enricher = _enricher(settings, index_dir, load_aliases_for(settings))
-        quotes = QuoteUpdate(client, index) if has_quotes(client, index) else None
+        table = read_table(client, index)
+        quotes = QuoteUpdate(client, index, table) if has_quotes(client, index) else None
         seen = set()
         try:
             changed = changed_articles(paths, settings, report, progress, manifest, seen)
-            _index_records(client, index, enricher.enrich(changed), report, progress, known=manifest, quotes=quotes)
+            _index_records(client, index, enricher.enrich(changed), report, progress, known=manifest, quotes=quotes,
+                           table=table)
             gone = gone_ids(manifest, seen, roots, report)
             delete_ids(client, index, gone, report)
             for doc_id in gone:
@@ -593,9 +619,11 @@ def update(client, paths, settings: Settings, progress=None, wait: float = 0.0) 
                 quotes.close()
         if quotes is None and settings.quote_procs > 0:
             _add_quotes(client, settings, index, report)
-        written = companions(index) if has_quotes(client, index) else [index]
+        written = companions(index) if has_quotes(client, index) else [index, names_index(index)]
         client.indices.refresh(index=",".join(written))
-        if len(written) > 1:
+        _settle_names(client, settings, index, table, report)
+        client.indices.refresh(index=",".join(written))
+        if len(written) > 2:
             report.clusters = _count_clusters(client, cluster_index(index))
         stamp_version(client, index)
         report.generation = index

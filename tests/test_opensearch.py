@@ -223,8 +223,17 @@ def test_the_stem_filters_are_whoosh_s_porter_stemmer(words, opensearch_cluster,
 # -- the same corpus in both backends
 
 
-def _requests_for(stats: dict) -> list[dict]:
-    """Filtered requests built from the corpus's own most frequent values (nothing of the corpus hard-coded)."""
+def _variants(names: dict) -> dict[str, list[str]]:
+    """{facet: spellings the collection's name table resolves to another value} from Searcher.names()."""
+    out = {}
+    for kind, facet in (("persons", "person"), ("organizations", "org"), ("places", "place"), ("speakers", "speaker")):
+        out[facet] = [v for g in names[kind] for v in g["variants"] if not v.endswith(")")]
+    return out
+
+
+def _requests_for(stats: dict, variants: dict | None = None) -> list[dict]:
+    """Filtered requests built from the corpus's own most frequent values (nothing of the corpus hard-coded), and
+    choices of spellings the name table resolves to another value (a variant chooses its canonical value)."""
     sp = [t["value"] for t in stats["top_speakers"]]
     pe = [t["value"] for t in stats["top_persons"]]
     pl = [t["value"] for t in stats["top_places"]]
@@ -255,7 +264,8 @@ def _requests_for(stats: dict) -> list[dict]:
         {"q": "elections ANDMAYBE vote", "org": org[:1]},
         {"q": "the of"},
         {"q": "xqzzyv"},
-    ]
+    ] + [{facet: values[:2]} for facet, values in (variants or {}).items() if values] + \
+        [{"not_" + facet: values[:1]} for facet, values in (variants or {}).items() if values]
 
 
 def _parse(args: dict):
@@ -269,19 +279,26 @@ def _parse(args: dict):
 @pytest.mark.slow
 @pytest.mark.model
 def test_both_backends_count_every_facet_alike_on_wikinews(wikinews_index, wikinews_opensearch):
+    """Both engines show the collection's canonical names (search/nametable.py) alike: stats, facets, filters by a
+    canonical value or a variant of it, records, exports and the names listing."""
     os_settings, _ = wikinews_opensearch
-    # the same values on both engines: OpenSearch does not apply the collection's name table (yet)
-    whoosh = get_backend(Settings(index=wikinews_index, canonical_names=False))
+    whoosh = get_backend(Settings(index=wikinews_index))
     opensearch = get_backend(os_settings)
     with whoosh.open_searcher() as w, opensearch.open_searcher() as o:
         ws, os_ = w.stats(), o.stats()
         assert {k: v for k, v in os_.items() if k != "generation"} == {k: v for k, v in ws.items() if k != "generation"}
         assert ws["quotes"] and ws["clusters"]["clusters"]
+        names = w.names(50)
+        assert o.names(50) == names
+        variants = _variants(names)
+        assert sum(map(len, variants.values())) >= 3, variants  # the corpus has names written several ways
         compared = 0
-        for args in _requests_for(ws):
+        for args in _requests_for(ws, variants):
             req, messages = _parse(dict(args))
-            a, b = w.search(copy.deepcopy(req), messages), o.search(copy.deepcopy(req), messages)
+            ra, rb = copy.deepcopy(req), copy.deepcopy(req)
+            a, b = w.search(ra, messages), o.search(rb, messages)
             where = f"request {args}"
+            assert (rb.filters, rb.exclude) == (ra.filters, ra.exclude), where  # the values chosen, as shown
             assert (b.total, b.pages, b.messages) == (a.total, a.pages, a.messages), where
             assert b.facets == a.facets, where
             assert b.histogram == a.histogram, where
@@ -302,15 +319,30 @@ def test_both_backends_count_every_facet_alike_on_wikinews(wikinews_index, wikin
             else:
                 assert sorted(matching_b) == sorted(matching_a), where
             compared += 1
-        assert compared == len(_requests_for(ws))
+        assert compared == len(_requests_for(ws, variants))
         first = next(w.iter_matching(parse_request({})[0]))["id"]
         # each backend first indexed it at its own time
         assert {**o.article(first), "indexed": None} == {**w.article(first), "indexed": None}
         assert o.article(first)["indexed"] and w.article(first)["indexed"]
+        for variant in variants["person"][:3]:  # a record naming a variant shows its canonical value on both
+            req, _ = _parse({"person": [variant]})
+            for r in list(w.iter_matching(copy.deepcopy(req), limit=2)):
+                assert {**o.article(r["id"]), "indexed": None} == {**w.article(r["id"]), "indexed": None}
+    # with the table off (Settings.canonical_names), both show the values as written
+    with get_backend(Settings(index=wikinews_index, canonical_names=False)).open_searcher() as w, \
+            get_backend(replace(os_settings, canonical_names=False)).open_searcher() as o:
+        ws = w.stats()
+        assert {k: v for k, v in o.stats().items() if k != "generation"} == \
+            {k: v for k, v in ws.items() if k != "generation"}
+        for args in _requests_for(ws)[:8]:
+            req, messages = _parse(dict(args))
+            a, b = w.search(copy.deepcopy(req), messages), o.search(copy.deepcopy(req), messages)
+            assert (b.total, b.facets, [r["id"] for r in b.results]) == (a.total, a.facets, [r["id"] for r in a.results])
 
 
-def _quote_requests(stats: dict, facets: dict) -> list[dict]:
-    """Filtered quote requests built from the corpus's own most frequent values (nothing of it hard-coded)."""
+def _quote_requests(stats: dict, facets: dict, speakers: list[str]) -> list[dict]:
+    """Filtered quote requests built from the corpus's own most frequent values (nothing of it hard-coded), and
+    speakers written in a way the name table resolves to another value."""
     sp = [t["value"] for t in stats["top_speakers"]]
     src = [v["value"] for v in facets["source"]["results"]]
     year, last = stats["first"][:4], stats["last"][:4]
@@ -319,7 +351,7 @@ def _quote_requests(stats: dict, facets: dict) -> list[dict]:
         {"not_speaker": sp[:2], "source": src[:1]}, {"kind": "indirect", "from": year, "to": last},
         {"q": "said"}, {"q": "government OR police", "not_source": src[:1]}, {"q": '"prime minister"'},
         {"q": "minist*", "speaker": sp[:1]}, {"q": "the of"}, {"q": "title:police"}, {"size": "100", "page": "2"},
-    ]
+    ] + [{"speaker": speakers[:2]}, {"not_speaker": speakers[:1]}] * bool(speakers)
 
 
 def _strip(x):
@@ -348,10 +380,14 @@ def test_both_backends_answer_quote_search_alike_on_wikinews(wikinews_index, wik
         stats = w.stats()
         every, _ = parse_quote_request({})
         every.facet_size = 50
-        for args in _quote_requests(stats, w.quotes(copy.deepcopy(every)).facets):
+        variants = _variants(w.names(50))["speaker"]
+        assert variants  # speakers written several ways: a variant chooses its canonical name on both
+        for args in _quote_requests(stats, w.quotes(copy.deepcopy(every)).facets, variants):
             req, messages = parse_quote_request({k: v if isinstance(v, list) else [v] for k, v in args.items()})
-            a, b = w.quotes(copy.deepcopy(req), messages), o.quotes(copy.deepcopy(req), messages)
+            ra, rb = copy.deepcopy(req), copy.deepcopy(req)
+            a, b = w.quotes(ra, messages), o.quotes(rb, messages)
             where = f"quote request {args}"
+            assert (rb.filters, rb.exclude) == (ra.filters, ra.exclude), where
             assert (b.total, b.quotes, b.pages, b.messages) == (a.total, a.quotes, a.pages, a.messages), where
             assert b.facets == a.facets and b.histogram == a.histogram, where
             for key in ("speaker", "source", "kind", "date"):
@@ -365,7 +401,7 @@ def test_both_backends_answer_quote_search_alike_on_wikinews(wikinews_index, wik
                 assert sorted(r["id"] for r in exported_b) == sorted(r["id"] for r in exported_a), where
         for cid in sorted(clusters):
             assert _strip(o.quote_cluster(cid)) == _strip(w.quote_cluster(cid)), cid
-        for name in [t["value"] for t in stats["top_speakers"][:3]]:
+        for name in [t["value"] for t in stats["top_speakers"][:3]] + variants[:2]:
             for page, size, q in ((1, None, ""), (2, 3, ""), (1, 100, "said")):
                 wp = w.speaker(name, page=page, page_size=size, q=q)
                 op = o.speaker(name, page=page, page_size=size, q=q)

@@ -1,5 +1,5 @@
-"""Quote search on the OpenSearch backend: the same quotes, rows, facets, clusters, redirects and feeds' versions as
-the Whoosh backend, after rebuilds and after updates. Both backends are fed the same articles (written fresh for
+"""Quote search and the collection's names on the OpenSearch backend: the same quotes, rows, facets, clusters,
+redirects, feeds' versions and canonical names as the Whoosh backend, after rebuilds and after updates. Both backends are fed the same articles (written fresh for
 tests/test_quote_search.py) through the same model-free enricher, and compared answer by answer."""
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from search import indexer
 from search.backend import get_backend
 from search.config import Settings
 from search.contracts import QuoteIndexMissing, parse_quote_request, parse_request
+from conftest import make_record
 from search.opensearch import writer
 from tests.test_quote_search import BRIDGE, CLUSTERED, POOL, P, Q, R, S, _Records, report
 
@@ -229,3 +230,83 @@ def test_any_updates_give_the_clusters_whoosh_gives(prop_cluster, tmp_path_facto
         assert_alike(pair)
     finally:
         mp.undo()
+
+
+def _named(i: str, text: str, day: int, **names) -> dict:
+    return make_record(i, f"Report {i}", text, published=f"2021-05-{day:02d}", **names)
+
+
+# Names written several ways (written for this test): one board under three spellings, a newspaper with and
+# without "the", and a lone surname that is the most named full name unless the article names another one.
+NAMED = [
+    _named("b1", "The UK Harbour Board met.", 1, organizations=["UK Harbour Board"]),
+    _named("b2", "The UK Harbour Board met again.", 2, organizations=["UK Harbour Board"]),
+    _named("b3", "The U.K. Harbour Board sat.", 3, organizations=["U.K. Harbour Board"]),
+    _named("b4", "The UK Harbour Board (UKHB) sat again.", 4, organizations=["UK Harbour Board (UKHB"]),
+    *[_named(f"o{i}", "Orla Quenby opened the depot.", 5 + i, persons=["Orla Quenby"]) for i in range(9)],
+    _named("own", "Piet Quenby came. Quenby said the gate is shut.", 20, persons=["Piet Quenby", "Quenby"],
+           speakers=["Quenby"], quotes=[{"speaker": "Quenby", "text": "the gate is shut"}]),
+    _named("lone", "Quenby said the depot is full. The Lakeview Herald reported it.", 21, persons=["Quenby"],
+           speakers=["Quenby", "the Lakeview Herald"], organizations=["UK Harbour Board"],
+           quotes=[{"speaker": "Quenby", "text": "the depot is full"},
+                   {"speaker": "the Lakeview Herald", "text": "reported it"}]),
+    _named("h1", "The Lakeview Herald printed it.", 22, organizations=["Lakeview Herald"]),
+]
+# what turns the table over in an update: the dotted spelling becomes the most frequent one, and a second
+# Quenby takes enough articles that the lone surname no longer stands for Orla
+TURN = [_named(f"d{i}", "The U.K. Harbour Board met in the spring.", 23 + i, organizations=["U.K. Harbour Board"])
+        for i in range(4)] + [_named(f"p{i}", "Piet Quenby opened the gate.", 27 + i, persons=["Piet Quenby"])
+                              for i in range(2)]
+
+
+def assert_names_alike(pair: Pair) -> None:
+    """Both backends count, filter and show the same canonical names: the listing, stats, article and quote
+    searches (a variant chooses its canonical value), records, exports and speaker pages."""
+    w, o = pair.searchers()
+    with w, o:
+        assert o.names(20) == w.names(20)
+        assert {k: v for k, v in o.stats().items() if k != "generation"} == \
+            {k: v for k, v in w.stats().items() if k != "generation"}
+        for args in ({}, {"org": "U.K. Harbour Board"}, {"org": "UK Harbour Board"}, {"not_org": "UK Harbour Board (UKHB"},
+                     {"person": "Quenby"}, {"person": "Orla Quenby"}, {"speaker": "the Lakeview Herald"},
+                     {"q": "depot"}):
+            req, _ = parse_request({k: [v] for k, v in args.items()})
+            ra, rb = copy.deepcopy(req), copy.deepcopy(req)
+            a, b = _strip(w.search(ra).to_dict()), _strip(o.search(rb).to_dict())
+            assert (rb.filters, rb.exclude) == (ra.filters, ra.exclude), args
+            assert b == a, args
+            assert list(o.iter_matching(copy.deepcopy(req))) == list(w.iter_matching(copy.deepcopy(req))), args
+            assert o.facet(copy.deepcopy(req), "org", 10, "board") == w.facet(copy.deepcopy(req), "org", 10, "board")
+        for args in ({}, {"speaker": "Quenby"}, {"speaker": "Orla Quenby"}, {"not_speaker": "the Lakeview Herald"}):
+            assert _strip(_quotes(o, **args)) == _strip(_quotes(w, **args)), args
+            req, _ = parse_quote_request({k: [v] for k, v in args.items()})
+            assert _strip(list(o.iter_quotes(copy.deepcopy(req)))) == _strip(list(w.iter_quotes(copy.deepcopy(req))))
+        for name in ("Quenby", "Orla Quenby", "the Lakeview Herald", "Lakeview Herald"):
+            assert _strip(o.speaker(name)) == _strip(w.speaker(name)), name
+        for r in pair.known.values():  # the removed ones too: None on both
+            a, b = w.article(r["id"]), o.article(r["id"])
+            assert (b and {**b, "indexed": None}) == (a and {**a, "indexed": None}), r["id"]
+
+
+def test_the_collection_s_names_as_on_whoosh_after_rebuilds_and_updates(opensearch_cluster, tmp_path, monkeypatch):
+    pair = Pair(tmp_path, opensearch_cluster, "names")
+    pair.write(*NAMED)
+    pair.run(monkeypatch, "rebuild")
+    w, o = pair.searchers()
+    with w, o:  # the table is in force: one board, Quenby's quote shown as Orla's where its article names no other
+        orgs = {g["name"]: g["count"] for g in o.names(20)["organizations"]}
+        assert orgs == {"UK Harbour Board": 5, "Lakeview Herald": 1}
+        assert [r["speaker"] for r in o.quotes(parse_quote_request({"q": ["depot"]})[0]).results] == ["Orla Quenby"]
+    assert_names_alike(pair)
+    pair.write(*TURN)
+    pair.run(monkeypatch, "update")
+    with get_backend(pair.opensearch).open_searcher() as o:
+        orgs = {g["name"]: g["count"] for g in o.names(20)["organizations"]}
+        assert orgs == {"U.K. Harbour Board": 9, "Lakeview Herald": 1}
+        assert [r["speaker"] for r in o.quotes(parse_quote_request({"q": ["depot"]})[0]).results] == ["Quenby"]
+    assert_names_alike(pair)
+    pair.remove(*[r["id"] for r in TURN])
+    pair.run(monkeypatch, "update")  # back to the first table: what the updates rewrote goes back too
+    assert_names_alike(pair)
+    pair.run(monkeypatch, "rebuild")
+    assert_names_alike(pair)

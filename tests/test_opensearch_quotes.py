@@ -120,6 +120,10 @@ def test_quote_search_answers_as_on_whoosh_after_a_rebuild(opensearch_cluster, t
     assert_alike(pair)
 
 
+# The update parities below take ~35 s of `make test`'s 12 minutes (measured on a fresh clone, which ran 17 min on
+# this shared machine): `make test-long` runs them; make test keeps the rebuild parity, first-indexed times across
+# updates and the name table turned over by updates.
+@pytest.mark.long
 def test_updates_join_leave_merge_and_redirect_as_on_whoosh(opensearch_cluster, tmp_path, monkeypatch):
     pair = Pair(tmp_path, opensearch_cluster, "q-update")
     p, r, q, s = (report("p", "Ada Ng", P, "2022-01-01", "A"), report("r", "Ada Ng", R, "2022-01-02", "B"),
@@ -206,6 +210,7 @@ def prop_cluster(opensearch_cluster):
     return opensearch_cluster
 
 
+@pytest.mark.long
 @hsettings(max_examples=4)
 @given(st.lists(st.tuples(st.booleans(), st.integers(0, len(POOL) - 1)), min_size=1, max_size=5))
 def test_any_updates_give_the_clusters_whoosh_gives(prop_cluster, tmp_path_factory, ops):

@@ -156,6 +156,15 @@ def test_clear_all_keeps_the_query(client):
     assert '<a class="clear-all" href="/?q=Ukraine">Clear all</a>' in page
 
 
+@pytest.mark.parametrize("path, noun", [("/", "articles"), ("/quotes", "quotes")])
+def test_an_empty_result_says_so_and_offers_to_drop_the_filters(client, path, noun):
+    page = text_of(client.get(path, query_string={"q": "zzyzxnothing", "speaker": "Nobody Known"}).data)
+    assert f"No {noun} match." in page
+    assert 'Remove all filters</a>' in page and "q=zzyzxnothing" in page.split("Remove all filters")[0][-300:]
+    bare = text_of(client.get(path, query_string={"q": "zzyzxnothing"}).data)
+    assert f"No {noun} match." in bare and "Remove all filters" not in bare  # nothing to remove
+
+
 def test_date_facet_years_then_months_in_order_and_histogram_links(client):
     page = html.unescape(text_of(client.get("/").data))
     years = re.findall(r'<span class="fv-name">(\d{4})</span>', page)

@@ -15,6 +15,7 @@ NEEDED = [SHARED / "eval" / "quotes-dev.jsonl", SHARED / "eval" / "score_quotes.
 pytestmark = [
     pytest.mark.model,
     pytest.mark.slow,
+    pytest.mark.long,  # ~2 minutes of spaCy parsing on a fresh clone: make test-long (CI runs it), make eval prints the same
     pytest.mark.skipif(not all(p.exists() for p in NEEDED), reason="../shared/eval and ../shared/polnear are not beside the repository"),
 ]
 

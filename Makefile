@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml
 		echo "$(VENV) was made by another Python; making it again with $(PYTHON) ($(PYVER))"; rm -rf $(VENV); fi
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test,opensearch]'
+	$(PY) -m pip install --quiet -e '.[test,opensearch,dask]'
 	@touch $(STAMP)
 
 install: $(STAMP)

@@ -77,14 +77,17 @@ def _describe(settings) -> str:
     return describe(settings)
 
 
-def _index_command(name, verb, ctx, paths, workers, model, aliases, max_chars, strict, wait, as_json, quiet):
+def _index_command(name, verb, ctx, paths, workers, model, aliases, max_chars, scheduler, dask_config, strict, wait,
+                   as_json, quiet):
     from search.articles import ReaderUnavailable
+    from search.cluster import ClusterError
     from search.enrich import PipelineError
     from search.entities import load_aliases  # noqa: F401  (fail early on a broken install)
     from search.contracts import IndexMissing
     from search.indexer import AliasFileError, IndexBusy
 
-    settings = _settings(ctx, workers=workers, model=model, aliases=aliases, max_chars=max_chars)
+    settings = _settings(ctx, workers=workers, model=model, aliases=aliases, max_chars=max_chars,
+                         scheduler=scheduler, dask_config=dask_config)
     backend = _backend(settings)
     paths = list(paths) or list(DEFAULT_PATHS)
     missing = [p for p in paths if not os.path.exists(p)]
@@ -101,6 +104,9 @@ def _index_command(name, verb, ctx, paths, workers, model, aliases, max_chars, s
         raise click.ClickException(str(exc)) from None
     except ReaderUnavailable as exc:  # articles are all read before any is enriched, so this comes first
         raise click.ClickException(f"{exc}\nThe index was not changed.") from None
+    except ClusterError as exc:
+        raise click.ClickException(f"{exc}. The previous index was kept (analyses that came back are in its "
+                                   f"enrichment cache, so the next run does not redo them).") from None
     finally:
         if bar is not None:
             bar.close()
@@ -117,11 +123,20 @@ def _index_options(f):
                      help="Alias file (lines 'Canonical Name = Variant, Variant'); default aliases.txt next to the index.")(f)
     f = click.option("--max-chars", type=click.IntRange(1000), default=None,
                      help="Enrich at most this many characters of an article (the full text is indexed).")(f)
+    f = _cluster_options(f)
     f = click.option("--strict", is_flag=True, help="Exit non-zero if any file or line was skipped.")(f)
     f = click.option("--wait", type=float, default=0.0, show_default=True,
                      help="Seconds to wait for another rebuild/update to finish.")(f)
     f = click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")(f)
     f = click.option("--quiet", "-q", is_flag=True, help="No progress bar.")(f)
+    return f
+
+
+def _cluster_options(f):
+    f = click.option("--scheduler", default=None, metavar="ADDRESS",
+                     help="Enrich on a Dask cluster: its scheduler (tcp://HOST:8786, tls://...); env NEWSFACET_SCHEDULER.")(f)
+    f = click.option("--dask-config", type=click.Path(dir_okay=False), default=None,
+                     help="Dask config file (YAML) for --scheduler, e.g. TLS certificates; env NEWSFACET_DASK_CONFIG.")(f)
     return f
 
 
@@ -181,27 +196,40 @@ update = _index_subcommand(
 @click.option("--aliases", type=click.Path(dir_okay=False), default=None, help="Alias file.")
 @click.option("--max-chars", type=click.IntRange(1000), default=None, help="Enrich at most this many characters.")
 @click.option("--no-text", is_flag=True, help="Leave the article text out of the output.")
+@_cluster_options
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar (shown with --scheduler).")
 @_index_option
 @click.pass_context
-def enrich(ctx, paths, output, workers, model, aliases, max_chars, no_text):
+def enrich(ctx, paths, output, workers, model, aliases, max_chars, no_text, scheduler, dask_config, quiet):
     """Enrich articles and print the records as JSON Lines (no index is written)."""
-    from search.articles import ReaderUnavailable, Skip, read_articles
+    from search.articles import Article, ReaderUnavailable, Skip, read_articles
+    from search.cluster import ClusterError
     from search.enrich import Enricher, PipelineError
     from search.indexer import AliasFileError, load_aliases_for
 
-    settings = _settings(ctx, workers=workers, model=model, aliases=aliases, max_chars=max_chars)
+    settings = _settings(ctx, workers=workers, model=model, aliases=aliases, max_chars=max_chars,
+                         scheduler=scheduler, dask_config=dask_config)
     try:
         table = load_aliases_for(settings)
     except AliasFileError as exc:
         raise click.ClickException(str(exc)) from None
     from search.names import count_names, name_table, resolve_record
 
-    enricher = Enricher(settings, aliases=table)
+    # A cluster run is long and remote: show its progress (a local run prints nothing but records, as before).
+    bar = _progress("enrich", quiet or not settings.scheduler)
+    if bar is not None:
+        bar.reset(total=sum(isinstance(a, Article) for a in read_articles(paths, max_file_bytes=settings.max_file_bytes)))
+    enricher = Enricher(settings, aliases=table, progress=bar)
     out = open(output, "w", encoding="utf-8") if output else sys.stdout
     n = skipped = 0
     try:
         items = read_articles(paths, max_file_bytes=settings.max_file_bytes)
-        records = list(enricher.enrich(items))
+        records = []
+        for rec in enricher.enrich(items):
+            records.append(rec)
+            if bar is not None and not isinstance(rec, Skip):
+                bar.update(1)
+        enricher.close()
         # The collection's canonical names over all inputs, as an index applies them (search/names.py).
         names = name_table(count_names(r for r in records if not isinstance(r, Skip)))
         for rec in records:
@@ -220,7 +248,12 @@ def enrich(ctx, paths, output, workers, model, aliases, max_chars, no_text):
             n += 1
     except (PipelineError, ReaderUnavailable) as exc:
         raise click.ClickException(str(exc)) from None
+    except ClusterError as exc:
+        raise click.ClickException(str(exc)) from None
     finally:
+        enricher.close()
+        if bar is not None:
+            bar.close()
         if output:
             out.close()
     click.echo(f"Enriched {n} article{'s' if n != 1 else ''}, {skipped} skipped.", err=True)

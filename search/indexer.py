@@ -239,11 +239,11 @@ def _articles(paths, settings: Settings, report: Report, progress=None):
         yield item
 
 
-def _enricher(settings: Settings, index_dir: Path, aliases: dict | None):
+def _enricher(settings: Settings, index_dir: Path, aliases: dict | None, progress=None):
     from search.enrich import Enricher
 
     cache = EnrichCache(cache_path(index_dir))
-    return Enricher(settings, cache=cache, aliases=aliases)
+    return Enricher(settings, cache=cache, aliases=aliases, progress=progress)
 
 
 def load_aliases_for(settings: Settings) -> dict:
@@ -439,7 +439,7 @@ def rebuild(paths, settings: Settings, progress=None, wait: float = 0.0, _fail_a
     report = Report()
     with writer_lock(index_dir, wait=wait):
         aliases = load_aliases_for(settings)
-        enricher = _enricher(settings, index_dir, aliases)
+        enricher = _enricher(settings, index_dir, aliases, progress)
         try:
             records = enricher.enrich(_articles(paths, settings, report, progress))
             if _fail_after is not None:
@@ -447,6 +447,7 @@ def rebuild(paths, settings: Settings, progress=None, wait: float = 0.0, _fail_a
             return _build_new(index_dir, _counting(records, enricher, report), report, progress, started,
                               quote_procs=settings.quote_procs, aliases=aliases)
         finally:
+            enricher.close()
             enricher.cache.close()
 
 
@@ -596,7 +597,7 @@ def update(paths, settings: Settings, progress=None, wait: float = 0.0) -> Repor
         _clean(index_dir)
         live = live_generation(index_dir)
         aliases = load_aliases_for(settings)
-        enricher = _enricher(settings, index_dir, aliases)
+        enricher = _enricher(settings, index_dir, aliases, progress)
         try:
             manifest = json.loads((live / MANIFEST).read_text(encoding="utf-8"))
         except (FileNotFoundError, ValueError):
@@ -643,4 +644,5 @@ def update(paths, settings: Settings, progress=None, wait: float = 0.0) -> Repor
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         finally:
+            enricher.close()
             enricher.cache.close()

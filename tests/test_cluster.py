@@ -1,0 +1,303 @@
+"""Enrichment on a real Dask cluster (a scheduler and `dask worker --nthreads 1` processes on 127.0.0.1):
+the Wikinews corpus rebuilt through it gives the index a local rebuild gives, without the coordinating
+process ever loading spaCy; and the faults: a worker killed with a batch, a worker of another version, the
+scheduler stopped mid-run, an article that raises on a worker and one that kills every worker it reaches.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from dask_cluster import Cluster, make_certificates
+from search.config import Settings
+from search.indexer import live_generation, rebuild
+from warm_cache import cli_env, newsfacet, prewarm, run_newsfacet
+
+pytest.importorskip("distributed")
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("NEWSFACET_SHARED", ROOT.parent / "shared"))
+WIKINEWS = SHARED / "corpus" / "wikinews.jsonl"
+FAULTS = Path(__file__).with_name("cluster_faults.py")
+RAISES, KILLS = "Zqxraise", "Zqxkill"  # as in cluster_faults.py
+
+pytestmark = [pytest.mark.model, pytest.mark.slow,
+              pytest.mark.skipif(not WIKINEWS.exists(), reason=f"needs {WIKINEWS}")]
+
+
+# ---------------------------------------------------------------------------------------------- helpers
+
+def index_contents(index_dir: Path) -> tuple[dict, dict]:
+    """Every stored record by id, and every facet's complete value counts (dates by month)."""
+    from search.query import FACETS, open_searcher
+
+    ids = json.loads((live_generation(index_dir) / "manifest.json").read_text())
+    with open_searcher(index_dir) as s:
+        records = {i: s.article(i) for i in ids}
+        fd = s.facets
+        counts = {f: {r["value"]: r["count"] for r in fd.top(f, fd.alive, 1_000_000)["results"]} for f in FACETS}
+        counts["month"] = fd.month_counts(fd.alive)
+    return records, counts
+
+
+def first_articles(n: int, dest: Path) -> Path:
+    """The first n Wikinews articles as a file of their own (read at run time, never kept)."""
+    with open(WIKINEWS, encoding="utf-8") as src:
+        lines = [next(src) for _ in range(n)]
+    dest.write_text("".join(lines), encoding="utf-8")
+    return dest
+
+
+def write_fresh(path: Path, count: int, extra: dict[int, str] | None = None) -> None:
+    """count short articles written for these tests; article i gets the word extra[i] in its text."""
+    extra = extra or {}
+    with open(path, "w", encoding="utf-8") as f:
+        for i in range(count):
+            word = f" {extra[i]}" if i in extra else ""
+            f.write(json.dumps({"id": f"t{i}", "title": f"Council meeting {i}", "date": "2023-04-05",
+                                "text": f"The town council of Brookfield met on Tuesday.{word} Mayor Dana Whitlock "
+                                        f"said the ferry schedule would change in May. Item {i}."}) + "\n")
+
+
+def cluster_settings(index_dir: Path, cluster: Cluster) -> Settings:
+    return Settings(index=index_dir, scheduler=cluster.address)
+
+
+@pytest.fixture(scope="session")
+def local_reference(tmp_path_factory):
+    """The Wikinews corpus rebuilt locally (`--workers 2`), once per test session: (index dir, contents)."""
+    index_dir = tmp_path_factory.mktemp("local-reference") / "index"
+    res = run_newsfacet("--index", index_dir, "rebuild", WIKINEWS, "--workers", "2", "--quiet", timeout=600)
+    assert res.returncode == 0, res.stderr
+    return index_dir, index_contents(index_dir)
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    """A scheduler and two single-thread workers."""
+    c = Cluster(tmp_path_factory.mktemp("dask-cluster")).start_scheduler()
+    try:
+        c.add_worker("w1")
+        c.add_worker("w2")
+        c.wait_for_workers(2)
+        yield c
+    finally:
+        c.stop()
+
+
+@pytest.fixture
+def no_spacy_here(monkeypatch):
+    """Fail the test if this (the coordinating) process loads a spaCy pipeline."""
+    import spacy
+
+    import search.enrich
+
+    def refuse(*a, **k):
+        raise AssertionError("the coordinating process loaded a spaCy pipeline")
+
+    monkeypatch.setattr(search.enrich, "_load_pipeline", refuse)
+    monkeypatch.setattr(spacy, "load", refuse)
+
+
+# ---------------------------------------------------------------------------------------------- make test
+
+def test_rebuild_on_the_cluster_gives_the_local_index(cluster, local_reference, tmp_path, no_spacy_here):
+    _, (want_records, want_counts) = local_reference
+    index_dir = tmp_path / "index"
+    report = rebuild([str(WIKINEWS)], cluster_settings(index_dir, cluster))
+    assert report.skipped == [] and report.warnings == []
+    assert (report.indexed, report.analysed, report.cached) == (len(want_records), len(want_records), 0)
+    records, counts = index_contents(index_dir)
+    assert records == want_records
+    assert counts == want_counts
+    # The coordinator cached every analysis: a rebuild now needs neither spaCy nor the cluster.
+    again = rebuild([str(WIKINEWS)], Settings(index=index_dir, scheduler="tcp://127.0.0.1:9"))
+    assert (again.indexed, again.analysed, again.cached) == (len(want_records), 0, len(want_records))
+    assert index_contents(index_dir) == (want_records, want_counts)
+
+
+@pytest.fixture
+def stale_copy(tmp_path) -> Path:
+    """A copy of newsfacet's search package whose enrichment code differs (for PYTHONPATH)."""
+    other = tmp_path / "other"
+    shutil.copytree(ROOT / "search", other / "search", ignore=shutil.ignore_patterns("__pycache__"))
+    with open(other / "search" / "quotes.py", "a", encoding="utf-8") as f:
+        f.write("\n# a changed rule: this copy's enrichment code differs\n")
+    return other
+
+
+def test_a_worker_of_another_version_is_refused_by_name(cluster, stale_copy, tmp_path):
+    from search.cluster import local_versions
+
+    ours = local_versions((Settings().model,))
+    cluster.add_worker("stale", pythonpath=stale_copy)
+    try:
+        cluster.wait_for_workers(3)
+        src = tmp_path / "fresh.jsonl"
+        write_fresh(src, 40)
+        res = run_newsfacet("--index", tmp_path / "index", "rebuild", src, "--scheduler", cluster.address, "--quiet")
+        assert res.returncode == 0, res.stderr
+        assert "Indexed 40 articles" in res.stdout
+        refusal = [line for line in res.stderr.splitlines() if "refused" in line]
+        assert len(refusal) == 1, res.stderr
+        assert refusal[0].startswith(f"  warning: Dask worker {cluster.address_of('stale')}: refused: its versions (")
+        theirs, mine = refusal[0].split("its versions (")[1].split(") differ from this machine's (")
+        assert mine.startswith(str(ours))
+        assert theirs.startswith(f"newsfacet {ours.newsfacet}, model {ours.models}, enrichment code ")
+        assert ours.code not in theirs
+        assert cluster.pipelines_loaded("stale") == 0  # it analysed nothing
+    finally:
+        cluster.stop_worker("stale")
+
+
+def test_a_cluster_without_a_worker_of_this_version_fails_the_command(stale_copy, tmp_path):
+    c = Cluster(tmp_path / "cluster").start_scheduler()
+    try:
+        c.add_worker("stale", pythonpath=stale_copy)
+        c.wait_for_workers(1)
+        src = tmp_path / "fresh.jsonl"
+        write_fresh(src, 3)
+        res = run_newsfacet("--index", tmp_path / "index", "rebuild", src, "--scheduler", c.address, "--quiet")
+        address = c.address_of("stale")
+    finally:
+        c.stop()
+    assert res.returncode == 1
+    assert f"Error: no Dask worker at {c.address} can enrich for this machine: {address} its versions (" in res.stderr
+    assert "Traceback" not in res.stderr
+    assert not (tmp_path / "index" / "CURRENT").exists()
+
+
+# ---------------------------------------------------------------------------------------------- make test-long
+
+@pytest.mark.long
+def test_a_worker_killed_with_a_batch_has_it_retried_elsewhere(cluster, local_reference, tmp_path):
+    _, (want_records, _) = local_reference
+    src = first_articles(80, tmp_path / "first80.jsonl")
+    index_dir = tmp_path / "index"
+    proc = newsfacet("--index", index_dir, "rebuild", src, "--scheduler", cluster.address, "--quiet", "--json")
+    try:
+        victim = cluster.busy_worker()
+        os.kill(cluster.worker_pid(victim), signal.SIGKILL)
+        out, err = proc.communicate(timeout=300)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    report = json.loads(out)
+    assert (report["indexed"], report["analysed"], report["skipped"]) == (80, 80, [])
+    records, _ = index_contents(index_dir)
+    for i, rec in records.items():
+        assert rec.pop("path") == str(src)  # the same articles, read from a file of their own
+        assert rec == {k: v for k, v in want_records[i].items() if k != "path"}
+    cluster.wait_for_workers(2)  # the nanny restarted it, for the tests after this one
+
+
+@pytest.mark.long
+def test_a_scheduler_that_goes_away_fails_the_command_and_keeps_the_index(tmp_path):
+    import sqlite3
+
+    index_dir = tmp_path / "index"
+    before = tmp_path / "before.jsonl"
+    write_fresh(before, 5)
+    prewarm(index_dir, [before])
+    assert rebuild([str(before)], Settings(index=index_dir)).indexed == 5
+    live = live_generation(index_dir)
+    src = first_articles(120, tmp_path / "first120.jsonl")
+    c = Cluster(tmp_path / "cluster").start_scheduler()
+    try:
+        c.add_worker("only")
+        c.wait_for_workers(1)
+        proc = newsfacet("--index", index_dir, "rebuild", src, "--scheduler", c.address, "--quiet")
+        c.wait_for_batches(2)  # the first batch's analyses are back by now
+        c.kill_scheduler()
+        out, err = proc.communicate(timeout=120)
+    finally:
+        c.stop()
+    assert proc.returncode == 1
+    assert f"Error: lost the Dask scheduler at {c.address} when " in err
+    assert "The previous index was kept" in err and "Traceback" not in err and "ERROR" not in err
+    assert live_generation(index_dir) == live
+    from search.query import open_searcher
+
+    with open_searcher(index_dir) as s:
+        assert s.stats()["articles"] == 5
+    # what had come back is in the cache, for the next run
+    came_back = int(err.split(" when ")[1].split(" article")[0])
+    assert came_back >= 32
+    with sqlite3.connect(index_dir / "cache" / "enrich.sqlite") as db:
+        assert db.execute("SELECT count(*) FROM analysis").fetchone()[0] == 5 + came_back
+
+
+@pytest.fixture(scope="module")
+def faulty_cluster(tmp_path_factory):
+    """Two workers that raise on articles with the word RAISES, and die on those with KILLS."""
+    # One retry per batch (Dask's default is 3): the same isolation, with fewer worker restarts to wait for.
+    c = Cluster(tmp_path_factory.mktemp("faulty"), env={"DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "1"})
+    c.start_scheduler()
+    try:
+        c.add_worker("f1", preload=FAULTS)
+        c.add_worker("f2", preload=FAULTS)
+        c.wait_for_workers(2)
+        yield c
+    finally:
+        c.stop()
+
+
+@pytest.mark.long
+def test_an_article_that_raises_on_a_worker_is_a_skip_with_its_line(faulty_cluster, tmp_path):
+    src = tmp_path / "fresh.jsonl"
+    write_fresh(src, 40, {17: RAISES})
+    res = run_newsfacet("--index", tmp_path / "index", "rebuild", src, "--scheduler", faulty_cluster.address,
+                        "--quiet", "--json")
+    assert res.returncode == 0, res.stderr
+    report = json.loads(res.stdout)
+    assert report["indexed"] == 39
+    assert [s["where"] for s in report["skipped"]] == [f"{src}:18"]
+    assert "ValueError: a test article enrichment raises on" in report["skipped"][0]["reason"]
+
+
+@pytest.mark.long
+def test_an_article_that_kills_every_worker_is_isolated_and_skipped(faulty_cluster, tmp_path):
+    src = tmp_path / "fresh.jsonl"
+    write_fresh(src, 12, {4: KILLS})
+    res = run_newsfacet("--index", tmp_path / "index", "rebuild", src, "--scheduler", faulty_cluster.address,
+                        "--quiet", "--json", timeout=300)
+    assert res.returncode == 0, res.stderr
+    report = json.loads(res.stdout)
+    assert report["indexed"] == 11
+    assert [s["where"] for s in report["skipped"]] == [f"{src}:5"]
+    assert "killed 2 Dask workers in a row" in report["skipped"][0]["reason"]
+    assert "KilledWorker" not in res.stderr
+
+
+@pytest.mark.long
+def test_a_tls_scheduler_is_reached_with_the_dask_config_file(tmp_path):
+    certs = make_certificates(tmp_path / "certs")
+    config = tmp_path / "dask-tls.yaml"
+    config.write_text("distributed:\n  comm:\n    require-encryption: true\n    tls:\n"
+                      f"      ca-file: {certs['ca']}\n      client:\n        cert: {certs['cert']}\n"
+                      f"        key: {certs['key']}\n")
+    src = tmp_path / "fresh.jsonl"
+    write_fresh(src, 3)
+    c = Cluster(tmp_path / "cluster", tls=certs).start_scheduler()
+    try:
+        c.add_worker("w")
+        c.wait_for_workers(1)
+        assert c.address.startswith("tls://")
+        ok = run_newsfacet("--index", tmp_path / "index", "rebuild", src, "--scheduler", c.address,
+                           "--dask-config", config, "--quiet", "--json")
+        plain = run_newsfacet("--index", tmp_path / "other", "rebuild", src, "--scheduler", c.address, "--quiet",
+                              env=cli_env(DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT="3s"))
+    finally:
+        c.stop()
+    assert ok.returncode == 0, ok.stderr
+    assert json.loads(ok.stdout)["analysed"] == 3
+    # without the config file there are no certificates to connect with
+    assert plain.returncode == 1
+    assert f"Error: cannot connect to the Dask scheduler at {c.address}" in plain.stderr

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from dask_cluster import Cluster, make_certificates
-from search.config import Settings
-from search.indexer import live_generation, rebuild
-from warm_cache import cli_env, newsfacet, prewarm, run_newsfacet
-
 pytest.importorskip("distributed")
+
+from dask_cluster import Cluster, make_certificates  # noqa: E402
+from search.config import Settings  # noqa: E402
+from search.indexer import live_generation, rebuild, update  # noqa: E402
+from warm_cache import cli_env, newsfacet, prewarm, run_newsfacet  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("NEWSFACET_SHARED", ROOT.parent / "shared"))
@@ -54,15 +54,18 @@ def first_articles(n: int, dest: Path) -> Path:
     return dest
 
 
-def write_fresh(path: Path, count: int, extra: dict[int, str] | None = None) -> None:
-    """count short articles written for these tests; article i gets the word extra[i] in its text."""
-    extra = extra or {}
+def write_fresh(path: Path, count: int, extra: dict[int, str] | None = None,
+                texts: dict[int, str] | None = None) -> None:
+    """count short articles written for these tests; article i gets the words extra[i] in its text, or the
+    text texts[i] instead."""
+    extra, texts = extra or {}, texts or {}
     with open(path, "w", encoding="utf-8") as f:
         for i in range(count):
             word = f" {extra[i]}" if i in extra else ""
+            text = texts.get(i) or (f"The town council of Brookfield met on Tuesday.{word} Mayor Dana Whitlock "
+                                    f"said the ferry schedule would change in May. Item {i}.")
             f.write(json.dumps({"id": f"t{i}", "title": f"Council meeting {i}", "date": "2023-04-05",
-                                "text": f"The town council of Brookfield met on Tuesday.{word} Mayor Dana Whitlock "
-                                        f"said the ferry schedule would change in May. Item {i}."}) + "\n")
+                                "text": text}) + "\n")
 
 
 def cluster_settings(index_dir: Path, cluster: Cluster) -> Settings:
@@ -120,6 +123,22 @@ def test_rebuild_on_the_cluster_gives_the_local_index(cluster, local_reference, 
     again = rebuild([str(WIKINEWS)], Settings(index=index_dir, scheduler="tcp://127.0.0.1:9"))
     assert (again.indexed, again.analysed, again.cached) == (len(want_records), 0, len(want_records))
     assert index_contents(index_dir) == (want_records, want_counts)
+
+
+def test_update_sends_only_new_and_changed_articles_to_the_cluster(cluster, tmp_path, no_spacy_here):
+    src = tmp_path / "fresh.jsonl"
+    write_fresh(src, 20)
+    index_dir = tmp_path / "index"
+    settings = cluster_settings(index_dir, cluster)
+    assert rebuild([str(src)], settings).analysed == 20
+    write_fresh(src, 25, {3: "Officials from Halden joined them."})  # five new articles, one changed
+    report = update([str(src)], settings)
+    assert (report.unchanged, report.indexed, report.analysed, report.cached) == (19, 6, 6, 0)
+    from search.query import open_searcher
+
+    with open_searcher(index_dir) as s:
+        assert s.stats()["articles"] == 25
+        assert "Halden" in s.article("t3")["text"]
 
 
 @pytest.fixture
@@ -252,14 +271,20 @@ def faulty_cluster(tmp_path_factory):
 @pytest.mark.long
 def test_an_article_that_raises_on_a_worker_is_a_skip_with_its_line(faulty_cluster, tmp_path):
     src = tmp_path / "fresh.jsonl"
-    write_fresh(src, 40, {17: RAISES})
+    # and one article in a language no pipeline is configured for: it comes back without entities
+    german = ("Der Stadtrat von Brookfield hat sich am Dienstag getroffen. Die Bürgermeisterin sagte, dass sich der "
+              "Fahrplan der Fähre im Mai ändern werde.")
+    write_fresh(src, 40, {17: RAISES}, texts={25: german})
     res = run_newsfacet("--index", tmp_path / "index", "rebuild", src, "--scheduler", faulty_cluster.address,
                         "--quiet", "--json")
     assert res.returncode == 0, res.stderr
     report = json.loads(res.stdout)
-    assert report["indexed"] == 39
+    assert (report["indexed"], report["analysed"]) == (39, 38)
     assert [s["where"] for s in report["skipped"]] == [f"{src}:18"]
     assert "ValueError: a test article enrichment raises on" in report["skipped"][0]["reason"]
+    records, _ = index_contents(tmp_path / "index")
+    assert (records["t25"]["language"], records["t25"]["persons"]) == ("de", [])
+    assert records["t24"]["language"] == "en" and records["t24"]["persons"]
 
 
 @pytest.mark.long

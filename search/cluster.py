@@ -2,7 +2,7 @@
 
 `newsfacet rebuild|update|enrich PATHS --scheduler tcp://HOST:8786` reads the articles where it runs, answers
 what it can from the enrichment cache, and writes the cache and the index there (one Whoosh writer); only
-the spaCy pass (`search.enrich.analyse_texts`) runs on the workers. `ClusterRunner` is the Enricher's runner
+the spaCy pass (`search.enrich.analyse_batch`) runs on the workers. `ClusterRunner` is the Enricher's runner
 for that, in place of `search.enrich.LocalRunner`.
 
 - A worker analyses a batch with `search.enrich.analyse_batch` under the coordinator's settings, which travel
@@ -136,7 +136,7 @@ class ClusterRunner:
         self._refused: dict[str, str] = {}  # worker address -> why
         self._next_look = 0.0
         self._idle_since: float | None = None
-        self.finished = 0  # articles whose analyses came back
+        self.finished = 0  # articles whose analyses came back and were handed on
 
     # ------------------------------------------------------------------ Enricher's runner protocol
 
@@ -304,13 +304,20 @@ class ClusterRunner:
                 batch = self._pending.pop(fut, None)
                 if batch is not None:  # not one cancelled here and sent again
                     self._take(fut, batch)
+                    yield from self._hand_out()  # before the next future, which may say the scheduler is gone
             self._look()
-            out, self._out = self._out, []
-            yield from out
+            yield from self._hand_out()
             if enough():
                 self._show()
                 return
             block = True
+
+    def _hand_out(self) -> Iterator:
+        out, self._out = self._out, []
+        for item in out:
+            if not isinstance(item, Skip):
+                self.finished += 1
+            yield item
 
     def _finished(self, block: bool) -> list:
         got = []
@@ -332,7 +339,6 @@ class ClusterRunner:
             except Exception as exc:  # the scheduler went away while the results were fetched
                 raise self._lost(exc) from None
             self._out.extend((batch.entries[i], lang, raw) for i, lang, raw in results)
-            self.finished += len(batch.entries)
         elif status == "cancelled":
             raise self._lost(None)
         elif status != "error":

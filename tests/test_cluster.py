@@ -141,6 +141,26 @@ def test_update_sends_only_new_and_changed_articles_to_the_cluster(cluster, tmp_
         assert "Halden" in s.article("t3")["text"]
 
 
+def test_at_most_three_batches_per_worker_are_out(cluster, tmp_path, monkeypatch, no_spacy_here):
+    from search.cluster import ClusterRunner
+
+    out = []  # batches out, and workers admitted, after each batch sent
+    submit = ClusterRunner._submit
+
+    def counting(self, batch):
+        submit(self, batch)
+        out.append((len(self._pending), len(self._admitted)))
+
+    monkeypatch.setattr(ClusterRunner, "_submit", counting)
+    src = tmp_path / "fresh.jsonl"
+    write_fresh(src, 120)
+    report = rebuild([str(src)], Settings(index=tmp_path / "index", scheduler=cluster.address, batch_size=8))
+    assert report.analysed == 120
+    assert len(out) == 15  # batches of 8
+    assert {w for _, w in out} == {2}
+    assert max(n for n, _ in out) == 3 * 2  # the reader filled the cluster, and went no further
+
+
 @pytest.fixture
 def stale_copy(tmp_path) -> Path:
     """A copy of newsfacet's search package whose enrichment code differs (for PYTHONPATH)."""

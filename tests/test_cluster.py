@@ -6,10 +6,9 @@ scheduler stopped mid-run, an article that raises on a worker and one that kills
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import signal
-import os
-import time
 from pathlib import Path
 
 import pytest
@@ -69,6 +68,7 @@ def write_fresh(path: Path, count: int, extra: dict[int, str] | None = None,
 
 
 def cluster_settings(index_dir: Path, cluster: Cluster) -> Settings:
+    """Settings that enrich on the cluster."""
     return Settings(index=index_dir, scheduler=cluster.address)
 
 
@@ -228,6 +228,7 @@ def test_a_worker_killed_with_a_batch_has_it_retried_elsewhere(cluster, local_re
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == 0, err
+    assert "was killed by signal 9" in cluster.log(f"worker-{victim}")  # its nanny saw it die, and restarted it
     report = json.loads(out)
     assert (report["indexed"], report["analysed"], report["skipped"]) == (80, 80, [])
     records, _ = index_contents(index_dir)

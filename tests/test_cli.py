@@ -181,3 +181,17 @@ def test_an_article_the_pipeline_raises_on_is_skipped_with_its_line(tmp_path):
     skips = [o for o in out if isinstance(o, Skip)]
     assert [(s.path, s.line) for s in skips] == [(str(src), 7)]
     assert "ValueError: a test article enrichment raises on" in skips[0].reason
+
+
+def test_scheduler_comes_from_the_environment_and_a_bad_one_is_named(tmp_path, monkeypatch):
+    """NEWSFACET_SCHEDULER sends enrichment to a cluster; an address Dask cannot use fails before any work."""
+    pytest.importorskip("distributed")
+    src = tmp_path / "notes.jsonl"
+    src.write_text(json.dumps({"id": "n1", "title": "Harbour note", "text": "The harbour opened at dawn."}) + "\n")
+    monkeypatch.setenv("NEWSFACET_SCHEDULER", "harbour-host")
+    res = run("--index", tmp_path / "ix", "rebuild", "-q", src)
+    assert res.exit_code == 1
+    assert ("--scheduler / NEWSFACET_SCHEDULER 'harbour-host' is not a Dask scheduler address (missing port number"
+            in res.output)
+    assert "The previous index was kept" in res.output
+    assert not (tmp_path / "ix" / "CURRENT").exists()

@@ -33,6 +33,9 @@ from search.articles import Skip
 from search.config import Settings, language_models
 from search.enrich import Failed, analyse_batch, code_digest, installed_model, pipeline_for
 
+ANALYSIS_NEUTRAL = ("transport only: sends texts to Dask workers, which run search.enrich.analyse_batch (their "
+                    "enrichment code digest checked equal to this machine's), and hands back what they return")
+
 # Batches per worker out at once: one running, the next ones already on their way.
 IN_FLIGHT_PER_WORKER = 3
 # Characters of text in one batch at most (a batch travels as one message; Dask warns above 10 MB).

@@ -43,7 +43,7 @@ def run(ctx, prev: dict | None) -> dict:
     """The section's results for bench/run.py (the enrichment section's articles)."""
     from bench.data import sample_articles
 
-    return cluster_bench(sample_articles(ctx.p["articles"], offset=3))
+    return cluster_bench(sample_articles(ctx.p["articles"], offset=3))  # the enrichment section's (ENRICH_OFFSET)
 
 
 def cluster_bench(articles: list, chunks: int = 3, rounds: int = 3, replicas: int = 10) -> dict:

@@ -103,6 +103,13 @@ def headline_rows(sec: dict) -> list[str]:
             a = p["agreement"][peer]
             L.append(f"| {n:,} docs: {label} p95 / newsfacet p95 (totals agree on {a['totals']}/{a['requests']}) "
                      f"| {p['latency'][peer]['p95_ms'] / nf:.2f} | | |")
+    if "cluster" in sec:
+        c = sec["cluster"]
+        a = c["acceptance"]["ratio"]
+        L += [f"| Dask cluster: `newsfacet enrich`, 1 worker / local 1 process (articles/s, cold cache) | {a:.2f} | ≥ 0.85 "
+              f"| {_ok(a, 0.85)} |",
+              f"| Dask cluster of 2 / local `--workers 2`, on this 2-core machine (parity expected) "
+              f"| {c['throughput']['cluster_2_vs_local_2']:.2f} | | |"]
     return L
 
 

@@ -69,9 +69,20 @@ class Versions(NamedTuple):
         return f"newsfacet {self.newsfacet}, model {self.models}, enrichment code {self.code}"
 
 
-@lru_cache(maxsize=4)
+_versions_lock = threading.Lock()
+
+
 def local_versions(models: tuple[str, ...]) -> Versions:
     """This process's newsfacet version, installed versions of these spaCy pipelines, enrichment-code digest."""
+    # One thread at a time: on a fresh worker the version check (client.run, in a thread) and its first batch
+    # ask together, and code_digest's first run parses modules with `ast`, which CPython 3.11 does not allow in
+    # two threads at once ("SystemError: AST constructor recursion depth mismatch").
+    with _versions_lock:
+        return _local_versions(tuple(models))
+
+
+@lru_cache(maxsize=4)
+def _local_versions(models: tuple[str, ...]) -> Versions:
     from importlib.metadata import PackageNotFoundError, version
 
     try:
@@ -83,7 +94,7 @@ def local_versions(models: tuple[str, ...]) -> Versions:
 
 async def worker_versions(models: tuple[str, ...]) -> tuple:
     """On a worker (client.run): its versions, computed in a thread so its event loop keeps answering."""
-    return tuple(await asyncio.to_thread(local_versions, tuple(models)))
+    return tuple(await asyncio.to_thread(local_versions, models))
 
 
 _lock = threading.Lock()

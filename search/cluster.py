@@ -97,6 +97,11 @@ async def worker_versions(models: tuple[str, ...]) -> tuple:
     return tuple(await asyncio.to_thread(local_versions, models))
 
 
+def scheduler_can_load() -> bool:
+    """Run on the scheduler (client.run_on_scheduler): arriving there at all shows it can import newsfacet."""
+    return True
+
+
 _lock = threading.Lock()
 _pipelines: dict = {}  # pipeline name -> loaded pipeline, once per worker process
 
@@ -214,6 +219,12 @@ class ClusterRunner:
             self.close()
             raise ClusterError(f"cannot connect to the Dask scheduler at {address} ({exc}); start one with "
                                f"`dask scheduler`, or correct --scheduler / NEWSFACET_SCHEDULER") from None
+        try:
+            self._client.run_on_scheduler(scheduler_can_load)
+        except Exception as exc:
+            raise ClusterError(f"the Dask scheduler at {address} cannot load newsfacet's tasks ({type(exc).__name__}: "
+                               f"{str(exc)[:300]}); Dask unpickles every batch on the scheduler too, so install "
+                               f"newsfacet {self._expected.newsfacet} with the [dask] extra there") from None
         self._look(force=True)
         if self._live and self._live <= set(self._refused):
             raise ClusterError(f"no Dask worker at {address} can enrich for this machine: "
@@ -371,8 +382,8 @@ class ClusterRunner:
             else:
                 article = batch.entries[0][0]
                 where = f"{article.path}:{article.line}" if article.line is not None else article.path
-                raise ClusterError(f"a Dask worker failed on the batch that starts with {where} "
-                                   f"({type(exc).__name__}: {exc}); check the worker's log")
+                raise ClusterError(f"the cluster failed on the batch that starts with {where} "
+                                   f"({type(exc).__name__}: {str(exc)[:500]}); see the scheduler's and workers' logs")
         fut.release()
 
     def _killed(self, batch: _Batch, why: str) -> None:

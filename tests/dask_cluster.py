@@ -41,10 +41,11 @@ class Cluster:
             return subprocess.Popen([DASK, *args], env=env, stdout=log, stderr=subprocess.STDOUT,
                                     cwd=self.root, start_new_session=True)
 
-    def start_scheduler(self) -> "Cluster":
+    def start_scheduler(self, pythonpath: Path | None = None) -> "Cluster":
         """Start the scheduler; returns self once it accepts connections."""
+        env = dict(self.env, **({"PYTHONPATH": str(pythonpath)} if pythonpath is not None else {}))
         self.scheduler = self._start("scheduler", ["scheduler", "--host", "127.0.0.1", "--port", str(self.port),
-                                                   "--no-dashboard", *self._tls_args()], self.env)
+                                                   "--no-dashboard", *self._tls_args()], env)
         self._wait(lambda: "Scheduler at:" in self.log("scheduler"), "the scheduler to start", self.scheduler)
         return self
 

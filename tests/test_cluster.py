@@ -212,6 +212,24 @@ def test_a_cluster_without_a_worker_of_this_version_fails_the_command(stale_copy
     assert not (tmp_path / "index" / "CURRENT").exists()
 
 
+def test_a_scheduler_without_newsfacet_is_named_before_any_batch(tmp_path):
+    # Dask unpickles every task on the scheduler: one that cannot import newsfacet fails every batch
+    shadow = tmp_path / "shadow" / "search"
+    shadow.mkdir(parents=True)
+    (shadow / "__init__.py").write_text("raise ImportError('no newsfacet on this machine')\n")
+    c = Cluster(tmp_path / "cluster").start_scheduler(pythonpath=shadow.parent)
+    try:
+        src = tmp_path / "fresh.jsonl"
+        write_fresh(src, 3)
+        res = run_newsfacet("--index", tmp_path / "index", "rebuild", src, "--scheduler", c.address, "--quiet")
+    finally:
+        c.stop()
+    assert res.returncode == 1
+    assert (f"Error: the Dask scheduler at {c.address} cannot load newsfacet's tasks (ImportError: no newsfacet on "
+            "this machine); Dask unpickles every batch on the scheduler too, so install newsfacet") in res.stderr
+    assert not (tmp_path / "index" / "CURRENT").exists()
+
+
 # ---------------------------------------------------------------------------------------------- make test-long
 
 @pytest.mark.long

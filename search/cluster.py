@@ -223,8 +223,9 @@ class ClusterRunner:
             self._client.run_on_scheduler(scheduler_can_load)
         except Exception as exc:
             raise ClusterError(f"the Dask scheduler at {address} cannot load newsfacet's tasks ({type(exc).__name__}: "
-                               f"{str(exc)[:300]}); Dask unpickles every batch on the scheduler too, so install "
-                               f"newsfacet {self._expected.newsfacet} with the [dask] extra there") from None
+                               f"{str(exc)[:300]}); Dask unpickles every batch on the scheduler too, so it needs "
+                               f"this newsfacet ({self._expected.newsfacet}) with the [dask] extra: install it there "
+                               f"and restart the scheduler") from None
         self._look(force=True)
         if self._live and self._live <= set(self._refused):
             raise ClusterError(f"no Dask worker at {address} can enrich for this machine: "

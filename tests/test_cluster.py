@@ -226,7 +226,7 @@ def test_a_scheduler_without_newsfacet_is_named_before_any_batch(tmp_path):
         c.stop()
     assert res.returncode == 1
     assert (f"Error: the Dask scheduler at {c.address} cannot load newsfacet's tasks (ImportError: no newsfacet on "
-            "this machine); Dask unpickles every batch on the scheduler too, so install newsfacet") in res.stderr
+            "this machine); Dask unpickles every batch on the scheduler too, so it needs this newsfacet") in res.stderr
     assert not (tmp_path / "index" / "CURRENT").exists()
 
 

@@ -25,8 +25,8 @@ def dask_setup(worker) -> None:
 
     plain = search.cluster.pipeline_for
 
-    def with_faults(settings, aliases=None):
-        nlp = plain(settings, aliases)
+    def with_faults(model, max_chars):
+        nlp = plain(model, max_chars)
         if "test_faults" not in nlp.pipe_names:
             nlp.add_pipe("test_faults", first=True)
         return nlp

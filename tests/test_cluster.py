@@ -33,12 +33,13 @@ pytestmark = [pytest.mark.model, pytest.mark.slow,
 # ---------------------------------------------------------------------------------------------- helpers
 
 def index_contents(index_dir: Path) -> tuple[dict, dict]:
-    """Every stored record by id, and every facet's complete value counts (dates by month)."""
+    """Every stored record by id (without the time it was first indexed, which is the run's own), and every
+    facet's complete value counts (dates by month)."""
     from search.query import FACETS, open_searcher
 
     ids = json.loads((live_generation(index_dir) / "manifest.json").read_text())
     with open_searcher(index_dir) as s:
-        records = {i: s.article(i) for i in ids}
+        records = {i: {k: v for k, v in s.article(i).items() if k != "indexed"} for i in ids}
         fd = s.facets
         counts = {f: {r["value"]: r["count"] for r in fd.top(f, fd.alive, 1_000_000)["results"]} for f in FACETS}
         counts["month"] = fd.month_counts(fd.alive)
@@ -166,7 +167,7 @@ def stale_copy(tmp_path) -> Path:
     """A copy of newsfacet's search package whose enrichment code differs (for PYTHONPATH)."""
     other = tmp_path / "other"
     shutil.copytree(ROOT / "search", other / "search", ignore=shutil.ignore_patterns("__pycache__"))
-    with open(other / "search" / "quotes.py", "a", encoding="utf-8") as f:
+    with open(other / "search" / "enrich.py", "a", encoding="utf-8") as f:
         f.write("\n# a changed rule: this copy's enrichment code differs\n")
     return other
 

@@ -7,8 +7,9 @@ for that, in place of `search.enrich.LocalRunner`.
 
 - A worker analyses a batch with `search.enrich.analyse_batch` under the coordinator's settings, which travel
   with every batch (model, per-language pipelines, max_chars, ...); it loads each pipeline once.
-- A worker is given work only once its newsfacet, spaCy models and enrichment-code versions were found equal
-  to the coordinator's (the cache key depends on them); one that differs is refused and named.
+- A worker is given work only once its newsfacet, spaCy models and enrichment-code versions and its speaker
+  confidence threshold were found equal to the coordinator's (the cache key depends on them); one that
+  differs is refused and named.
 - At most IN_FLIGHT_PER_WORKER batches per worker are out at a time, so neither the reader nor memory runs
   ahead of the cluster.
 - A worker that dies has its batches retried elsewhere by Dask; a batch that kills every worker it reaches
@@ -32,6 +33,7 @@ from typing import Iterator, NamedTuple
 from search.articles import Skip
 from search.config import Settings, language_models
 from search.enrich import Failed, analyse_batch, code_digest, installed_model, pipeline_for
+from search.quotes.attribution import min_confidence
 
 ANALYSIS_NEUTRAL = ("transport only: sends texts to Dask workers, which run search.enrich.analyse_batch (their "
                     "enrichment code digest checked equal to this machine's), and hands back what they return")
@@ -64,9 +66,13 @@ class Versions(NamedTuple):
     newsfacet: str
     models: str
     code: str
+    # The speaker confidence threshold: the quote component reads it from the worker's own settings
+    # (NEWSFACET_SPEAKER_MIN_CONFIDENCE), not from the settings sent with a batch, and the cache key holds it.
+    speakers: str
 
     def __str__(self) -> str:
-        return f"newsfacet {self.newsfacet}, model {self.models}, enrichment code {self.code}"
+        return (f"newsfacet {self.newsfacet}, model {self.models}, enrichment code {self.code}, "
+                f"speaker threshold {self.speakers}")
 
 
 _versions_lock = threading.Lock()
@@ -89,7 +95,7 @@ def _local_versions(models: tuple[str, ...]) -> Versions:
         own = version("newsfacet")
     except PackageNotFoundError:
         own = "not installed"
-    return Versions(own, ", ".join(installed_model(m) for m in models), code_digest())
+    return Versions(own, ", ".join(installed_model(m) for m in models), code_digest(), str(min_confidence()))
 
 
 async def worker_versions(models: tuple[str, ...]) -> tuple:

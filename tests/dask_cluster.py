@@ -49,9 +49,11 @@ class Cluster:
         self._wait(lambda: "Scheduler at:" in self.log("scheduler"), "the scheduler to start", self.scheduler)
         return self
 
-    def add_worker(self, name: str, preload: Path | None = None, pythonpath: Path | None = None) -> subprocess.Popen:
-        """Start `dask worker` (its nanny restarts it when killed) with one thread."""
-        env = dict(self.env)
+    def add_worker(self, name: str, preload: Path | None = None, pythonpath: Path | None = None,
+                   env: dict | None = None) -> subprocess.Popen:
+        """Start `dask worker` (its nanny restarts it when killed) with one thread, and env added to its
+        environment."""
+        env = dict(self.env, **(env or {}))
         if pythonpath is not None:
             env["PYTHONPATH"] = str(pythonpath)
         args = ["worker", self.address, "--nthreads", "1", "--name", name, "--host", "127.0.0.1",

@@ -177,23 +177,31 @@ def test_a_worker_of_another_version_is_refused_by_name(cluster, stale_copy, tmp
 
     ours = local_versions((Settings().model,))
     cluster.add_worker("stale", pythonpath=stale_copy)
+    # the quote component reads the speaker threshold from the worker's own settings: another one is refused too
+    cluster.add_worker("strict", env={"NEWSFACET_SPEAKER_MIN_CONFIDENCE": "0.9"})
     try:
-        cluster.wait_for_workers(3)
+        cluster.wait_for_workers(4)
         src = tmp_path / "fresh.jsonl"
         write_fresh(src, 40)
         res = run_newsfacet("--index", tmp_path / "index", "rebuild", src, "--scheduler", cluster.address, "--quiet")
         assert res.returncode == 0, res.stderr
         assert "Indexed 40 articles" in res.stdout
-        refusal = [line for line in res.stderr.splitlines() if "refused" in line]
-        assert len(refusal) == 1, res.stderr
-        assert refusal[0].startswith(f"  warning: Dask worker {cluster.address_of('stale')}: refused: its versions (")
-        theirs, mine = refusal[0].split("its versions (")[1].split(") differ from this machine's (")
-        assert mine.startswith(str(ours))
-        assert theirs.startswith(f"newsfacet {ours.newsfacet}, model {ours.models}, enrichment code ")
-        assert ours.code not in theirs
-        assert cluster.pipelines_loaded("stale") == 0  # it analysed nothing
+        refusals = {line.split(": refused: ")[0]: line.split(": refused: ")[1]
+                    for line in res.stderr.splitlines() if "refused" in line}
+        assert set(refusals) == {f"  warning: Dask worker {cluster.address_of(name)}" for name in ("stale", "strict")}
+        versions = {}
+        for name in ("stale", "strict"):
+            why = refusals[f"  warning: Dask worker {cluster.address_of(name)}"]
+            theirs, mine = why.removeprefix("its versions (").split(") differ from this machine's (")
+            assert mine.startswith(f"{ours})")
+            versions[name] = theirs
+        assert versions["stale"] == str(ours._replace(code=versions["stale"].split("enrichment code ")[1][:16]))
+        assert versions["stale"] != str(ours)
+        assert versions["strict"] == str(ours._replace(speakers="0.9"))
+        assert cluster.pipelines_loaded("stale") == cluster.pipelines_loaded("strict") == 0  # they analysed nothing
     finally:
         cluster.stop_worker("stale")
+        cluster.stop_worker("strict")
 
 
 def test_a_cluster_without_a_worker_of_this_version_fails_the_command(stale_copy, tmp_path):

@@ -162,6 +162,27 @@ def test_at_most_three_batches_per_worker_are_out(cluster, tmp_path, monkeypatch
     assert max(n for n, _ in out) == 3 * 2  # the reader filled the cluster, and went no further
 
 
+@pytest.mark.long
+def test_the_opensearch_backend_enriches_on_the_cluster_too(cluster, opensearch_cluster, tmp_path, no_spacy_here):
+    # The cluster is behind the enrichment step, so either backend writes what the workers return.
+    from dataclasses import replace
+
+    from search.backend import get_backend
+
+    src = tmp_path / "fresh.jsonl"
+    write_fresh(src, 20)
+    backend = get_backend(replace(cluster_settings(tmp_path / "local", cluster), backend="opensearch",
+                                  opensearch_url=opensearch_cluster.urls, opensearch_index="dask-enriched"))
+    report = backend.rebuild([str(src)])
+    assert (report.indexed, report.analysed, report.skipped) == (20, 20, [])
+    write_fresh(src, 22, {3: "Officials from Halden joined them."})
+    report = backend.update([str(src)])
+    assert (report.unchanged, report.indexed, report.analysed) == (19, 3, 3)
+    with backend.open_searcher() as s:
+        assert s.stats()["articles"] == 22
+        assert s.article("t21")["persons"] == ["Dana Whitlock"]
+
+
 @pytest.fixture
 def stale_copy(tmp_path) -> Path:
     """A copy of newsfacet's search package whose enrichment code differs (for PYTHONPATH)."""

@@ -510,7 +510,7 @@ def rebuild(client, paths, settings: Settings, progress=None, wait: float = 0.0,
     report = Report()
     index_dir = Path(settings.index)
     with cluster_lock(client, settings, wait) as lock:
-        enricher = _enricher(settings, index_dir, load_aliases_for(settings))
+        enricher = _enricher(settings, index_dir, load_aliases_for(settings), progress)
         try:
             records = enricher.enrich(_articles(paths, settings, report, progress))
             if _fail_after is not None:
@@ -518,6 +518,7 @@ def rebuild(client, paths, settings: Settings, progress=None, wait: float = 0.0,
             return build_generation(client, settings, lock, _counting(records, enricher, report), report, progress,
                                     started)
         finally:
+            enricher.close()
             enricher.cache.close()
 
 
@@ -592,7 +593,7 @@ def update(client, paths, settings: Settings, progress=None, wait: float = 0.0) 
         clean(client, settings.opensearch_index)
         index = live_index(client, settings)
         manifest = read_manifest(client, index)
-        enricher = _enricher(settings, index_dir, load_aliases_for(settings))
+        enricher = _enricher(settings, index_dir, load_aliases_for(settings), progress)
         table = read_table(client, index)
         quotes = QuoteUpdate(client, index, table) if has_quotes(client, index) else None
         seen = set()
@@ -614,6 +615,7 @@ def update(client, paths, settings: Settings, progress=None, wait: float = 0.0) 
                 quotes.finish(bulk.add)
                 bulk.flush()
         finally:
+            enricher.close()
             enricher.cache.close()
             if quotes is not None:
                 quotes.close()

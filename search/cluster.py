@@ -130,7 +130,33 @@ def analyse_on_worker(expected: tuple, models: tuple, settings: dict, batch: lis
 
     # One batch at a time per process, however many threads the worker has: spaCy is not made for threads.
     with _lock:
+        keep_large_buffers()
         return list(analyse_batch(batch, config, pipeline))
+
+
+# glibc's ceiling for its own, dynamic mmap threshold on 64-bit machines (DEFAULT_MMAP_THRESHOLD_MAX).
+MMAP_THRESHOLD = 32 * 1024 * 1024
+_M_MMAP_THRESHOLD = -3  # mallopt's parameter number, from glibc's malloc.h
+
+
+@lru_cache(maxsize=1)
+def keep_large_buffers() -> bool:
+    """Once per worker process on glibc: allocations up to MMAP_THRESHOLD come from the heap, as in a process
+    started without Dask's nanny; returns whether that was set.
+
+    The nanny starts workers with MALLOC_TRIM_THRESHOLD_=65536, and setting that fixes glibc's mmap threshold
+    at 128 KiB as well: every spaCy array larger than that is then mapped, zero-filled and unmapped again, batch
+    after batch, which cost a worker 9-16% more CPU per article than local enrichment (bench/clusterbench.py).
+    Trimming the heap is left as the nanny set it."""
+    import ctypes
+    import platform
+
+    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+        return False
+    try:
+        return ctypes.CDLL(None).mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD) == 1
+    except (OSError, AttributeError):  # a C library without mallopt
+        return False
 
 
 @dataclass

@@ -90,6 +90,11 @@ class Cluster:
         address = self.address_of(name)
         return self.client().run(_pipelines_loaded, workers=[address])[address]
 
+    def large_buffers_kept(self) -> dict[str, bool | None]:
+        """Per worker name: whether analysing set glibc's mmap threshold (None: it has analysed nothing)."""
+        info = self.client().scheduler_info(n_workers=-1)["workers"]
+        return {info[a]["name"]: kept for a, kept in self.client().run(_large_buffers_kept).items()}
+
     def worker_pid(self, name: str) -> int:
         """The process id of the worker (not its nanny) of that name."""
         address = self.address_of(name)
@@ -173,6 +178,13 @@ def _pipelines_loaded() -> int:
     import search.cluster
 
     return len(search.cluster._pipelines)
+
+
+def _large_buffers_kept() -> bool | None:
+    from search.cluster import keep_large_buffers
+
+    # the cached answer of its one run in this worker, without running it here
+    return keep_large_buffers() if keep_large_buffers.cache_info().currsize else None
 
 
 def _executed(dask_worker) -> int:

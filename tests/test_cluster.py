@@ -140,6 +140,8 @@ def test_rebuild_on_the_cluster_gives_the_local_index(cluster, wikinews_index, t
     src = first_articles(60, tmp_path / "first60.jsonl")
     want = local_rebuild(src, tmp_path / "local", wikinews_index)
     assert_cluster_rebuild_is_local(cluster, src, want, tmp_path / "index")
+    # the workers that analysed, started by Dask's nanny (MALLOC_TRIM_THRESHOLD_ set), keep spaCy's arrays on the heap
+    assert set(cluster.large_buffers_kept().values()) - {None} == {True}
 
 
 @pytest.mark.long

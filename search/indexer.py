@@ -239,11 +239,11 @@ def _articles(paths, settings: Settings, report: Report, progress=None):
         yield item
 
 
-def _enricher(settings: Settings, index_dir: Path, aliases: dict | None, progress=None):
+def _enricher(settings: Settings, index_dir: Path, aliases: dict | None):
     from search.enrich import Enricher
 
     cache = EnrichCache(cache_path(index_dir))
-    return Enricher(settings, cache=cache, aliases=aliases, progress=progress)
+    return Enricher(settings, cache=cache, aliases=aliases)
 
 
 def load_aliases_for(settings: Settings) -> dict:
@@ -439,7 +439,8 @@ def rebuild(paths, settings: Settings, progress=None, wait: float = 0.0, _fail_a
     report = Report()
     with writer_lock(index_dir, wait=wait):
         aliases = load_aliases_for(settings)
-        enricher = _enricher(settings, index_dir, aliases, progress)
+        enricher = _enricher(settings, index_dir, aliases)
+        enricher.progress = progress  # a cluster runner shows its state on the bar
         try:
             records = enricher.enrich(_articles(paths, settings, report, progress))
             if _fail_after is not None:
@@ -597,7 +598,8 @@ def update(paths, settings: Settings, progress=None, wait: float = 0.0) -> Repor
         _clean(index_dir)
         live = live_generation(index_dir)
         aliases = load_aliases_for(settings)
-        enricher = _enricher(settings, index_dir, aliases, progress)
+        enricher = _enricher(settings, index_dir, aliases)
+        enricher.progress = progress  # a cluster runner shows its state on the bar
         try:
             manifest = json.loads((live / MANIFEST).read_text(encoding="utf-8"))
         except (FileNotFoundError, ValueError):

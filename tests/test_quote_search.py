@@ -231,7 +231,7 @@ def corpus(tmp_path, monkeypatch):
         for i in ids:
             (folder / f"{i}.json").unlink()
 
-    monkeypatch.setattr(indexer, "_enricher", lambda settings, index_dir, aliases, progress=None: _Records(list(known.values())))
+    monkeypatch.setattr(indexer, "_enricher", lambda settings, index_dir, aliases: _Records(list(known.values())))
     return folder, Settings(index=tmp_path / "index"), write, remove
 
 
@@ -322,7 +322,7 @@ def test_update_gives_the_clusters_a_rebuild_gives(tmp_path_factory, ops):
                  "source": r["source"]}), encoding="utf-8")
 
     mp = pytest.MonkeyPatch()
-    mp.setattr(indexer, "_enricher", lambda settings, index_dir, aliases, progress=None: _Records(POOL))
+    mp.setattr(indexer, "_enricher", lambda settings, index_dir, aliases: _Records(POOL))
     try:
         sync()
         rebuild([str(folder)], settings)

@@ -510,7 +510,8 @@ def rebuild(client, paths, settings: Settings, progress=None, wait: float = 0.0,
     report = Report()
     index_dir = Path(settings.index)
     with cluster_lock(client, settings, wait) as lock:
-        enricher = _enricher(settings, index_dir, load_aliases_for(settings), progress)
+        enricher = _enricher(settings, index_dir, load_aliases_for(settings))
+        enricher.progress = progress  # a cluster runner shows its state on the bar
         try:
             records = enricher.enrich(_articles(paths, settings, report, progress))
             if _fail_after is not None:
@@ -593,7 +594,8 @@ def update(client, paths, settings: Settings, progress=None, wait: float = 0.0) 
         clean(client, settings.opensearch_index)
         index = live_index(client, settings)
         manifest = read_manifest(client, index)
-        enricher = _enricher(settings, index_dir, load_aliases_for(settings), progress)
+        enricher = _enricher(settings, index_dir, load_aliases_for(settings))
+        enricher.progress = progress  # a cluster runner shows its state on the bar
         table = read_table(client, index)
         quotes = QuoteUpdate(client, index, table) if has_quotes(client, index) else None
         seen = set()

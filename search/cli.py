@@ -325,10 +325,7 @@ def search(ctx, query, speaker, person, place, org, author, language, not_speake
         req, messages = parse_request(args, settings)
         res = searcher.search(req, messages)
     if as_json:
-        d = res.to_dict()
-        for r in d["results"]:
-            r["snippet"] = _plain(r["snippet"])
-        click.echo(json.dumps(d, ensure_ascii=False, indent=2))
+        _echo_json(res)
         return
     _print_results(res)
 
@@ -412,12 +409,17 @@ def quotes(ctx, query, speaker, source, kind, not_speaker, not_source, date_from
         except QuoteIndexMissing as exc:
             raise click.ClickException(str(exc)) from None
     if as_json:
-        d = res.to_dict()
-        for r in d["results"]:
-            r["snippet"] = _plain(r["snippet"])
-        click.echo(json.dumps(d, ensure_ascii=False, indent=2))
+        _echo_json(res)
         return
     _print_quotes(res)
+
+
+def _echo_json(res) -> None:
+    """A result page (articles or quotes) as the API's JSON, its snippets as plain text for a terminal."""
+    d = res.to_dict()
+    for r in d["results"]:
+        r["snippet"] = _plain(r["snippet"])
+    click.echo(json.dumps(d, ensure_ascii=False, indent=2))
 
 
 def _print_quotes(res) -> None:

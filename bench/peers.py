@@ -125,14 +125,17 @@ def text_parts(q: str) -> list[tuple[str, str]]:
 
 
 class NewsfacetEngine:
-    """newsfacet's own `NewsSearcher.search`, as the web and CLI call it."""
+    """newsfacet's own `NewsSearcher.search`, as the web and CLI call it, with the collection's name table off:
+    the peers count the values as stored, so all three do the same work and their counts can agree (the table's
+    own cost is in the queries section, which runs with it on)."""
 
     name = "newsfacet"
 
     def __init__(self, index_dir: Path):
+        from search.config import Settings
         from search.query import open_searcher
 
-        self.searcher = open_searcher(index_dir)
+        self.searcher = open_searcher(index_dir, Settings(index=Path(index_dir), canonical_names=False))
 
     def run(self, req):
         """The search, as the web page would run it."""

@@ -225,7 +225,9 @@ def test_enter_after_the_results_came_asks_nothing_more(page):
     assert len(sent) == 1, sent
     assert page.evaluate("history.length") == entries
     page.go_back()
-    page.wait_for_url(re.compile(r"/$"))
+    # one step back leaves the query: to the empty page, or to a prefix of it when a slow machine let the typing
+    # delay pass between two keys (a search of its own then); never the same page again, as a second entry would
+    page.wait_for_url(lambda url: "q=police" not in url)
 
 
 def test_typing_on_while_a_search_is_in_flight_queues_the_next_one(page):
